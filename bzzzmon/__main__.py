@@ -1,0 +1,5 @@
+"""`python -m bzzzmon` runs the CLI."""
+
+from bzzzmon.cli import main
+
+main()

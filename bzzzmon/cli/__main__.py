@@ -1,0 +1,5 @@
+"""`python -m bzzzmon.cli` runs the CLI."""
+
+from bzzzmon.cli import main
+
+main()

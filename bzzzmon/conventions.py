@@ -1,0 +1,188 @@
+"""Every metric, label, rule-group and file name bzzzmon emits or relies on.
+
+Renderers, the exporter, the simulator and the linters import names from here; nothing else spells
+them out, so a rename is one edit.
+"""
+
+from __future__ import annotations
+
+import re
+
+# --- Spec wire format --------------------------------------------------------------------------
+API_VERSION = "bzzzmon/v1"
+SEVERITIES = ("P0", "P1", "P2", "P3")
+
+# --- BZZZ agent contract (scraped as job bzzz-agent) -------------------------------------------
+AGENT_PEERS = "bzzz_p2p_connected_peers"
+AGENT_DHT_PUT = "bzzz_dht_put_operations_total"
+AGENT_DHT_GET = "bzzz_dht_get_operations_total"
+AGENT_DHT_LATENCY = "bzzz_dht_operation_latency_seconds"
+AGENT_DHT_REPLICATION = "bzzz_dht_replication_factor"
+AGENT_DHT_PROVIDER_RECORDS = "bzzz_dht_provider_records"
+AGENT_ELECTION_STATE = "bzzz_election_state"
+AGENT_LEADER_CHANGES = "bzzz_election_leader_changes_total"
+AGENT_ERRORS = "bzzz_errors_total"
+AGENT_PUBSUB_MESSAGES = "bzzz_pubsub_messages_total"
+AGENT_SLURP_EVENTS = "bzzz_slurp_events_total"
+AGENT_UCXI_RESOLUTIONS = "bzzz_ucxi_resolutions_total"
+AGENT_HEALTH_CHECK_NAMES = (
+    "pubsub-health",
+    "dht-health",
+    "election-health",
+    "slurp-health",
+    "ucxi-health",
+)
+ELECTION_STATES = ("follower", "candidate", "admin")
+
+# Metric name -> Prometheus type, for the agent's contract. The lint and the dashboard checks use
+# this to know what exists and which names are counters.
+AGENT_METRICS: dict[str, str] = {
+    AGENT_PEERS: "gauge",
+    AGENT_DHT_PUT: "counter",
+    AGENT_DHT_GET: "counter",
+    AGENT_DHT_LATENCY: "histogram",
+    AGENT_DHT_REPLICATION: "gauge",
+    AGENT_DHT_PROVIDER_RECORDS: "gauge",
+    AGENT_ELECTION_STATE: "gauge",
+    AGENT_LEADER_CHANGES: "counter",
+    AGENT_ERRORS: "counter",
+    AGENT_PUBSUB_MESSAGES: "counter",
+    AGENT_SLURP_EVENTS: "counter",
+    AGENT_UCXI_RESOLUTIONS: "counter",
+}
+
+# --- Exporter contract (scraped as job bzzz-exporter) ------------------------------------------
+SYSTEM_HEALTH_SCORE = "bzzz_system_health_score"
+COMPONENT_HEALTH_SCORE = "bzzz_component_health_score"
+HEALTH_CHECKS_PASSED = "bzzz_health_checks_passed_total"
+HEALTH_CHECKS_FAILED = "bzzz_health_checks_failed_total"
+PROBE_SUCCESS = "bzzz_probe_success"
+PROBE_DURATION = "bzzz_probe_duration_seconds"
+# The exporter's own metrics.
+EXPORTER_BUILD_INFO = "bzzz_exporter_build_info"
+EXPORTER_PROBE_FAILURES = "bzzz_exporter_probe_failures_total"
+EXPORTER_LAST_PROBE_TIMESTAMP = "bzzz_exporter_last_probe_timestamp_seconds"
+EXPORTER_STALE_PROBES = "bzzz_exporter_stale_probes"
+EXPORTER_TARGETS = "bzzz_exporter_targets"
+EXPORTER_CONFIG_RELOADS = "bzzz_exporter_config_reloads_total"
+EXPORTER_CONFIG_LAST_RELOAD_OK = "bzzz_exporter_config_last_reload_successful"
+# Failure reasons the exporter counts (label `reason` of EXPORTER_PROBE_FAILURES).
+PROBE_FAILURE_REASONS = (
+    "timeout",
+    "refused",
+    "reset",
+    "bad_status",
+    "malformed",
+    "too_large",
+    "dns",
+    "unhealthy",
+    "stale",
+    "error",
+)
+
+EXPORTER_METRICS: dict[str, str] = {
+    SYSTEM_HEALTH_SCORE: "gauge",
+    COMPONENT_HEALTH_SCORE: "gauge",
+    HEALTH_CHECKS_PASSED: "counter",
+    HEALTH_CHECKS_FAILED: "counter",
+    PROBE_SUCCESS: "gauge",
+    PROBE_DURATION: "histogram",
+    EXPORTER_BUILD_INFO: "gauge",
+    EXPORTER_PROBE_FAILURES: "counter",
+    EXPORTER_LAST_PROBE_TIMESTAMP: "gauge",
+    EXPORTER_STALE_PROBES: "gauge",
+    EXPORTER_TARGETS: "gauge",
+    EXPORTER_CONFIG_RELOADS: "counter",
+    EXPORTER_CONFIG_LAST_RELOAD_OK: "gauge",
+}
+# The component that stands for the exporter itself (its score says whether probing is current).
+EXPORTER_SELF_COMPONENT = "exporter"
+
+# Metrics every Prometheus target or server has.
+STANDARD_METRICS: dict[str, str] = {
+    "up": "gauge",
+    "scrape_duration_seconds": "gauge",
+    "scrape_samples_scraped": "gauge",
+    "ALERTS": "gauge",
+    "ALERTS_FOR_STATE": "gauge",
+    "process_resident_memory_bytes": "gauge",
+    "process_virtual_memory_bytes": "gauge",
+    "process_cpu_seconds_total": "counter",
+    "process_open_fds": "gauge",
+    "process_max_fds": "gauge",
+    "process_start_time_seconds": "gauge",
+}
+
+# --- Labels ------------------------------------------------------------------------------------
+LABEL_SLO = "slo"
+LABEL_SERVICE = "service"
+LABEL_COMPONENT = "component"
+LABEL_SEVERITY = "severity"
+LABEL_TIER = "tier"
+LABEL_WINDOW = "window"
+LABEL_ALERT_KIND = "alert_kind"  # burn_rate | missing_data | budget_exhausted | threshold | ...
+LABEL_ESCALATION = "escalation"
+LABEL_TEAM = "team"
+# Labels of the agent contract and the exporter's own series.
+LABEL_TARGET = "target"
+LABEL_CHECK = "check"
+LABEL_REASON = "reason"  # one of PROBE_FAILURE_REASONS
+LABEL_VERSION = "version"
+LABEL_RESULT = "result"
+LABEL_OPERATION = "operation"
+LABEL_DIRECTION = "direction"
+LABEL_STATE = "state"
+
+# --- Recording rules (level:metric:operations) -------------------------------------------------
+# Numerator and denominator are recorded once at the base window; every longer window and the
+# whole period are sums over those two series, so the ratio is traffic-weighted.
+REC_BAD_RATE = "slo:sli_bad_events:rate{window}"
+REC_TOTAL_RATE = "slo:sli_total_events:rate{window}"
+REC_ERROR_RATIO = "slo:sli_error:ratio_rate{window}"
+REC_OBJECTIVE = "slo:objective:ratio"
+REC_ERROR_BUDGET = "slo:error_budget:ratio"
+REC_PERIOD_DAYS = "slo:time_period:days"
+REC_CURRENT_BURN = "slo:current_burn_rate:ratio"
+REC_PERIOD_BURN = "slo:period_burn_rate:ratio"
+REC_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+REC_SLI_INFO = "slo:info"
+
+
+def rec_name(template: str, window: str) -> str:
+    """Fill a recording-rule name template with a window such as ``5m`` or ``30d``."""
+    return template.format(window=window)
+
+
+# --- Rule groups and files ---------------------------------------------------------------------
+def slo_group(service: str, slo: str, part: str) -> str:
+    """Rule group name of one SLO's part: ``sli``, ``meta`` or ``alerts``."""
+    return f"{service}-slo-{slo}-{part}"
+
+
+def alerts_group(service: str, group: str) -> str:
+    return f"{service}-alerts-{group}"
+
+
+RULES_DIR = "prometheus/rules"
+TESTS_DIR = "prometheus/tests"
+PROMETHEUS_CONFIG = "prometheus/prometheus.yml"
+ALERTMANAGER_DIR = "alertmanager"
+ALERTMANAGER_CONFIG = "alertmanager/alertmanager.yml"
+GRAFANA_DASHBOARDS_DIR = "grafana/dashboards"
+GRAFANA_PROVISIONING_DIR = "grafana/provisioning"
+EXPORTER_CONFIG = "exporter/exporter.yml"
+ALERT_CATALOG = "docs/alerts.md"
+
+# --- Dashboards --------------------------------------------------------------------------------
+DATASOURCE_UID = "bzzz-prometheus"
+_UID_UNSAFE = re.compile(r"[^a-z0-9-]+")
+
+
+def dashboard_uid(service: str, kind: str, name: str = "") -> str:
+    """Stable Grafana uid (at most 40 characters) for a dashboard derived from the spec."""
+    raw = "-".join(p for p in (service, kind, name) if p).lower()
+    return _UID_UNSAFE.sub("-", raw)[:40].strip("-")
+
+
+# Alert names the runbook and routing rely on.
+WATCHDOG_ALERT = "BZZZWatchdog"

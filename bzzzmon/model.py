@@ -1,0 +1,281 @@
+"""The domain model every renderer reads: a validated, resolved plan of the whole service.
+
+Selectors are expanded, durations are seconds, numbers are exact, links are absolute and every
+cross-reference is known to exist. Renderers never see the wire format.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any, Literal
+
+from bzzzmon.promql.duration import format_duration
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a thing was declared: the spec file (relative, as shown in headers) and line."""
+
+    file: str
+    line: int = 1
+
+
+@dataclass(frozen=True)
+class Swarm:
+    agent_service: str
+    agent_port: int
+    exporter_service: str
+    exporter_port: int
+
+
+@dataclass(frozen=True)
+class Service:
+    name: str
+    labels: dict[str, str]
+    selectors: dict[str, dict[str, str]]
+    swarm: Swarm | None
+    runbook_url: str
+    grafana_url: str
+    alertmanager_url: str
+
+    def matchers(self, selector: str) -> dict[str, str]:
+        return self.selectors.get(selector, {})
+
+
+@dataclass(frozen=True)
+class Severity:
+    name: str  # P0..P3
+    title: str
+    meaning: str
+    response_time: int  # seconds
+    resolution_target: int  # seconds
+    receivers: tuple[str, ...]
+    escalate_to: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Receiver:
+    name: str
+    kind: Literal["pagerduty", "slack", "email", "webhook"]
+    settings: dict[str, Any]  # the wire fields of that kind, secrets only as *_file paths
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class InhibitMatch:
+    alertnames: tuple[str, ...] = ()
+    components: tuple[str, ...] = ()
+    slos: tuple[str, ...] = ()
+    alert_kind: str | None = None
+    tiers: tuple[str, ...] = ()
+    severities: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Inhibition:
+    name: str
+    source: InhibitMatch
+    target: InhibitMatch
+    equal: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    weekdays: tuple[str, ...]
+    start: str
+    end: str
+    location: str
+
+
+@dataclass(frozen=True)
+class MaintenanceWindow:
+    name: str
+    mute: tuple[str, ...]
+    times: tuple[TimeRange, ...]
+
+
+@dataclass(frozen=True)
+class TeamRoute:
+    name: str
+    components: tuple[str, ...]
+    receivers: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Routing:
+    group_by: tuple[str, ...]
+    heartbeat_receiver: str | None
+    escalate: tuple[str, ...]
+    inhibitions: tuple[Inhibition, ...]
+    maintenance_windows: tuple[MaintenanceWindow, ...]
+    teams: tuple[TeamRoute, ...]
+
+
+@dataclass(frozen=True)
+class ExporterSettings:
+    probe_interval: int
+    probe_timeout: int
+    max_result_age: int
+    concurrency: int
+    jitter: Decimal
+    max_body_bytes: int
+
+
+@dataclass(frozen=True)
+class DnsTarget:
+    name: str
+    port: int
+
+
+@dataclass(frozen=True)
+class Probe:
+    name: str
+    type: str  # health_checks | health | http_status | tcp
+    component: str | None
+    path: str
+    expect_status: tuple[int, ...]
+    static: tuple[str, ...]
+    dns: tuple[DnsTarget, ...]
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str
+    title: str
+    weight: Decimal
+    runbook_url: str
+    checks: tuple[str, ...]
+    probes: tuple[Probe, ...]
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class SLI:
+    """An SLI reduced to two PromQL expressions at the base window, plus what feeds them.
+
+    ``bad`` and ``total`` are events per second (already ``sum by (group_by)``). ``raw`` is the
+    expression whose absence means the SLI has no data at all (the missing-data alert).
+    """
+
+    kind: Literal["ratio", "latency", "time"]
+    bad: str
+    total: str
+    raw: str
+    # The user's inputs, expanded, for documents, dashboards and tests.
+    inputs: dict[str, str]
+
+
+@dataclass(frozen=True)
+class BurnTier:
+    name: str
+    long: int
+    short: int
+    budget_percent: Decimal
+    factor: Fraction
+    severity: str
+    for_: int
+
+    @property
+    def long_text(self) -> str:
+        return format_duration(self.long)
+
+    @property
+    def short_text(self) -> str:
+        return format_duration(self.short)
+
+
+@dataclass(frozen=True)
+class AuxAlert:
+    name: str
+    severity: str
+    for_: int
+    enabled: bool
+
+
+@dataclass(frozen=True)
+class SLO:
+    name: str
+    title: str
+    description: str
+    component: str
+    objective_percent: Decimal  # 99.9
+    objective: Decimal  # 0.999
+    budget: Decimal  # 0.001
+    period: int
+    group_by: tuple[str, ...]
+    sli: SLI
+    alert_name: str
+    page_severity: str
+    ticket_severity: str
+    tiers: tuple[BurnTier, ...]
+    missing_data: AuxAlert
+    budget_exhausted: AuxAlert
+    windows: tuple[int, ...]  # every recorded error-ratio window, shortest first
+    runbook_url: str
+    dashboard_uid: str
+    dashboard_url: str
+    labels: dict[str, str]
+    origin: Origin
+
+    @property
+    def period_text(self) -> str:
+        return format_duration(self.period)
+
+    @property
+    def budget_fraction(self) -> Fraction:
+        return Fraction(self.budget)
+
+
+@dataclass(frozen=True)
+class Alert:
+    """A threshold (or plain-condition) alert."""
+
+    name: str
+    component: str
+    severity: str
+    value_expr: str  # the expanded `expr`
+    op: str | None
+    threshold: Decimal | None
+    expr: str  # the full alerting condition
+    for_: int
+    summary: str
+    description: str
+    runbook_url: str
+    dashboard_uid: str
+    dashboard_url: str
+    labels: dict[str, str]
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class Plan:
+    service: Service
+    severities: tuple[Severity, ...]
+    receivers: tuple[Receiver, ...]
+    routing: Routing
+    exporter: ExporterSettings
+    components: tuple[Component, ...]
+    probes: tuple[Probe, ...]  # probes that span components (health_checks)
+    slos: tuple[SLO, ...]
+    alerts: tuple[Alert, ...]
+    spec_files: tuple[str, ...]
+    spec_dir_name: str
+    origins: dict[str, tuple[str, ...]] = field(default_factory=dict)  # section -> files
+
+    def severity(self, name: str) -> Severity:
+        return next(s for s in self.severities if s.name == name)
+
+    def receiver(self, name: str) -> Receiver:
+        return next(r for r in self.receivers if r.name == name)
+
+    def component(self, name: str) -> Component:
+        return next(c for c in self.components if c.name == name)
+
+    def files_of(self, *sections: str) -> tuple[str, ...]:
+        """Spec files that declare any of ``sections`` (for generated-file headers)."""
+        found: set[str] = set()
+        for s in sections:
+            found.update(self.origins.get(s, ()))
+        return tuple(sorted(found))

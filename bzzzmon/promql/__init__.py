@@ -1,0 +1,1 @@
+"""PromQL helpers: durations, exact numbers, selector expansion, expression builders."""

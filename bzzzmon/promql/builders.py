@@ -1,0 +1,60 @@
+"""Small builders for the PromQL bzzzmon generates. Text in, text out; no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from fractions import Fraction
+
+from bzzzmon.promql.duration import format_duration
+from bzzzmon.promql.numbers import format_decimal, format_fraction
+from bzzzmon.promql.parse import is_binary, parse
+from bzzzmon.promql.selectors import escape_label_value
+
+
+def by_clause(labels: Sequence[str]) -> str:
+    return f" by ({', '.join(labels)})" if labels else ""
+
+
+def aggregate(op: str, labels: Sequence[str], inner: str) -> str:
+    """``sum by (a) (inner)`` or ``sum(inner)``."""
+    if labels:
+        return f"{op}{by_clause(labels)} ({inner})"
+    return f"{op}({inner})"
+
+
+def rate(selector: str, window: int) -> str:
+    return f"rate({selector}[{format_duration(window)}])"
+
+
+def parenthesize(expr: str) -> str:
+    """Wrap ``expr`` in parentheses when it is a binary expression, so an operator can follow."""
+    return f"({expr})" if is_binary(parse(expr)) else expr
+
+
+def compare(expr: str, op: str, threshold: Decimal | Fraction, *, as_bool: bool = False) -> str:
+    number = (
+        format_decimal(threshold) if isinstance(threshold, Decimal) else format_fraction(threshold)
+    )
+    bool_kw = " bool" if as_bool else ""
+    return f"{parenthesize(expr)} {op}{bool_kw} {number}"
+
+
+def with_matcher(selector: str, label: str, value: str) -> str:
+    """Add ``label="value"`` to a vector selector's braces."""
+    matcher = f"{label}={escape_label_value(value)}"
+    if "{" not in selector:
+        return f"{selector}{{{matcher}}}"
+    head, _, rest = selector.partition("{")
+    inner = rest.rsplit("}", 1)[0].strip()
+    return f"{head}{{{inner + ', ' if inner else ''}{matcher}}}"
+
+
+def with_suffix(selector: str, suffix: str) -> str:
+    """``x_seconds{a="b"}`` -> ``x_seconds_bucket{a="b"}``."""
+    head, brace, rest = selector.partition("{")
+    return f"{head.strip()}{suffix}{brace}{rest}"
+
+
+def slo_selector(metric: str, slo: str) -> str:
+    return f"{metric}{{slo={escape_label_value(slo)}}}"

@@ -1,0 +1,80 @@
+"""Expand named selectors (``$agent``) in PromQL text and escape label values.
+
+A spec writes ``bzzz_p2p_connected_peers{$agent}``; the service's selector ``agent: {job:
+bzzz-agent}`` turns it into ``bzzz_p2p_connected_peers{job="bzzz-agent"}``. Text inside quoted
+strings is left alone, so a regex such as ``=~"foo$"`` keeps its ``$``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Mapping
+
+_NAME = re.compile(r"\$([a-z][a-z0-9_]*)")
+
+
+class UnknownSelector(ValueError):
+    def __init__(self, name: str, offset: int) -> None:
+        super().__init__(name)
+        self.name = name
+        self.offset = offset
+
+
+def escape_label_value(value: str) -> str:
+    """A PromQL double-quoted string literal for ``value``."""
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def matchers_text(labels: Mapping[str, str]) -> str:
+    """``{"job": "x", "a": "b"}`` -> ``a="b", job="x"`` (sorted, so output is stable)."""
+    return ", ".join(f"{k}={escape_label_value(v)}" for k, v in sorted(labels.items()))
+
+
+def expand(text: str, selectors: Mapping[str, Mapping[str, str]]) -> str:
+    """Replace every ``$name`` outside string literals with the matchers of selector ``name``."""
+    out: list[str] = []
+    i = 0
+    n = len(text)
+    while i < n:
+        ch = text[i]
+        if ch in "\"'`":
+            j = i + 1
+            while j < n and text[j] != ch:
+                j += 2 if text[j] == "\\" and ch != "`" else 1
+            out.append(text[i : j + 1])
+            i = j + 1
+            continue
+        if ch == "$":
+            m = _NAME.match(text, i)
+            if m is None or m.group(1) not in selectors:
+                raise UnknownSelector(m.group(1) if m else "", i)
+            out.append(matchers_text(selectors[m.group(1)]))
+            i = m.end()
+            continue
+        out.append(ch)
+        i += 1
+    return "".join(out)
+
+
+def placeholders(text: str) -> list[str]:
+    """Names of the ``$name`` placeholders used outside string literals."""
+    found: list[str] = []
+    with contextlib.suppress(UnknownSelector):
+        expand(text, _Collect(found))
+    return found
+
+
+class _Collect(dict[str, Mapping[str, str]]):
+    def __init__(self, sink: list[str]) -> None:
+        super().__init__()
+        self.sink = sink
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.sink.append(key)
+        return True
+
+    def __getitem__(self, key: str) -> Mapping[str, str]:
+        return {}

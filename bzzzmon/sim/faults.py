@@ -1,0 +1,105 @@
+"""The simulator's faults: names, their parameters, and which agents an active fault hits."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+# Check components, in the order /health/checks lists them.
+COMPONENTS = ("pubsub", "dht", "election", "slurp", "ucxi")
+
+# name -> {parameter: default}; a default of None means the parameter is required.
+FAULTS: Mapping[str, Mapping[str, Any]] = {
+    "partition": {"peers": 1},  # connected peers drop below 3
+    "no_admin": {},  # no agent is admin (all candidates)
+    "leader_flapping": {},  # the admin changes every tick
+    "replication_degraded": {"factor": 1},  # DHT replication factor below 2
+    "dht_failure_ratio": {"ratio": None},  # share of DHT operations that fail
+    "slow_checks": {"delay": 2.0},  # /health and /health/checks answer after `delay` seconds
+    "hung_checks": {},  # /health and /health/checks never answer
+    "malformed_health": {},  # /health and /health/checks answer broken JSON
+    "agent_down": {},  # the agent's port refuses connections
+    "component_unhealthy": {"component": None, "status": "unhealthy"},
+}
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    agent: int | None  # None: every agent
+    params: Mapping[str, Any]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "agent": self.agent, "params": dict(sorted(self.params.items()))}
+
+
+def make_fault(name: str, agent: int | None, agents: int, params: Mapping[str, Any]) -> Fault:
+    """Validate a fault request; raise ValueError with a message meant for the requester."""
+    if name not in FAULTS:
+        raise ValueError(f"unknown fault {name!r}; known: {', '.join(sorted(FAULTS))}")
+    if agent is not None and (
+        isinstance(agent, bool) or not isinstance(agent, int) or not 0 <= agent < agents
+    ):
+        raise ValueError(f"agent must be an index from 0 to {agents - 1}, or null for all")
+    spec = FAULTS[name]
+    unknown = sorted(set(params) - set(spec))
+    if unknown:
+        allowed = ", ".join(sorted(spec)) or "none"
+        raise ValueError(f"{name}: unknown parameter {unknown[0]!r} (parameters: {allowed})")
+    values = {k: params.get(k, default) for k, default in spec.items()}
+    missing = sorted(k for k, v in values.items() if v is None)
+    if missing:
+        raise ValueError(f"{name}: parameter {missing[0]!r} is required")
+    _check_values(name, values)
+    return Fault(name, agent, values)
+
+
+def _check_values(name: str, values: dict[str, Any]) -> None:
+    def number(key: str, low: float, high: float) -> None:
+        value = values[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+            raise ValueError(f"{name}: {key} must be a number from {low:g} to {high:g}")
+
+    if name == "partition":
+        number("peers", 0, 2)
+        values["peers"] = int(values["peers"])
+    elif name == "replication_degraded":
+        number("factor", 0, 1)
+        values["factor"] = int(values["factor"])
+    elif name == "dht_failure_ratio":
+        number("ratio", 0, 1)
+    elif name == "slow_checks":
+        number("delay", 0, 600)
+    elif name == "component_unhealthy":
+        if values["component"] not in COMPONENTS:
+            raise ValueError(f"{name}: component must be one of {', '.join(COMPONENTS)}")
+        if values["status"] not in ("unhealthy", "degraded"):
+            raise ValueError(f"{name}: status must be unhealthy or degraded")
+
+
+class FaultSet:
+    """Active faults, keyed by (name, agent); a fault for agent None hits every agent."""
+
+    def __init__(self) -> None:
+        self._faults: dict[tuple[str, int | None], Fault] = {}
+
+    def add(self, fault: Fault) -> None:
+        self._faults[(fault.name, fault.agent)] = fault
+
+    def remove(self, name: str | None = None, agent: int | None = None) -> None:
+        """Clear every fault (no name), or one name for one agent (or for all, agent None)."""
+        if name is None:
+            self._faults.clear()
+        else:
+            self._faults.pop((name, agent), None)
+
+    def get(self, name: str, agent: int) -> Fault | None:
+        """The fault ``name`` affecting ``agent`` (its own entry wins over the global one)."""
+        return self._faults.get((name, agent)) or self._faults.get((name, None))
+
+    def active(self, name: str) -> bool:
+        return any(key[0] == name for key in self._faults)
+
+    def all(self) -> list[Fault]:
+        return [self._faults[k] for k in sorted(self._faults, key=lambda k: (k[0], k[1] or -1))]

@@ -1,0 +1,1 @@
+"""Burn-rate math: alert windows, burn factors and detection times, as pure functions."""

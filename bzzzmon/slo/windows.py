@@ -1,0 +1,75 @@
+"""Multiwindow multi-burn-rate tiers.
+
+The tiers are data: a long window, its short window (long / 12), and the share of the error budget
+that, spent within the long window, should raise the alert. The burn factor follows from the SLO
+period P: spending a fraction f of the budget within L means burning f * P / L times faster than
+the rate that would spend exactly the budget over P. For a 30d period this reproduces the Google
+SRE Workbook table (14.4, 6, 3, 1); other periods keep the same percentages and windows, so their
+factors differ (28d: 13.44, 5.6, 2.8, 14/15).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+HOUR = 3600
+DAY = 86400
+
+# The base window: numerator and denominator rates are recorded once at this window, and every
+# longer window is built from those two series.
+BASE_WINDOW = 300
+
+
+@dataclass(frozen=True)
+class TierTemplate:
+    name: str
+    kind: str  # "page" or "ticket": which of the SLO's severities the tier takes
+    long: int  # seconds
+    short: int  # seconds
+    budget_percent: Decimal
+    for_: int  # seconds an alert must hold before it fires
+
+
+DEFAULT_TIERS: tuple[TierTemplate, ...] = (
+    TierTemplate("page-fast", "page", 1 * HOUR, 5 * 60, Decimal(2), 2 * 60),
+    TierTemplate("page-slow", "page", 6 * HOUR, 30 * 60, Decimal(5), 15 * 60),
+    TierTemplate("ticket-fast", "ticket", 1 * DAY, 2 * HOUR, Decimal(10), 1 * HOUR),
+    TierTemplate("ticket-slow", "ticket", 3 * DAY, 6 * HOUR, Decimal(10), 3 * HOUR),
+)
+
+
+def burn_factor(budget_percent: Decimal, period: int, long_window: int) -> Fraction:
+    """How many times faster than budget-neutral the SLO burns when it spends
+    ``budget_percent`` of its budget within ``long_window`` (both windows in seconds)."""
+    return Fraction(budget_percent) / 100 * period / long_window
+
+
+def error_ratio_threshold(factor: Fraction, budget: Fraction) -> Fraction:
+    """The error ratio above which both windows of a tier must be for it to fire."""
+    return factor * budget
+
+
+def detection_time(factor: Fraction, budget: Fraction, long_window: int, for_: int) -> Fraction:
+    """Seconds from the start of a total outage (error ratio 1) until the tier fires.
+
+    After t seconds of total outage the long window's ratio is t / long (the short window's is
+    higher, so the long one decides); it crosses factor * budget at t = factor * budget * long,
+    then the alert holds for ``for_``.
+    """
+    return factor * budget * long_window + for_
+
+
+def time_to_exhaustion(factor: Fraction, period: int) -> Fraction:
+    """Seconds until the whole budget is spent when burning at ``factor``."""
+    return Fraction(period) / factor
+
+
+def windows_needed(tiers: tuple[tuple[int, int], ...], period: int) -> list[int]:
+    """Every window (seconds) whose error ratio must be recorded, shortest first."""
+    found = {BASE_WINDOW, period}
+    for long, short in tiers:
+        found.add(long)
+        found.add(short)
+    return sorted(found)

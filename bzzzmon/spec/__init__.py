@@ -1,0 +1,1 @@
+"""The spec: YAML with positions, the versioned wire model, validation into a plan."""

@@ -1,0 +1,144 @@
+"""Read every spec file of a directory and check each against the wire format."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from bzzzmon.spec import wire
+from bzzzmon.spec.errors import SpecError
+from bzzzmon.spec.yamlpos import Document, load_text
+
+SPEC_SUFFIXES = (".yaml", ".yml")
+
+
+@dataclass
+class LoadedFile:
+    doc: Document
+    spec: wire.SpecFile
+
+
+def spec_files(spec_dir: Path) -> list[Path]:
+    """The spec files of a directory, sorted; ``specs/tests/`` holds user tests, not spec."""
+    return sorted(p for p in spec_dir.iterdir() if p.is_file() and p.suffix in SPEC_SUFFIXES)
+
+
+def _known_fields(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
+    """Every key name (with aliases) the wire models accept, for did-you-mean hints."""
+    seen = seen if seen is not None else set()
+    if model in seen:
+        return set()
+    seen.add(model)
+    names: set[str] = set()
+    for name, info in model.model_fields.items():
+        names.add(info.alias or name)
+        for arg in _model_args(info.annotation):
+            names |= _known_fields(arg, seen)
+    return names
+
+
+def _model_args(annotation: Any) -> list[type[BaseModel]]:
+    found: list[type[BaseModel]] = []
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return [annotation]
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found.extend(_model_args(arg))
+    return found
+
+
+_KNOWN_KEYS = sorted(_known_fields(wire.SpecFile))
+
+
+def _path_text(loc: tuple[Any, ...]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[str | int, ...]:
+    """Drop pydantic's union/validator tags so the path matches the YAML document."""
+    cleaned: list[str | int] = []
+    for part in loc:
+        if isinstance(part, str) and (
+            part.startswith("function-")
+            or part in ("[key]",)
+            or part.startswith("literal[")
+            or (part.endswith("]") and "[" in part and not part.startswith("["))
+        ):
+            continue
+        cleaned.append(part)
+    return tuple(cleaned)
+
+
+def _describe(err: Any, doc: Document) -> SpecError:
+    loc = _clean_loc(tuple(err["loc"]))
+    where = _path_text(loc)
+    kind = err["type"]
+    value = err.get("input")
+    if kind == "extra_forbidden":
+        key = str(loc[-1]) if loc else "?"
+        close = difflib.get_close_matches(key, _KNOWN_KEYS, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "remove it; see `bzzzmon schema`"
+        return doc.error(loc, f"unknown key '{key}' in {_path_text(loc[:-1])}", hint)
+    if kind == "missing":
+        return doc.error(loc[:-1], f"missing required key '{loc[-1]}' in {_path_text(loc[:-1])}")
+    if kind == "literal_error":
+        expected = err.get("ctx", {}).get("expected", "")
+        return doc.error(loc, f"{where}: '{value}' is not allowed", f"expected {expected}")
+    if kind == "string_pattern_mismatch":
+        pattern = err.get("ctx", {}).get("pattern", "")
+        return doc.error(loc, f"{where}: '{value}' has the wrong form", f"it must match {pattern}")
+    msg = err["msg"]
+    if msg.startswith("Value error, "):
+        msg = msg[len("Value error, ") :]
+    shown = "" if isinstance(value, (dict, list)) or value is None else f" (got '{value}')"
+    return doc.error(loc, f"{where}: {msg[0].lower() + msg[1:]}{shown}")
+
+
+def load_file(path: Path, display: str) -> tuple[LoadedFile | None, list[SpecError]]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        return None, [SpecError(display, 1, 1, "the file is not UTF-8 text")]
+    except OSError as exc:
+        return None, [SpecError(display, 1, 1, f"cannot read the file: {exc.strerror}")]
+    doc, errors = load_text(text, display)
+    if doc is None:
+        return None, errors
+    if not isinstance(doc.data, dict):
+        return None, [
+            doc.error(
+                (), "a spec file is a mapping of sections", "start it with 'apiVersion: bzzzmon/v1'"
+            )
+        ]
+    try:
+        spec = wire.SpecFile.model_validate(doc.data)
+    except ValidationError as exc:
+        return None, [_describe(e, doc) for e in exc.errors()]
+    return LoadedFile(doc, spec), []
+
+
+def load_dir(spec_dir: Path) -> tuple[list[LoadedFile], list[SpecError]]:
+    """Load and check every file; every problem in every file is reported, not just the first."""
+    label = spec_dir.name or str(spec_dir)
+    if not spec_dir.is_dir():
+        return [], [SpecError(str(spec_dir), 1, 1, "spec directory does not exist")]
+    files = spec_files(spec_dir)
+    if not files:
+        return [], [SpecError(str(spec_dir), 1, 1, "no spec files (*.yaml, *.yml) in directory")]
+    loaded: list[LoadedFile] = []
+    errors: list[SpecError] = []
+    for path in files:
+        result, errs = load_file(path, f"{label}/{path.name}")
+        errors.extend(errs)
+        if result is not None:
+            loaded.append(result)
+    return loaded, errors

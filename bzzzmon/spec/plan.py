@@ -1,0 +1,765 @@
+"""Merge the files of a spec directory, check cross-references and build the ``Plan``.
+
+Every problem is collected with its file:line:column before anything fails, so one run of
+``bzzzmon build`` shows them all.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, Literal
+
+from bzzzmon import conventions as C
+from bzzzmon import model as M
+from bzzzmon.promql import builders as B
+from bzzzmon.promql.duration import parse_duration
+from bzzzmon.promql.parse import PromQLError, is_vector_selector, parse
+from bzzzmon.promql.selectors import UnknownSelector, expand
+from bzzzmon.slo.windows import BASE_WINDOW, DEFAULT_TIERS, burn_factor, windows_needed
+from bzzzmon.spec import wire
+from bzzzmon.spec.errors import SpecError, SpecErrors
+from bzzzmon.spec.loader import LoadedFile, load_dir
+from bzzzmon.spec.yamlpos import Path as YPath
+
+ReceiverKind = Literal["pagerduty", "slack", "email", "webhook"]
+RECEIVER_KINDS: tuple[ReceiverKind, ...] = ("pagerduty", "slack", "email", "webhook")
+
+# The runbook's severities, used when a spec declares none (small specs, benchmarks).
+DEFAULT_SEVERITIES: tuple[M.Severity, ...] = (
+    M.Severity("P0", "Critical", "System completely unavailable", 15 * 60, 2 * 3600, (), ()),
+    M.Severity("P1", "High", "Major functionality impaired", 3600, 4 * 3600, (), ()),
+    M.Severity("P2", "Medium", "Minor functionality issues", 4 * 3600, 24 * 3600, (), ()),
+    M.Severity("P3", "Low", "Cosmetic issues", 24 * 3600, 7 * 86400, (), ()),
+)
+
+
+def aux_alert_name(burn_name: str, suffix: str) -> str:
+    """BZZZDHTErrorBudgetBurn -> BZZZDHTErrorBudgetExhausted / BZZZDHTErrorSLIMissing."""
+    base = burn_name[: -len("BudgetBurn")] if burn_name.endswith("BudgetBurn") else burn_name
+    return f"{base}{suffix}"
+
+
+def escalation_alert_name(severity: str) -> str:
+    return f"BZZZ{severity}ResolutionTargetMissed"
+
+
+class _Collector:
+    def __init__(self) -> None:
+        self.errors: list[SpecError] = []
+
+    def add(self, lf: LoadedFile, path: YPath, message: str, hint: str = "") -> None:
+        self.errors.append(lf.doc.error(path, message, hint))
+
+
+def _unique(
+    items: list[tuple[LoadedFile, YPath, str]], what: str, errs: _Collector
+) -> dict[str, tuple[LoadedFile, YPath]]:
+    seen: dict[str, tuple[LoadedFile, YPath]] = {}
+    for lf, path, name in items:
+        if name in seen:
+            first_lf, first_path = seen[name]
+            line, _ = first_lf.doc.position(first_path)
+            errs.add(
+                lf,
+                path,
+                f"duplicate {what} name '{name}'",
+                f"first declared at {first_lf.doc.file}:{line}; names are unique across files",
+            )
+        else:
+            seen[name] = (lf, path)
+    return seen
+
+
+def _join_url(base: str, anchor: str | None) -> str:
+    if not anchor:
+        return base
+    return f"{base}{anchor}" if base else anchor
+
+
+def _dashboard_url(grafana: str, uid: str) -> str:
+    return f"{grafana.rstrip('/')}/d/{uid}" if grafana else f"/d/{uid}"
+
+
+class _Builder:
+    def __init__(self, files: list[LoadedFile], dir_name: str) -> None:
+        self.files = files
+        self.dir_name = dir_name
+        self.errs = _Collector()
+        self.origins: dict[str, set[str]] = {}
+
+    # --- helpers ------------------------------------------------------------------------------
+    def _note(self, section: str, lf: LoadedFile) -> None:
+        self.origins.setdefault(section, set()).add(lf.doc.file)
+
+    def _single(self, section: str) -> tuple[LoadedFile, Any] | None:
+        found = [(lf, getattr(lf.spec, section)) for lf in self.files if getattr(lf.spec, section)]
+        for lf, _ in found[1:]:
+            first = found[0][0].doc.file
+            self.errs.add(
+                lf,
+                (section,),
+                f"section '{section}' is declared twice",
+                f"it is already declared in {first}; keep one",
+            )
+        if found:
+            self._note(section, found[0][0])
+            return found[0]
+        return None
+
+    def _each(self, section: str) -> list[tuple[LoadedFile, YPath, Any]]:
+        out: list[tuple[LoadedFile, YPath, Any]] = []
+        for lf in self.files:
+            for i, item in enumerate(getattr(lf.spec, section)):
+                out.append((lf, (section, i), item))
+                self._note(section, lf)
+        return out
+
+    def _expr(
+        self, lf: LoadedFile, path: YPath, text: str, selectors: dict[str, dict[str, str]]
+    ) -> str | None:
+        try:
+            expanded = expand(text, selectors)
+        except UnknownSelector as exc:
+            known = ", ".join(f"${k}" for k in sorted(selectors)) or "none are declared"
+            self.errs.add(
+                lf,
+                path,
+                f"unknown selector '${exc.name}' in expression",
+                f"declare it under service.selectors (known: {known})",
+            )
+            return None
+        try:
+            parse(expanded)
+        except PromQLError as exc:
+            self.errs.add(lf, path, f"invalid PromQL: {exc}", f"expression: {expanded}")
+            return None
+        return expanded
+
+    def _selector(
+        self, lf: LoadedFile, path: YPath, text: str, selectors: dict[str, dict[str, str]]
+    ) -> str | None:
+        expanded = self._expr(lf, path, text, selectors)
+        if expanded is None:
+            return None
+        if not is_vector_selector(parse(expanded)):
+            self.errs.add(
+                lf,
+                path,
+                'expected a plain series selector such as name{label="v"}',
+                "functions and operators are added by bzzzmon",
+            )
+            return None
+        return expanded
+
+    def _check_refs(
+        self,
+        lf: LoadedFile,
+        path: YPath,
+        names: list[str] | tuple[str, ...],
+        known: set[str],
+        what: str,
+    ) -> None:
+        for i, name in enumerate(names):
+            if name not in known:
+                listing = ", ".join(sorted(known)) or "none"
+                self.errs.add(
+                    lf,
+                    (*path, i) if isinstance(names, list) else path,
+                    f"unknown {what} '{name}'",
+                    f"known {what}s: {listing}",
+                )
+
+    # --- the build ----------------------------------------------------------------------------
+    def build(self) -> M.Plan:
+        service = self._service()
+        severities = self._severities()
+        receivers = self._receivers()
+        receiver_names = {r.name for r in receivers}
+        self._check_severity_receivers(receiver_names)
+        components = self._components()
+        component_names = {c.name for c in components}
+        probes = self._global_probes(component_names)
+        slos = self._slos(service, component_names)
+        alerts = self._alerts(service, component_names, {s.name for s in slos})
+        alert_names = self._alert_names(slos, alerts)
+        routing = self._routing(
+            receiver_names, component_names, {s.name for s in slos}, alert_names, slos
+        )
+        exporter = self._exporter()
+        if self.errs.errors:
+            raise SpecErrors(self.errs.errors)
+        return M.Plan(
+            service=service,
+            severities=severities,
+            receivers=receivers,
+            routing=routing,
+            exporter=exporter,
+            components=components,
+            probes=probes,
+            slos=slos,
+            alerts=alerts,
+            spec_files=tuple(sorted(lf.doc.file for lf in self.files)),
+            spec_dir_name=self.dir_name,
+            origins={k: tuple(sorted(v)) for k, v in self.origins.items()},
+        )
+
+    def _service(self) -> M.Service:
+        found = self._single("service")
+        if found is None:
+            lf = self.files[0]
+            self.errs.add(
+                lf,
+                (),
+                "no spec file declares the 'service' section",
+                "add 'service: {name: ...}' to one file",
+            )
+            return M.Service("service", {}, {}, None, "", "", "")
+        _, s = found
+        swarm = M.Swarm(**s.swarm.model_dump()) if s.swarm else None
+        return M.Service(
+            s.name,
+            dict(s.labels),
+            {k: dict(v) for k, v in s.selectors.items()},
+            swarm,
+            s.runbook_url,
+            s.grafana_url,
+            s.alertmanager_url,
+        )
+
+    def _severities(self) -> tuple[M.Severity, ...]:
+        found = self._single("severities")
+        if found is None:
+            return DEFAULT_SEVERITIES
+        lf, sev = found
+        out = []
+        for name in C.SEVERITIES:
+            spec = sev.get(name)
+            if spec is None:
+                self.errs.add(
+                    lf,
+                    ("severities",),
+                    f"severity {name} is not defined",
+                    "define all of P0, P1, P2 and P3",
+                )
+                continue
+            response = parse_duration(spec.response_time)
+            resolution = parse_duration(spec.resolution_target)
+            if resolution < response:
+                self.errs.add(
+                    lf,
+                    ("severities", name, "resolution_target"),
+                    f"{name}: resolution_target is shorter than response_time",
+                )
+            out.append(
+                M.Severity(
+                    name,
+                    spec.title,
+                    spec.meaning,
+                    response,
+                    resolution,
+                    tuple(spec.receivers),
+                    tuple(spec.escalate_to),
+                )
+            )
+        return tuple(out)
+
+    def _receivers(self) -> tuple[M.Receiver, ...]:
+        items = self._each("receivers")
+        _unique([(lf, p, r.name) for lf, p, r in items], "receiver", self.errs)
+        out = []
+        for lf, path, r in items:
+            kind: ReceiverKind = next(k for k in RECEIVER_KINDS if getattr(r, k))
+            settings = getattr(r, kind).model_dump(by_alias=True)
+            line, _ = lf.doc.position(path)
+            out.append(M.Receiver(r.name, kind, settings, M.Origin(lf.doc.file, line)))
+        return tuple(sorted(out, key=lambda r: r.name))
+
+    def _check_severity_receivers(self, known: set[str]) -> None:
+        found = self._single("severities")
+        if found is None:
+            return
+        lf, sev = found
+        for name, spec in sorted(sev.items()):
+            self._check_refs(
+                lf, ("severities", name, "receivers"), spec.receivers, known, "receiver"
+            )
+            self._check_refs(
+                lf, ("severities", name, "escalate_to"), spec.escalate_to, known, "receiver"
+            )
+
+    def _probe(self, p: wire.Probe, component: str | None) -> M.Probe:
+        return M.Probe(
+            p.name,
+            p.type,
+            component,
+            p.path or _default_path(p.type),
+            tuple(p.expect_status) or ((200,) if p.type == "http_status" else ()),
+            tuple(p.targets.static),
+            tuple(M.DnsTarget(d.name, d.port) for d in p.targets.dns),
+        )
+
+    def _components(self) -> tuple[M.Component, ...]:
+        items = self._each("components")
+        _unique([(lf, p, c.name) for lf, p, c in items], "component", self.errs)
+        svc = self._single("service")
+        runbook = svc[1].runbook_url if svc else ""
+        checks: list[tuple[LoadedFile, YPath, str]] = []
+        probe_names: list[tuple[LoadedFile, YPath, str]] = []
+        out = []
+        total_weight = Decimal(0)
+        for lf, path, c in items:
+            for i, check in enumerate(c.checks):
+                checks.append((lf, (*path, "checks", i), check))
+            for i, p in enumerate(c.probes):
+                probe_names.append((lf, (*path, "probes", i), p.name))
+                if p.component not in (None, c.name):
+                    self.errs.add(
+                        lf,
+                        (*path, "probes", i, "component"),
+                        f"probe '{p.name}' names component '{p.component}' inside "
+                        f"component '{c.name}'",
+                        "omit 'component' here",
+                    )
+                self._check_probe(lf, (*path, "probes", i), p)
+            total_weight += c.weight
+            line, _ = lf.doc.position(path)
+            out.append(
+                M.Component(
+                    c.name,
+                    c.title or c.name,
+                    c.weight,
+                    _join_url(runbook, c.runbook),
+                    tuple(c.checks),
+                    tuple(self._probe(p, c.name) for p in c.probes),
+                    M.Origin(lf.doc.file, line),
+                )
+            )
+        _unique(checks, "health check", self.errs)
+        for lf, path, p in self._each("probes"):
+            probe_names.append((lf, path, p.name))
+        _unique(probe_names, "probe", self.errs)
+        if items and total_weight <= 0:
+            lf, path, _ = items[0]
+            self.errs.add(
+                lf,
+                path,
+                "component weights add up to 0",
+                "give at least one component a weight above 0",
+            )
+        return tuple(out)
+
+    def _check_probe(self, lf: LoadedFile, path: YPath, p: wire.Probe) -> None:
+        if not p.targets.static and not p.targets.dns:
+            self.errs.add(
+                lf,
+                (*path, "targets"),
+                f"probe '{p.name}' has no targets",
+                "list 'static' host:port targets or 'dns' names",
+            )
+        if p.type in ("tcp",) and (p.path or p.expect_status):
+            self.errs.add(lf, path, "a tcp probe takes no 'path' or 'expect_status'")
+        if p.type != "http_status" and p.expect_status:
+            self.errs.add(lf, (*path, "expect_status"), "'expect_status' is for http_status probes")
+
+    def _global_probes(self, components: set[str]) -> tuple[M.Probe, ...]:
+        out = []
+        for lf, path, p in self._each("probes"):
+            self._check_probe(lf, path, p)
+            if p.type != "health_checks" and p.component is None:
+                self.errs.add(
+                    lf,
+                    path,
+                    f"probe '{p.name}' needs a 'component'",
+                    "or declare it inside the component it probes",
+                )
+            if p.component is not None:
+                self._check_refs(lf, (*path, "component"), (p.component,), components, "component")
+            out.append(self._probe(p, p.component))
+        return tuple(out)
+
+    def _sli(
+        self, lf: LoadedFile, path: YPath, slo: wire.SLO, selectors: dict[str, dict[str, str]]
+    ) -> M.SLI | None:
+        g = slo.group_by
+        sli = slo.sli
+        if sli.ratio is not None:
+            r = sli.ratio
+            total = self._selector(lf, (*path, "sli", "ratio", "total"), r.total, selectors)
+            if r.bad is not None:
+                bad = self._selector(lf, (*path, "sli", "ratio", "bad"), r.bad, selectors)
+                if total is None or bad is None:
+                    return None
+                return M.SLI(
+                    "ratio",
+                    B.aggregate("sum", g, B.rate(bad, BASE_WINDOW)),
+                    B.aggregate("sum", g, B.rate(total, BASE_WINDOW)),
+                    total,
+                    {"bad": bad, "total": total},
+                )
+            assert r.good is not None
+            good = self._selector(lf, (*path, "sli", "ratio", "good"), r.good, selectors)
+            if total is None or good is None:
+                return None
+            t5 = B.aggregate("sum", g, B.rate(total, BASE_WINDOW))
+            g5 = B.aggregate("sum", g, B.rate(good, BASE_WINDOW))
+            return M.SLI(
+                "ratio", f"{t5} - ({g5} or {t5} * 0)", t5, total, {"good": good, "total": total}
+            )
+        if sli.latency is not None:
+            lat = sli.latency
+            hist = self._selector(
+                lf, (*path, "sli", "latency", "histogram"), lat.histogram, selectors
+            )
+            if hist is None:
+                return None
+            if hist.split("{")[0].endswith(("_bucket", "_count", "_sum")):
+                self.errs.add(
+                    lf,
+                    (*path, "sli", "latency", "histogram"),
+                    "name the histogram without its _bucket/_count/_sum suffix",
+                )
+                return None
+            le = _format_le(lat.threshold)
+            bucket = B.with_matcher(B.with_suffix(hist, "_bucket"), "le", le)
+            count = B.with_suffix(hist, "_count")
+            t5 = B.aggregate("sum", g, B.rate(count, BASE_WINDOW))
+            g5 = B.aggregate("sum", g, B.rate(bucket, BASE_WINDOW))
+            return M.SLI(
+                "latency",
+                f"{t5} - ({g5} or {t5} * 0)",
+                t5,
+                count,
+                {"histogram": hist, "bucket": bucket, "count": count, "le": le},
+            )
+        assert sli.time is not None
+        t = sli.time
+        expr = self._expr(lf, (*path, "sli", "time", "expr"), t.expr, selectors)
+        if expr is None:
+            return None
+        cond = B.compare(expr, t.op, t.threshold, as_bool=True)
+        # The fraction of the base window each series spent on the bad side, summed per group:
+        # the same unit (series-seconds per second) as the total, so windows add up alike.
+        bad = B.aggregate("sum", g, f"avg_over_time((1 - ({cond}))[5m:])")
+        total = B.aggregate("count", g, cond)
+        return M.SLI("time", bad, total, expr, {"expr": expr, "condition": cond})
+
+    def _slos(self, service: M.Service, components: set[str]) -> tuple[M.SLO, ...]:
+        items = self._each("slos")
+        _unique([(lf, p, s.name) for lf, p, s in items], "SLO", self.errs)
+        out = []
+        for lf, path, s in items:
+            self._check_refs(lf, (*path, "component"), (s.component,), components, "component")
+            period = parse_duration(s.period)
+            if period < 86400:
+                self.errs.add(
+                    lf,
+                    (*path, "period"),
+                    f"period '{s.period}' is shorter than 1d",
+                    "SLO periods are days or weeks, e.g. 7d, 28d, 30d",
+                )
+            sli = self._sli(lf, path, s, service.selectors)
+            tiers = self._tiers(lf, path, s, period)
+            if sli is None or tiers is None:
+                continue
+            objective = s.objective / 100
+            budget = 1 - objective
+            a = s.alerting
+            missing = M.AuxAlert(
+                a.missing_data.name or aux_alert_name(a.name, "SLIMissing"),
+                a.missing_data.severity or a.ticket,
+                parse_duration(a.missing_data.for_ or "15m"),
+                a.missing_data.enabled,
+            )
+            exhausted = M.AuxAlert(
+                a.budget_exhausted.name or aux_alert_name(a.name, "BudgetExhausted"),
+                a.budget_exhausted.severity or a.ticket,
+                parse_duration(a.budget_exhausted.for_ or "15m"),
+                a.budget_exhausted.enabled,
+            )
+            uid = C.dashboard_uid(service.name, "slo", s.name)
+            line, _ = lf.doc.position(path)
+            out.append(
+                M.SLO(
+                    name=s.name,
+                    title=s.title or s.name,
+                    description=s.description,
+                    component=s.component,
+                    objective_percent=s.objective.normalize(),
+                    objective=objective.normalize(),
+                    budget=budget.normalize(),
+                    period=period,
+                    group_by=tuple(s.group_by),
+                    sli=sli,
+                    alert_name=a.name,
+                    page_severity=a.page,
+                    ticket_severity=a.ticket,
+                    tiers=tiers,
+                    missing_data=missing,
+                    budget_exhausted=exhausted,
+                    windows=tuple(windows_needed(tuple((t.long, t.short) for t in tiers), period)),
+                    runbook_url=_join_url(service.runbook_url, a.runbook),
+                    dashboard_uid=uid,
+                    dashboard_url=_dashboard_url(service.grafana_url, uid),
+                    labels=dict(s.labels) | dict(a.labels),
+                    origin=M.Origin(lf.doc.file, line),
+                )
+            )
+        return tuple(out)
+
+    def _tiers(
+        self, lf: LoadedFile, path: YPath, s: wire.SLO, period: int
+    ) -> tuple[M.BurnTier, ...] | None:
+        a = s.alerting
+        tiers: list[M.BurnTier] = []
+        if a.tiers is None:
+            for tmpl in DEFAULT_TIERS:
+                sev = a.page if tmpl.kind == "page" else a.ticket
+                factor = burn_factor(tmpl.budget_percent, period, tmpl.long)
+                tiers.append(
+                    M.BurnTier(
+                        tmpl.name,
+                        tmpl.long,
+                        tmpl.short,
+                        tmpl.budget_percent,
+                        factor,
+                        sev,
+                        tmpl.for_,
+                    )
+                )
+            return tuple(tiers)
+        ok = True
+        names = []
+        for i, t in enumerate(a.tiers):
+            tp = (*path, "alerting", "tiers", i)
+            names.append((lf, tp, t.name))
+            long, short = parse_duration(t.long), parse_duration(t.short)
+            if short >= long:
+                self.errs.add(lf, (*tp, "short"), "the short window must be shorter than the long")
+                ok = False
+            if long > period:
+                self.errs.add(lf, (*tp, "long"), "the long window is longer than the SLO period")
+                ok = False
+            if short < BASE_WINDOW:
+                self.errs.add(lf, (*tp, "short"), "the short window is below the 5m base window")
+                ok = False
+            factor = burn_factor(t.budget_percent, period, long)
+            tiers.append(
+                M.BurnTier(
+                    t.name,
+                    long,
+                    short,
+                    t.budget_percent,
+                    factor,
+                    t.severity,
+                    parse_duration(t.for_) if t.for_ != "0s" else 0,
+                )
+            )
+        if not a.tiers:
+            self.errs.add(
+                lf,
+                (*path, "alerting", "tiers"),
+                "'tiers' is empty",
+                "omit it to use the default tiers",
+            )
+            ok = False
+        _unique(names, "tier", self.errs)
+        return tuple(tiers) if ok else None
+
+    def _alerts(
+        self, service: M.Service, components: set[str], slos: set[str]
+    ) -> tuple[M.Alert, ...]:
+        items = self._each("alerts")
+        out = []
+        for lf, path, a in items:
+            self._check_refs(lf, (*path, "component"), (a.component,), components, "component")
+            expr = self._expr(lf, (*path, "expr"), a.expr, service.selectors)
+            if a.dashboard.startswith("slo:") and a.dashboard[4:] not in slos:
+                self.errs.add(lf, (*path, "dashboard"), f"unknown SLO dashboard '{a.dashboard}'")
+            if expr is None:
+                continue
+            full = expr
+            if a.op is not None and a.threshold is not None:
+                full = B.compare(expr, a.op, a.threshold)
+                try:
+                    parse(full)
+                except PromQLError as exc:
+                    self.errs.add(lf, (*path, "expr"), f"invalid PromQL: {exc}", full)
+                    continue
+            kind, _, slo_name = a.dashboard.partition(":")
+            uid = C.dashboard_uid(service.name, kind, slo_name)
+            line, _ = lf.doc.position(path)
+            out.append(
+                M.Alert(
+                    name=a.name,
+                    component=a.component,
+                    severity=a.severity,
+                    value_expr=expr,
+                    op=a.op,
+                    threshold=a.threshold,
+                    expr=full,
+                    for_=parse_duration(a.for_) if a.for_ else 0,
+                    summary=a.summary.strip(),
+                    description=a.description.strip(),
+                    runbook_url=_join_url(service.runbook_url, a.runbook),
+                    dashboard_uid=uid,
+                    dashboard_url=_dashboard_url(service.grafana_url, uid),
+                    labels=dict(a.labels),
+                    origin=M.Origin(lf.doc.file, line),
+                )
+            )
+        return tuple(out)
+
+    def _alert_names(self, slos: tuple[M.SLO, ...], alerts: tuple[M.Alert, ...]) -> set[str]:
+        names: list[tuple[LoadedFile, YPath, str]] = []
+        for lf, path, a in self._each("alerts"):
+            names.append((lf, (*path, "name"), a.name))
+        by_slo = {s.name: s for s in slos}
+        for lf, path, s in self._each("slos"):
+            built = by_slo.get(s.name)
+            if built is None:
+                continue
+            names.append((lf, (*path, "alerting", "name"), built.alert_name))
+            names.append((lf, (*path, "alerting", "missing_data"), built.missing_data.name))
+            names.append((lf, (*path, "alerting", "budget_exhausted"), built.budget_exhausted.name))
+        _unique(names, "alert", self.errs)
+        known = {n for _, _, n in names}
+        known |= {escalation_alert_name(s) for s in C.SEVERITIES}
+        return known
+
+    def _match(
+        self,
+        lf: LoadedFile,
+        path: YPath,
+        m: wire.InhibitSource | wire.InhibitTarget,
+        known: dict[str, set[str]],
+    ) -> M.InhibitMatch:
+        if isinstance(m, wire.InhibitSource):
+            alertnames: tuple[str, ...] = (m.alertname,) if m.alertname else ()
+            components: tuple[str, ...] = ()
+            slos: tuple[str, ...] = ()
+        else:
+            alertnames, components, slos = tuple(m.alertnames), tuple(m.components), tuple(m.slos)
+            self._check_refs(
+                lf, (*path, "components"), m.components, known["component"], "component"
+            )
+            self._check_refs(lf, (*path, "slos"), m.slos, known["SLO"], "SLO")
+            self._check_refs(lf, (*path, "alertnames"), m.alertnames, known["alert"], "alert")
+        if isinstance(m, wire.InhibitSource) and m.alertname:
+            self._check_refs(lf, (*path, "alertname"), (m.alertname,), known["alert"], "alert")
+        self._check_refs(lf, (*path, "tiers"), m.tiers, known["tier"], "tier")
+        match = M.InhibitMatch(
+            alertnames, components, slos, m.alert_kind, tuple(m.tiers), tuple(m.severities)
+        )
+        if match == M.InhibitMatch():
+            self.errs.add(
+                lf,
+                path,
+                "an inhibition side must match something",
+                "give alertname(s), components, slos, alert_kind, tiers or severities",
+            )
+        return match
+
+    def _routing(
+        self,
+        receivers: set[str],
+        components: set[str],
+        slos: set[str],
+        alerts: set[str],
+        slo_list: tuple[M.SLO, ...],
+    ) -> M.Routing:
+        found = self._single("routing")
+        if found is None:
+            return M.Routing(("alertname", "service"), None, (), (), (), ())
+        lf, r = found
+        if r.heartbeat_receiver:
+            self._check_refs(
+                lf,
+                ("routing", "heartbeat_receiver"),
+                (r.heartbeat_receiver,),
+                receivers,
+                "receiver",
+            )
+        tiers = {t.name for s in slo_list for t in s.tiers}
+        known = {"component": components, "SLO": slos, "alert": alerts, "tier": tiers}
+        inhibitions = []
+        _unique(
+            [(lf, ("routing", "inhibitions", i), x.name) for i, x in enumerate(r.inhibitions)],
+            "inhibition",
+            self.errs,
+        )
+        for i, inh in enumerate(r.inhibitions):
+            p: YPath = ("routing", "inhibitions", i)
+            inhibitions.append(
+                M.Inhibition(
+                    inh.name,
+                    self._match(lf, (*p, "source"), inh.source, known),
+                    self._match(lf, (*p, "target"), inh.target, known),
+                    tuple(inh.equal),
+                )
+            )
+        teams = []
+        for i, t in enumerate(r.teams):
+            p = ("routing", "teams", i)
+            self._check_refs(lf, (*p, "components"), t.components, components, "component")
+            self._check_refs(lf, (*p, "receivers"), t.receivers, receivers, "receiver")
+            teams.append(M.TeamRoute(t.name, tuple(t.components), tuple(t.receivers)))
+        windows = []
+        _unique(
+            [
+                (lf, ("routing", "maintenance_windows", i), w.name)
+                for i, w in enumerate(r.maintenance_windows)
+            ],
+            "maintenance window",
+            self.errs,
+        )
+        for w in r.maintenance_windows:
+            windows.append(
+                M.MaintenanceWindow(
+                    w.name,
+                    tuple(w.mute),
+                    tuple(
+                        M.TimeRange(tuple(t.weekdays), t.start, t.end, t.location) for t in w.times
+                    ),
+                )
+            )
+        return M.Routing(
+            tuple(r.group_by),
+            r.heartbeat_receiver,
+            tuple(r.escalate),
+            tuple(inhibitions),
+            tuple(windows),
+            tuple(teams),
+        )
+
+    def _exporter(self) -> M.ExporterSettings:
+        found = self._single("exporter")
+        e = found[1] if found else wire.ExporterSettings()
+        return M.ExporterSettings(
+            parse_duration(e.probe_interval),
+            parse_duration(e.probe_timeout),
+            parse_duration(e.max_result_age),
+            e.concurrency,
+            e.jitter,
+            e.max_body_bytes,
+        )
+
+
+def _default_path(probe_type: str) -> str:
+    return {"health_checks": "/health/checks", "health": "/health"}.get(probe_type, "")
+
+
+def _format_le(value: Decimal) -> str:
+    """The ``le`` label text a client library writes for a bucket bound."""
+    text = format(value.normalize(), "f")
+    return text
+
+
+def load_plan(spec_dir: Path) -> M.Plan:
+    """Load, check and resolve a spec directory. Raises ``SpecErrors`` listing every problem."""
+    files, errors = load_dir(spec_dir)
+    if errors:
+        # Report cross-file problems only once every file is well-formed; partial merges would
+        # produce misleading follow-on errors.
+        raise SpecErrors(errors)
+    return _Builder(files, spec_dir.name or str(spec_dir)).build()

@@ -1,0 +1,345 @@
+"""The versioned wire format of a spec file (``apiVersion: bzzzmon/v1``).
+
+These models describe exactly what a user may write; they check shapes and single values.
+Cross-references (a component an SLO names, a receiver a severity names) are checked when the
+files are merged into a plan (see ``bzzzmon.spec.plan``). ``bzzzmon schema`` prints the JSON Schema
+generated from these models.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from bzzzmon.promql.duration import parse_duration
+
+NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$"
+ALERT_NAME_PATTERN = r"^[A-Z][A-Za-z0-9]*$"
+LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
+
+
+def _duration(value: str) -> str:
+    parse_duration(value)
+    return value
+
+
+Duration = Annotated[
+    str,
+    AfterValidator(_duration),
+    Field(
+        description="A Prometheus duration: a number and a unit (s, m, h, d, w), e.g. 5m, 1h30m",
+        json_schema_extra={"pattern": r"^([0-9]+[smhdwy])+$"},
+    ),
+]
+Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=63)]
+AlertName = Annotated[str, Field(pattern=ALERT_NAME_PATTERN, max_length=100)]
+LabelName = Annotated[str, Field(pattern=LABEL_NAME_PATTERN)]
+Severity = Literal["P0", "P1", "P2", "P3"]
+Anchor = Annotated[
+    str,
+    Field(pattern=r"^#[A-Za-z0-9._-]+$", description="A heading anchor in the runbook, e.g. #dht"),
+]
+Labels = dict[LabelName, str]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=False)
+
+
+# --- service ---------------------------------------------------------------------------------
+class Swarm(Strict):
+    agent_service: str = Field(description="Docker Swarm service of the BZZZ agents")
+    agent_port: int = Field(8081, ge=1, le=65535)
+    exporter_service: str = Field(description="Docker Swarm service of the bzzzmon exporter")
+    exporter_port: int = Field(9109, ge=1, le=65535)
+
+
+class Service(Strict):
+    name: Name
+    labels: Labels = Field(default_factory=dict, description="Static labels on every alert")
+    selectors: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Labels] = Field(
+        default_factory=dict,
+        description="Named label matchers; write `$name` inside a selector's braces to use one",
+    )
+    swarm: Swarm | None = None
+    runbook_url: str = Field(
+        "", description="The runbook document; alert `runbook` anchors are appended to it"
+    )
+    grafana_url: str = Field("", description="Grafana base URL for dashboard links")
+    alertmanager_url: str = Field("", description="Alertmanager base URL for silence links")
+
+
+class SeveritySpec(Strict):
+    title: str
+    meaning: str = ""
+    response_time: Duration
+    resolution_target: Duration
+    receivers: list[Name] = Field(min_length=1)
+    escalate_to: list[Name] = Field(default_factory=list)
+
+
+# --- receivers -------------------------------------------------------------------------------
+class PagerDuty(Strict):
+    routing_key_file: str
+
+
+class Slack(Strict):
+    channel: str
+    api_url_file: str
+
+
+class Email(Strict):
+    to: str
+    from_: str = Field(alias="from")
+    smarthost: str
+    auth_username: str = ""
+    auth_password_file: str = ""
+    require_tls: bool = True
+
+
+class Webhook(Strict):
+    url: str
+    credentials_file: str = ""
+    max_alerts: int = Field(0, ge=0)
+
+
+class Receiver(Strict):
+    name: Name
+    pagerduty: PagerDuty | None = None
+    slack: Slack | None = None
+    email: Email | None = None
+    webhook: Webhook | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> Receiver:
+        kinds = [k for k in ("pagerduty", "slack", "email", "webhook") if getattr(self, k)]
+        if len(kinds) != 1:
+            raise ValueError("a receiver has exactly one of: pagerduty, slack, email, webhook")
+        return self
+
+
+# --- routing ---------------------------------------------------------------------------------
+AlertKind = Literal["burn_rate", "missing_data", "budget_exhausted", "threshold", "escalation"]
+
+
+class InhibitSource(Strict):
+    alertname: AlertName | None = None
+    alert_kind: AlertKind | None = None
+    tiers: list[Name] = Field(default_factory=list)
+    severities: list[Severity] = Field(default_factory=list)
+
+
+class InhibitTarget(Strict):
+    alertnames: list[AlertName] = Field(default_factory=list)
+    components: list[Name] = Field(default_factory=list)
+    slos: list[Name] = Field(default_factory=list)
+    alert_kind: AlertKind | None = None
+    tiers: list[Name] = Field(default_factory=list)
+    severities: list[Severity] = Field(default_factory=list)
+
+
+class Inhibition(Strict):
+    name: Name
+    source: InhibitSource
+    target: InhibitTarget
+    equal: list[LabelName] = Field(default_factory=lambda: ["service"])
+
+
+Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
+ClockTime = Annotated[str, Field(pattern=r"^([01][0-9]|2[0-4]):[0-5][0-9]$")]
+
+
+class TimeRange(Strict):
+    weekdays: list[Weekday] = Field(default_factory=list)
+    start: ClockTime
+    end: ClockTime
+    location: str = "UTC"
+
+
+class MaintenanceWindow(Strict):
+    name: Name
+    mute: list[Severity] = Field(min_length=1)
+    times: list[TimeRange] = Field(min_length=1)
+
+
+class TeamRoute(Strict):
+    """Send a set of components' alerts to a team's receivers in addition to the severity's."""
+
+    name: Name
+    components: list[Name] = Field(min_length=1)
+    receivers: list[Name] = Field(min_length=1)
+
+
+class Routing(Strict):
+    group_by: list[LabelName] = Field(default_factory=lambda: ["alertname", "service"])
+    heartbeat_receiver: Name | None = None
+    escalate: list[Severity] = Field(default_factory=list)
+    inhibitions: list[Inhibition] = Field(default_factory=list)
+    maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
+    teams: list[TeamRoute] = Field(default_factory=list)
+
+
+# --- exporter, components, probes ------------------------------------------------------------
+class ExporterSettings(Strict):
+    probe_interval: Duration = "15s"
+    probe_timeout: Duration = "5s"
+    max_result_age: Duration = "60s"
+    concurrency: int = Field(64, ge=1, le=4096)
+    jitter: Decimal = Field(Decimal("0.1"), ge=0, le=1)
+    max_body_bytes: int = Field(1048576, ge=1024, le=1 << 30)
+
+
+HostPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+:[0-9]{1,5}$")]
+
+
+class DnsTarget(Strict):
+    name: str = Field(pattern=r"^[A-Za-z0-9._-]+$")
+    port: int = Field(ge=1, le=65535)
+
+
+class Targets(Strict):
+    static: list[HostPort] = Field(default_factory=list)
+    dns: list[DnsTarget] = Field(default_factory=list)
+
+
+ProbeType = Literal["health_checks", "health", "http_status", "tcp"]
+
+
+class Probe(Strict):
+    name: Name
+    type: ProbeType
+    component: Name | None = None
+    path: str = Field("", pattern=r"^(/[^\s]*)?$")
+    expect_status: list[int] = Field(default_factory=list)
+    targets: Targets
+
+
+class Component(Strict):
+    name: Name
+    title: str = ""
+    weight: Decimal = Field(ge=0, le=1000)
+    runbook: Anchor | None = None
+    checks: list[str] = Field(default_factory=list)
+    probes: list[Probe] = Field(default_factory=list)
+
+
+# --- SLOs ------------------------------------------------------------------------------------
+class RatioSLI(Strict):
+    bad: str | None = Field(None, description="Counter selector of bad events")
+    good: str | None = Field(None, description="Counter selector of good events")
+    total: str = Field(description="Counter selector of all events")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> RatioSLI:
+        if (self.bad is None) == (self.good is None):
+            raise ValueError("a ratio SLI has exactly one of 'bad' or 'good', and 'total'")
+        return self
+
+
+class LatencySLI(Strict):
+    histogram: str = Field(description="Histogram selector without suffix, e.g. x_seconds{$agent}")
+    threshold: Decimal = Field(gt=0, description="Bucket bound (le) a good event stays under")
+
+
+class TimeSLI(Strict):
+    expr: str = Field(description="Gauge expression compared at every evaluation")
+    op: Literal["<", "<=", ">", ">=", "==", "!="]
+    threshold: Decimal
+
+
+class SLI(Strict):
+    ratio: RatioSLI | None = None
+    latency: LatencySLI | None = None
+    time: TimeSLI | None = None
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> SLI:
+        if sum(x is not None for x in (self.ratio, self.latency, self.time)) != 1:
+            raise ValueError("an SLI has exactly one of: ratio, latency, time")
+        return self
+
+
+class TierSpec(Strict):
+    name: Name
+    long: Duration
+    short: Duration
+    budget_percent: Decimal = Field(gt=0, le=100)
+    severity: Severity
+    for_: Duration = Field("0s", alias="for")
+
+
+class AuxAlert(Strict):
+    name: AlertName | None = None
+    severity: Severity | None = None
+    for_: Duration | None = Field(None, alias="for")
+    enabled: bool = True
+
+
+class SLOAlerting(Strict):
+    name: AlertName
+    page: Severity = "P1"
+    ticket: Severity = "P2"
+    tiers: list[TierSpec] | None = Field(
+        None, description="Replace the default multiwindow tiers derived from the period"
+    )
+    missing_data: AuxAlert = Field(default_factory=lambda: AuxAlert())
+    budget_exhausted: AuxAlert = Field(default_factory=lambda: AuxAlert())
+    runbook: Anchor | None = None
+    labels: Labels = Field(default_factory=dict)
+
+
+class SLO(Strict):
+    name: Name
+    component: Name
+    title: str = ""
+    description: str = ""
+    objective: Decimal = Field(gt=0, lt=100, description="Target percentage, e.g. 99.9")
+    period: Duration = "30d"
+    group_by: list[LabelName] = Field(default_factory=list)
+    sli: SLI
+    alerting: SLOAlerting
+    labels: Labels = Field(default_factory=dict)
+
+
+# --- threshold alerts ------------------------------------------------------------------------
+class AlertSpec(Strict):
+    name: AlertName
+    component: Name
+    severity: Severity
+    expr: str
+    op: Literal["<", "<=", ">", ">=", "==", "!="] | None = None
+    threshold: Decimal | None = None
+    for_: Duration | None = Field(None, alias="for")
+    summary: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    runbook: Anchor | None = None
+    dashboard: str = Field("overview", pattern=r"^(overview|exporter|slo:[a-z0-9-]+)$")
+    labels: Labels = Field(default_factory=dict)
+
+    @model_validator(mode="after")
+    def _op_and_threshold(self) -> AlertSpec:
+        if (self.op is None) != (self.threshold is None):
+            raise ValueError("'op' and 'threshold' go together: give both or neither")
+        return self
+
+
+# --- the file --------------------------------------------------------------------------------
+class SpecFile(Strict):
+    """One file under specs/. Sections may be spread over files; names are unique across them."""
+
+    apiVersion: Literal["bzzzmon/v1"]
+    service: Service | None = None
+    severities: dict[Severity, SeveritySpec] | None = None
+    receivers: list[Receiver] = Field(default_factory=list)
+    routing: Routing | None = None
+    exporter: ExporterSettings | None = None
+    components: list[Component] = Field(default_factory=list)
+    probes: list[Probe] = Field(default_factory=list)
+    slos: list[SLO] = Field(default_factory=list)
+    alerts: list[AlertSpec] = Field(default_factory=list)
+
+
+SINGLETON_SECTIONS = ("service", "severities", "routing", "exporter")
+LIST_SECTIONS = ("receivers", "components", "probes", "slos", "alerts")

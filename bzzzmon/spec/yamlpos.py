@@ -1,0 +1,235 @@
+"""Load YAML into plain Python values while remembering where every value came from.
+
+PyYAML's composer gives nodes with marks; constructing them ourselves lets us keep each value's
+line and column, keep numbers exact (``Decimal``, never ``float``), reject duplicate keys, and
+refuse documents that would expand into something huge (alias bombs) or recursive.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import yaml
+
+from bzzzmon.spec.errors import SpecError
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+MAX_NODES = 200_000
+MAX_DEPTH = 64
+
+Path = tuple[str | int, ...]
+
+
+@dataclass
+class Document:
+    """A loaded file: its data and the (line, column) of every path in it (1-based)."""
+
+    file: str
+    data: Any
+    positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def position(self, path: Path) -> tuple[int, int]:
+        """The position of ``path``, or of its nearest ancestor that has one."""
+        p = tuple(path)
+        while p:
+            if p in self.positions:
+                return self.positions[p]
+            p = p[:-1]
+        return self.positions.get((), (1, 1))
+
+    def error(self, path: Path, message: str, hint: str = "") -> SpecError:
+        line, col = self.position(path)
+        return SpecError(self.file, line, col, message, hint)
+
+
+class _Builder:
+    def __init__(self, file: str) -> None:
+        self.file = file
+        self.positions: dict[Path, tuple[int, int]] = {}
+        self.count = 0
+        self.errors: list[SpecError] = []
+
+    def err(self, node: yaml.Node, message: str, hint: str = "") -> None:
+        m = node.start_mark
+        self.errors.append(SpecError(self.file, m.line + 1, m.column + 1, message, hint))
+
+    def build(self, node: yaml.Node, path: Path, active: frozenset[int]) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise _TooBig(node)
+        if len(path) > MAX_DEPTH:
+            raise _TooDeep(node)
+        if id(node) in active:
+            raise _Recursive(node)
+        self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if isinstance(node, yaml.MappingNode):
+            inner = active | {id(node)}
+            out: dict[str, Any] = {}
+            key_pos: dict[str, yaml.Node] = {}
+            for key_node, value_node in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    self.err(key_node, "YAML merge keys (<<) are not supported", "repeat the keys")
+                    continue
+                if not isinstance(key_node, yaml.ScalarNode):
+                    self.err(key_node, "mapping keys must be plain strings")
+                    continue
+                key = str(key_node.value)
+                if key in key_pos:
+                    first = key_pos[key].start_mark.line + 1
+                    self.err(key_node, f"duplicate key '{key}' (first set on line {first})")
+                    continue
+                key_pos[key] = key_node
+                child = (*path, key)
+                self.positions[child] = (
+                    key_node.start_mark.line + 1,
+                    key_node.start_mark.column + 1,
+                )
+                out[key] = self.build(value_node, child, inner)
+            return out
+        if isinstance(node, yaml.SequenceNode):
+            inner = active | {id(node)}
+            return [self.build(v, (*path, i), inner) for i, v in enumerate(node.value)]
+        assert isinstance(node, yaml.ScalarNode)
+        return self.scalar(node)
+
+    def scalar(self, node: yaml.ScalarNode) -> Any:
+        tag = node.tag
+        text = node.value
+        if tag == "tag:yaml.org,2002:null":
+            return None
+        if tag == "tag:yaml.org,2002:bool":
+            return text.lower() in ("true", "yes", "on")
+        if tag == "tag:yaml.org,2002:int":
+            try:
+                return int(text.replace("_", ""), 0)
+            except ValueError:
+                return text
+        if tag == "tag:yaml.org,2002:float":
+            try:
+                d = Decimal(text.replace("_", ""))
+            except InvalidOperation:
+                self.err(node, f"'{text}' is not a finite number")
+                return text
+            if not d.is_finite():
+                self.err(node, f"'{text}' is not a finite number")
+            return d
+        if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
+            return text
+        self.err(node, f"unsupported YAML tag {tag}")
+        return text
+
+
+class _Abort(Exception):
+    def __init__(self, node: yaml.Node) -> None:
+        self.node = node
+
+
+class _TooBig(_Abort):
+    pass
+
+
+class _TooDeep(_Abort):
+    pass
+
+
+class _Recursive(_Abort):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader whose timestamps stay strings (a date is never a meaningful spec value)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _compose(text: str) -> Iterator[yaml.Node]:
+    loader = _Loader(text)
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            if node is not None:
+                yield node
+    finally:
+        loader.dispose()
+
+
+def load_text(text: str, file: str) -> tuple[Document | None, list[SpecError]]:
+    """Parse one YAML document. Returns the document, or None and the errors."""
+    if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
+        return None, [
+            SpecError(
+                file,
+                1,
+                1,
+                f"file is larger than {MAX_FILE_BYTES // 1024} KiB",
+                "split the spec into several files",
+            )
+        ]
+    try:
+        nodes = list(_compose(text))
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        problem = exc.problem or exc.context or "invalid YAML"
+        return None, [SpecError(file, line, col, f"YAML syntax error: {problem}")]
+    except yaml.YAMLError as exc:
+        return None, [SpecError(file, 1, 1, f"YAML error: {exc}")]
+    if not nodes:
+        return None, [
+            SpecError(
+                file,
+                1,
+                1,
+                "the file is empty",
+                "start it with 'apiVersion: bzzzmon/v1' and at least one section",
+            )
+        ]
+    if len(nodes) > 1:
+        m = nodes[1].start_mark
+        return None, [
+            SpecError(
+                file,
+                m.line + 1,
+                m.column + 1,
+                "a spec file holds one YAML document",
+                "remove the '---' separator",
+            )
+        ]
+    builder = _Builder(file)
+    try:
+        data = builder.build(nodes[0], (), frozenset())
+    except _TooBig as exc:
+        m = exc.node.start_mark
+        return None, [
+            SpecError(
+                file,
+                m.line + 1,
+                m.column + 1,
+                f"the document expands to more than {MAX_NODES} values",
+                "aliases that repeat large anchors make a YAML bomb",
+            )
+        ]
+    except _TooDeep as exc:
+        m = exc.node.start_mark
+        return None, [
+            SpecError(
+                file, m.line + 1, m.column + 1, f"the document nests deeper than {MAX_DEPTH} levels"
+            )
+        ]
+    except _Recursive as exc:
+        m = exc.node.start_mark
+        return None, [
+            SpecError(
+                file, m.line + 1, m.column + 1, "recursive YAML alias: a node contains itself"
+            )
+        ]
+    if builder.errors:
+        return None, builder.errors
+    return Document(file, data, builder.positions), []

@@ -1,0 +1,1 @@
+"""Wrappers around the real Prometheus and Alertmanager tools."""

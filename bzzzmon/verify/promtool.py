@@ -1,0 +1,41 @@
+"""promtool: check rules, check config, test rules."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bzzzmon import conventions as C
+from bzzzmon.verify.tools import ToolResult, require, run
+
+
+def rule_files(out: Path) -> list[Path]:
+    return sorted((out / C.RULES_DIR).glob("*.yml"))
+
+
+def test_files(out: Path) -> list[Path]:
+    return sorted((out / C.TESTS_DIR).glob("*.yml"))
+
+
+def check_rules(out: Path) -> ToolResult | None:
+    files = rule_files(out)
+    if not files:
+        return None
+    return run([require("promtool"), "check", "rules", *map(str, files)])
+
+
+def check_config(out: Path) -> ToolResult | None:
+    config = out / C.PROMETHEUS_CONFIG
+    if not config.exists():
+        return None
+    # --syntax-only: the config names Docker secret files that exist only in the deployment.
+    return run(
+        [require("promtool"), "check", "config", "--syntax-only", str(config)], cwd=config.parent
+    )
+
+
+def test_rules(out: Path, files: list[Path] | None = None) -> ToolResult | None:
+    """Run ``promtool test rules``; test files name rule files relative to themselves."""
+    chosen = files if files is not None else test_files(out)
+    if not chosen:
+        return None
+    return run([require("promtool"), "test", "rules", *map(str, chosen)])
