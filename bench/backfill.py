@@ -107,7 +107,7 @@ def compactions(prom: promserver.Prometheus) -> tuple[float, float]:
     return total("prometheus_tsdb_compactions_total"), total("prometheus_tsdb_blocks_loaded")
 
 
-def settle(data_dir: Path, work: Path, log: Path, quiet_for: float = 40.0) -> None:
+def settle(data_dir: Path, work: Path, log: Path, quiet_for: float = 90.0) -> None:
     """Start Prometheus once and wait until it has compacted the backfilled blocks."""
     cfg = work / "prometheus-settle.yml"
     promserver.write_config(cfg, [], None, "60s")

@@ -19,6 +19,7 @@ from bzzzmon.model import Plan
 from bzzzmon.render import (
     alertmanager,
     catalog,
+    escalation,
     exporter_config,
     grafana,
     prometheus_config,
@@ -40,6 +41,7 @@ Check = Callable[[Plan, Files], list[Finding]]
 
 RENDERERS: tuple[Renderer, ...] = (
     rules.render,
+    escalation.render,
     rule_tests.render,
     prometheus_config.render,
     alertmanager.render,
