@@ -92,15 +92,34 @@ def _describe(err: Any, doc: Document) -> SpecError:
         return doc.error(loc[:-1], f"missing required key '{loc[-1]}' in {_path_text(loc[:-1])}")
     if kind == "literal_error":
         expected = err.get("ctx", {}).get("expected", "")
-        return doc.error(loc, f"{where}: '{value}' is not allowed", f"expected {expected}")
+        return doc.value_error(loc, f"{where}: '{value}' is not allowed", f"expected {expected}")
     if kind == "string_pattern_mismatch":
         pattern = err.get("ctx", {}).get("pattern", "")
-        return doc.error(loc, f"{where}: '{value}' has the wrong form", f"it must match {pattern}")
+        return doc.value_error(
+            loc, f"{where}: '{value}' has the wrong form", f"it must match {pattern}"
+        )
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
     shown = "" if isinstance(value, (dict, list)) or value is None else f" (got '{value}')"
-    return doc.error(loc, f"{where}: {msg[0].lower() + msg[1:]}{shown}")
+    return doc.value_error(loc, f"{where}: {msg[0].lower() + msg[1:]}{shown}")
+
+
+def _without_echoes(errors: list[SpecError]) -> list[SpecError]:
+    """Drop "missing key 'x'" where the same mapping has a misspelt key suggesting 'x'."""
+    suggested = {
+        (e.file, e.message.rsplit(" in ", 1)[-1], e.hint.split("'")[1])
+        for e in errors
+        if e.message.startswith("unknown key") and e.hint.startswith("did you mean")
+    }
+    return [
+        e
+        for e in errors
+        if not (
+            e.message.startswith("missing required key")
+            and (e.file, e.message.rsplit(" in ", 1)[-1], e.message.split("'")[1]) in suggested
+        )
+    ]
 
 
 def load_file(path: Path, display: str) -> tuple[LoadedFile | None, list[SpecError]]:
@@ -122,7 +141,7 @@ def load_file(path: Path, display: str) -> tuple[LoadedFile | None, list[SpecErr
     try:
         spec = wire.SpecFile.model_validate(doc.data)
     except ValidationError as exc:
-        return None, [_describe(e, doc) for e in exc.errors()]
+        return None, _without_echoes([_describe(e, doc) for e in exc.errors()])
     return LoadedFile(doc, spec), []
 
 

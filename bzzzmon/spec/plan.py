@@ -51,6 +51,12 @@ class _Collector:
     def add(self, lf: LoadedFile, path: YPath, message: str, hint: str = "") -> None:
         self.errors.append(lf.doc.error(path, message, hint))
 
+    def add_value(
+        self, lf: LoadedFile, path: YPath, message: str, hint: str = "", offset: int | None = None
+    ) -> None:
+        """An error about a value: points at the value (or into it, at ``offset``)."""
+        self.errors.append(lf.doc.value_error(path, message, hint, offset))
+
 
 def _unique(
     items: list[tuple[LoadedFile, YPath, str]], what: str, errs: _Collector
@@ -122,17 +128,18 @@ class _Builder:
             expanded = expand(text, selectors)
         except UnknownSelector as exc:
             known = ", ".join(f"${k}" for k in sorted(selectors)) or "none are declared"
-            self.errs.add(
+            self.errs.add_value(
                 lf,
                 path,
                 f"unknown selector '${exc.name}' in expression",
                 f"declare it under service.selectors (known: {known})",
+                offset=exc.offset,
             )
             return None
         try:
             parse(expanded)
         except PromQLError as exc:
-            self.errs.add(lf, path, f"invalid PromQL: {exc}", f"expression: {expanded}")
+            self.errs.add_value(lf, path, f"invalid PromQL: {exc}", f"expression: {expanded}")
             return None
         return expanded
 
@@ -143,7 +150,7 @@ class _Builder:
         if expanded is None:
             return None
         if not is_vector_selector(parse(expanded)):
-            self.errs.add(
+            self.errs.add_value(
                 lf,
                 path,
                 'expected a plain series selector such as name{label="v"}',
@@ -163,7 +170,7 @@ class _Builder:
         for i, name in enumerate(names):
             if name not in known:
                 listing = ", ".join(sorted(known)) or "none"
-                self.errs.add(
+                self.errs.add_value(
                     lf,
                     (*path, i) if isinstance(names, list) else path,
                     f"unknown {what} '{name}'",
@@ -414,7 +421,7 @@ class _Builder:
             if hist is None:
                 return None
             if hist.split("{")[0].endswith(("_bucket", "_count", "_sum")):
-                self.errs.add(
+                self.errs.add_value(
                     lf,
                     (*path, "sli", "latency", "histogram"),
                     "name the histogram without its _bucket/_count/_sum suffix",
@@ -452,7 +459,7 @@ class _Builder:
             self._check_refs(lf, (*path, "component"), (s.component,), components, "component")
             period = parse_duration(s.period)
             if period < 86400:
-                self.errs.add(
+                self.errs.add_value(
                     lf,
                     (*path, "period"),
                     f"period '{s.period}' is shorter than 1d",
@@ -552,7 +559,7 @@ class _Builder:
                     t.budget_percent,
                     factor,
                     t.severity,
-                    parse_duration(t.for_) if t.for_ != "0s" else 0,
+                    parse_duration(t.for_) if t.for_ else 0,
                 )
             )
         if not a.tiers:
@@ -584,7 +591,7 @@ class _Builder:
                 try:
                     parse(full)
                 except PromQLError as exc:
-                    self.errs.add(lf, (*path, "expr"), f"invalid PromQL: {exc}", full)
+                    self.errs.add_value(lf, (*path, "expr"), f"invalid PromQL: {exc}", full)
                     continue
             kind, _, slo_name = a.dashboard.partition(":")
             uid = C.dashboard_uid(service.name, kind, slo_name)

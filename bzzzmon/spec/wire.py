@@ -267,7 +267,7 @@ class TierSpec(Strict):
     short: Duration
     budget_percent: Decimal = Field(gt=0, le=100)
     severity: Severity
-    for_: Duration = Field("0s", alias="for")
+    for_: Duration | None = Field(None, alias="for")
 
 
 class AuxAlert(Strict):

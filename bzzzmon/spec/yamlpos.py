@@ -30,6 +30,9 @@ class Document:
     file: str
     data: Any
     positions: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    # Where each value starts, and for one-line scalars the column its text starts at (after
+    # an opening quote), so an error inside an expression can point into it.
+    value_positions: dict[Path, tuple[int, int, bool]] = field(default_factory=dict)
 
     def position(self, path: Path) -> tuple[int, int]:
         """The position of ``path``, or of its nearest ancestor that has one."""
@@ -40,8 +43,25 @@ class Document:
             p = p[:-1]
         return self.positions.get((), (1, 1))
 
+    def value_position(self, path: Path, offset: int | None = None) -> tuple[int, int]:
+        """Where the value at ``path`` starts (or character ``offset`` inside a one-line
+        scalar); falls back to the key's position."""
+        found = self.value_positions.get(tuple(path))
+        if found is None:
+            return self.position(path)
+        line, col, one_line = found
+        if offset is not None and one_line:
+            return line, col + offset
+        return line, col
+
     def error(self, path: Path, message: str, hint: str = "") -> SpecError:
         line, col = self.position(path)
+        return SpecError(self.file, line, col, message, hint)
+
+    def value_error(
+        self, path: Path, message: str, hint: str = "", offset: int | None = None
+    ) -> SpecError:
+        line, col = self.value_position(path, offset)
         return SpecError(self.file, line, col, message, hint)
 
 
@@ -49,6 +69,7 @@ class _Builder:
     def __init__(self, file: str) -> None:
         self.file = file
         self.positions: dict[Path, tuple[int, int]] = {}
+        self.value_positions: dict[Path, tuple[int, int, bool]] = {}
         self.count = 0
         self.errors: list[SpecError] = []
 
@@ -64,7 +85,12 @@ class _Builder:
             raise _TooDeep(node)
         if id(node) in active:
             raise _Recursive(node)
-        self.positions.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        start = node.start_mark
+        self.positions.setdefault(path, (start.line + 1, start.column + 1))
+        one_line = isinstance(node, yaml.ScalarNode) and node.style in (None, "'", '"')
+        quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
+        one_line = one_line and start.line == node.end_mark.line
+        self.value_positions[path] = (start.line + 1, start.column + 1 + int(quoted), one_line)
         if isinstance(node, yaml.MappingNode):
             inner = active | {id(node)}
             out: dict[str, Any] = {}
@@ -232,4 +258,4 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[SpecError]]:
         ]
     if builder.errors:
         return None, builder.errors
-    return Document(file, data, builder.positions), []
+    return Document(file, data, builder.positions, builder.value_positions), []
