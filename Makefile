@@ -1,0 +1,42 @@
+# Two entry points for a fresh machine:
+#   make build   install bzzzmon into .venv and compile specs/ into generated/
+#   make test    install everything the tests need (incl. promtool/amtool) and run them all
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+
+.PHONY: build test install tools lint check pytest bench clean
+
+$(BIN)/bzzzmon: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+install: $(BIN)/bzzzmon
+
+tools:
+	./scripts/install-tools.sh
+
+build: install
+	$(BIN)/bzzzmon build
+
+lint: install
+	$(BIN)/ruff check bzzzmon tests bench
+	$(BIN)/ruff format --check bzzzmon
+	$(BIN)/mypy bzzzmon
+
+# generated/ is committed: fail when it is not what the spec yields.
+check: install tools
+	$(BIN)/bzzzmon build --check --require-tools
+
+pytest: install tools
+	$(BIN)/pytest -q
+
+test: tools install lint check pytest
+
+bench: install tools
+	$(BIN)/python bench/build_bench.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
