@@ -1,6 +1,6 @@
 """Deterministic YAML and JSON text for generated files, with the generated-file header.
 
-YAML is built as data and dumped (never templated): keys keep the order the renderer chose, long
+YAML is built as data and emitted (never templated): keys keep the order the renderer chose, long
 strings are never folded, and multi-line strings use block literals so PR diffs stay readable.
 """
 
@@ -10,37 +10,14 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-import yaml
-
 from bzzzmon import __version__
+from bzzzmon.render.yamlemit import emit
 
 Files = dict[str, str]
 
 
-class _Dumper(yaml.SafeDumper):
-    def ignore_aliases(self, data: Any) -> bool:
-        # Repeated label maps are written out in full: anchors confuse reviewers and some tools.
-        return True
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
-        # Indent sequences inside mappings, as Prometheus and Alertmanager docs do.
-        super().increase_indent(flow, False)
-
-
-def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    if "\n" in data:
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
-    return dumper.represent_scalar("tag:yaml.org,2002:str", data)
-
-
-def _exact(dumper: yaml.SafeDumper, data: Any) -> yaml.ScalarNode:
-    integral = data.text.lstrip("-").isdigit()
-    tag = "tag:yaml.org,2002:int" if integral else "tag:yaml.org,2002:float"
-    return dumper.represent_scalar(tag, data.text)
-
-
 class ExactNumber(float):
-    """A number that dumps as the exact decimal text it was made from (``0.15``, never a
+    """A number that is written as the exact decimal text it was made from (``0.15``, never a
     binary float's repr). Renderers use it for weights, ratios and thresholds in YAML."""
 
     text: str
@@ -49,10 +26,6 @@ class ExactNumber(float):
         obj = super().__new__(cls, text)
         obj.text = text
         return obj
-
-
-_Dumper.add_representer(str, _str)
-_Dumper.add_representer(ExactNumber, _exact)
 
 
 def header(sources: Iterable[str], comment: str = "#") -> str:
@@ -64,15 +37,7 @@ def header(sources: Iterable[str], comment: str = "#") -> str:
 
 
 def dump_yaml(data: Any, sources: Iterable[str]) -> str:
-    body = yaml.dump(
-        data,
-        Dumper=_Dumper,
-        sort_keys=False,
-        default_flow_style=False,
-        allow_unicode=True,
-        width=1 << 30,
-    )
-    return header(sources) + body
+    return header(sources) + emit(data)
 
 
 def dump_json(data: Any) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bzzzmon import conventions as C
 from bzzzmon import model as M
@@ -193,6 +194,7 @@ class _Builder:
         routing = self._routing(
             receiver_names, component_names, {s.name for s in slos}, alert_names, slos
         )
+        self._check_routing_targets(routing, severities)
         exporter = self._exporter()
         if self.errs.errors:
             raise SpecErrors(self.errs.errors)
@@ -276,6 +278,13 @@ class _Builder:
         _unique([(lf, p, r.name) for lf, p, r in items], "receiver", self.errs)
         out = []
         for lf, path, r in items:
+            if r.name == C.NULL_RECEIVER:
+                self.errs.add(
+                    lf,
+                    (*path, "name"),
+                    f"receiver name '{r.name}' is reserved",
+                    "bzzzmon generates it for alerts nobody is told about; choose another name",
+                )
             kind: ReceiverKind = next(k for k in RECEIVER_KINDS if getattr(r, k))
             settings = getattr(r, kind).model_dump(by_alias=True)
             line, _ = lf.doc.position(path)
@@ -720,7 +729,8 @@ class _Builder:
             "maintenance window",
             self.errs,
         )
-        for w in r.maintenance_windows:
+        for i, w in enumerate(r.maintenance_windows):
+            self._check_times(lf, ("routing", "maintenance_windows", i), w)
             windows.append(
                 M.MaintenanceWindow(
                     w.name,
@@ -738,6 +748,45 @@ class _Builder:
             tuple(windows),
             tuple(teams),
         )
+
+    def _check_times(self, lf: LoadedFile, path: YPath, window: wire.MaintenanceWindow) -> None:
+        """What Alertmanager would refuse at load time: an empty range, an unknown time zone."""
+        for i, t in enumerate(window.times):
+            if t.start >= t.end:
+                self.errs.add(
+                    lf,
+                    (*path, "times", i, "end"),
+                    f"end {t.end} is not after start {t.start}",
+                    "a range spanning midnight is two ranges: start-24:00 and 00:00-end",
+                )
+            try:
+                ZoneInfo(t.location)
+            except (ZoneInfoNotFoundError, ValueError):
+                self.errs.add(
+                    lf,
+                    (*path, "times", i, "location"),
+                    f"unknown time zone '{t.location}'",
+                    "use an IANA name such as UTC or Europe/Berlin",
+                )
+
+    def _check_routing_targets(
+        self, routing: M.Routing, severities: tuple[M.Severity, ...]
+    ) -> None:
+        """An escalated severity must say whom to escalate to."""
+        found = self._single("routing")
+        if found is None:
+            return
+        lf, _ = found
+        by_name = {s.name: s for s in severities}
+        for i, name in enumerate(routing.escalate):
+            severity = by_name.get(name)
+            if severity is not None and not severity.escalate_to:
+                self.errs.add(
+                    lf,
+                    ("routing", "escalate", i),
+                    f"severity {name} is escalated but has no escalate_to receivers",
+                    f"add severities.{name}.escalate_to, or remove {name} from routing.escalate",
+                )
 
     def _exporter(self) -> M.ExporterSettings:
         found = self._single("exporter")

@@ -165,8 +165,12 @@ class _Recursive(_Abort):
     pass
 
 
-class _Loader(yaml.SafeLoader):
-    """SafeLoader whose timestamps stay strings (a date is never a meaningful spec value)."""
+# libyaml's parser composes nodes (with marks) about ten times faster than PyYAML's own.
+_Base: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_Base):  # type: ignore[valid-type,misc]
+    """A safe loader whose timestamps stay strings (a date is never a meaningful spec value)."""
 
 
 _Loader.yaml_implicit_resolvers = {

@@ -1,0 +1,134 @@
+"""Benchmark `bzzzmon build`: the shipped spec and generated specs of 10, 100 and 1,000 SLOs,
+without and with promtool/amtool verification.
+
+    python bench/build_bench.py                 # all sizes, 3 runs each, median reported
+    python bench/build_bench.py --sizes 1000 --runs 1 --no-verify-runs
+
+Each run is a fresh `build()` in this process on a spec directory written beforehand; the time
+covers loading, validation, rendering, checks, staging, verification (when on) and the atomic
+swap. Peak memory is the process's maximum RSS growth measured with `resource`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bzzzmon.build import build  # noqa: E402
+
+SERVICE = """\
+apiVersion: bzzzmon/v1
+service:
+  name: bench
+  selectors:
+    app: {job: bench}
+components:
+  - name: api
+    weight: 1
+"""
+
+KINDS = ("ratio", "latency", "time")
+
+
+def slo_yaml(i: int) -> str:
+    """One SLO; the kinds rotate so every SLI shape is in the mix."""
+    kind = KINDS[i % len(KINDS)]
+    name = f"svc-{i:04d}"
+    alert = f"BenchSvc{i:04d}BudgetBurn"
+    if kind == "ratio":
+        sli = (
+            "      ratio:\n"
+            f'        bad: \'bench_requests_total{{$app, svc="{name}", code=~"5.."}}\'\n'
+            f"        total: 'bench_requests_total{{$app, svc=\"{name}\"}}'\n"
+        )
+    elif kind == "latency":
+        sli = (
+            "      latency:\n"
+            f"        histogram: 'bench_request_seconds{{$app, svc=\"{name}\"}}'\n"
+            "        threshold: 0.25\n"
+        )
+    else:
+        sli = (
+            "      time:\n"
+            f"        expr: 'bench_workers{{$app, svc=\"{name}\"}}'\n"
+            '        op: ">="\n'
+            "        threshold: 2\n"
+        )
+    period = ("30d", "28d", "7d")[i % 3]
+    return (
+        f"  - name: {name}\n    component: api\n    objective: 99.9\n    period: {period}\n"
+        f"    sli:\n{sli}    alerting:\n      name: {alert}\n"
+    )
+
+
+def write_spec(directory: Path, n: int) -> None:
+    directory.mkdir(parents=True)
+    (directory / "service.yaml").write_text(SERVICE)
+    body = "apiVersion: bzzzmon/v1\nslos:\n" + "".join(slo_yaml(i) for i in range(n))
+    (directory / "slos.yaml").write_text(body)
+
+
+def rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(specs: Path, work: Path, runs: int, verify: bool) -> tuple[float, int]:
+    times = []
+    files = 0
+    for r in range(runs):
+        out = work / f"out-{verify}-{r}"
+        start = time.perf_counter()
+        result = build(specs, out, verify=verify, require_tools=verify)
+        times.append(time.perf_counter() - start)
+        if not result.ok:
+            raise SystemExit(f"build failed: {result.errors or result.failures}")
+        files = len(result.files)
+        shutil.rmtree(out)
+    return statistics.median(times), files
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10, 100, 1000])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument(
+        "--no-verify-runs", action="store_true", help="measure only without verification"
+    )
+    args = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        cases: list[tuple[str, Path, int]] = [("shipped BZZZ spec", ROOT / "specs", 5)]
+        for n in args.sizes:
+            d = work / f"spec-{n}"
+            write_spec(d, n)
+            cases.append((f"{n} SLOs", d, n))
+        for label, specs, n in cases:
+            print(f"measuring {label} ...", file=sys.stderr, flush=True)
+            fast, files = measure(specs, work, args.runs, verify=False)
+            slow = None if args.no_verify_runs else measure(specs, work, args.runs, verify=True)[0]
+            rows.append((label, n, files, fast, slow, rss_mib()))
+    print(
+        "| spec | SLOs | files | build, no verify (s) | ms per SLO | build + promtool/amtool (s) "
+        "| max RSS (MiB) |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for label, n, files, fast, slow, rss in rows:
+        slow_text = f"{slow:.2f}" if slow is not None else "-"
+        print(
+            f"| {label} | {n} | {files} | {fast:.2f} | {fast / n * 1000:.1f} | {slow_text} "
+            f"| {rss:.0f} |"
+        )
+
+
+if __name__ == "__main__":
+    main()
