@@ -256,10 +256,7 @@ def pyrra_tier_condition(slo: Slo, tier: Tier) -> str:
     m = pyrra_metric()
     sel = f'slo="{slo.name}"'
     thr = f"({tier.factor} * (1-{slo.objective / 100!r}))"
-    return (
-        f"{m}:burnrate{tier.short}{{{sel}}} > {thr}"
-        f" and {m}:burnrate{tier.long}{{{sel}}} > {thr}"
-    )
+    return f"{m}:burnrate{tier.short}{{{sel}}} > {thr} and {m}:burnrate{tier.long}{{{sel}}} > {thr}"
 
 
 # --- bzzzmon ----------------------------------------------------------------------------------
@@ -267,9 +264,11 @@ def bzzzmon_spec(slos: list[Slo]) -> dict[str, Any]:
     return {
         "apiVersion": "bzzzmon/v1",
         "service": {"name": SERVICE},
+        "components": [{"name": "bench", "weight": 1}],
         "slos": [
             {
                 "name": s.name,
+                "component": "bench",
                 "objective": s.objective,
                 "period": s.period,
                 "sli": {"ratio": {"bad": s.bad, "total": s.total}},
@@ -300,12 +299,18 @@ def bzzzmon_shape_rules(slos: list[Slo], period_interval: str | None = None) -> 
     """bzzzmon's rule shape as the issue describes it (a stand-in until ``bzzzmon build`` runs,
     and the base for measured variants). ``period_interval`` puts the period ratio into its own
     group evaluated at that interval."""
-    rs = RuleSet("bzzzmon-shape" if period_interval is None else f"bzzzmon-period-{period_interval}")
+    rs = RuleSet(
+        "bzzzmon-shape" if period_interval is None else f"bzzzmon-period-{period_interval}"
+    )
     for slo in slos:
         lab = {"slo": slo.name}
         sel = f'slo="{slo.name}"'
         sli: list[dict[str, Any]] = [
-            {"record": "slo:sli_bad_events:rate5m", "expr": f"sum(rate({slo.bad}[5m]))", "labels": lab},
+            {
+                "record": "slo:sli_bad_events:rate5m",
+                "expr": f"sum(rate({slo.bad}[5m]))",
+                "labels": lab,
+            },
             {
                 "record": "slo:sli_total_events:rate5m",
                 "expr": f"sum(rate({slo.total}[5m]))",
@@ -319,7 +324,8 @@ def bzzzmon_shape_rules(slos: list[Slo], period_interval: str | None = None) -> 
                     f"sum_over_time(slo:sli_bad_events:rate5m{{{sel}}}[{w}])"
                     f" / sum_over_time(slo:sli_total_events:rate5m{{{sel}}}[{w}])"
                     if w != "5m"
-                    else f"slo:sli_bad_events:rate5m{{{sel}}} / slo:sli_total_events:rate5m{{{sel}}}"
+                    else f"slo:sli_bad_events:rate5m{{{sel}}}"
+                    f" / slo:sli_total_events:rate5m{{{sel}}}"
                 ),
                 "labels": lab,
             }
@@ -332,7 +338,11 @@ def bzzzmon_shape_rules(slos: list[Slo], period_interval: str | None = None) -> 
             sli += ratios[:-1]
             period_group = ratios[-1:]
         meta = [
-            {"record": "slo:objective:ratio", "expr": f"vector({slo.objective / 100!r})", "labels": lab},
+            {
+                "record": "slo:objective:ratio",
+                "expr": f"vector({slo.objective / 100!r})",
+                "labels": lab,
+            },
             {"record": "slo:error_budget:ratio", "expr": f"vector({slo.budget!r})", "labels": lab},
             {
                 "record": "slo:period_error_budget_remaining:ratio",
@@ -345,7 +355,11 @@ def bzzzmon_shape_rules(slos: list[Slo], period_interval: str | None = None) -> 
                 "alert": slo.alert_name,
                 "expr": bzzzmon_tier_condition(slo, t),
                 "for": t.for_,
-                "labels": {**lab, "tier": t.name, "severity": "P1" if t.severity == "page" else "P2"},
+                "labels": {
+                    **lab,
+                    "tier": t.name,
+                    "severity": "P1" if t.severity == "page" else "P2",
+                },
             }
             for t in BZZZMON_TIERS
         ]

@@ -23,7 +23,7 @@ def free_port() -> int:
 
 
 def http_get(url: str, timeout: float = 600.0) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (127.0.0.1 only)
+    with urllib.request.urlopen(url, timeout=timeout) as resp:
         data: bytes = resp.read()
         return data
 
@@ -84,7 +84,7 @@ def running(
         *extra_args,
     ]
     with log.open("ab") as logf:
-        proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT)  # noqa: S603
+        proc = subprocess.Popen(args, stdout=logf, stderr=subprocess.STDOUT)
     prom = Prometheus(proc, port, log)
     try:
         deadline = time.monotonic() + ready_timeout

@@ -66,6 +66,8 @@ EXPORTER_STALE_PROBES = "bzzz_exporter_stale_probes"
 EXPORTER_TARGETS = "bzzz_exporter_targets"
 EXPORTER_CONFIG_RELOADS = "bzzz_exporter_config_reloads_total"
 EXPORTER_CONFIG_LAST_RELOAD_OK = "bzzz_exporter_config_last_reload_successful"
+# How long the latest probe round took (compare with probe_interval).
+EXPORTER_ROUND_DURATION = "bzzz_exporter_probe_round_duration_seconds"
 # Failure reasons the exporter counts (label `reason` of EXPORTER_PROBE_FAILURES).
 PROBE_FAILURE_REASONS = (
     "timeout",
@@ -94,6 +96,7 @@ EXPORTER_METRICS: dict[str, str] = {
     EXPORTER_TARGETS: "gauge",
     EXPORTER_CONFIG_RELOADS: "counter",
     EXPORTER_CONFIG_LAST_RELOAD_OK: "gauge",
+    EXPORTER_ROUND_DURATION: "gauge",
 }
 # The component that stands for the exporter itself (its score says whether probing is current).
 EXPORTER_SELF_COMPONENT = "exporter"
@@ -123,6 +126,10 @@ LABEL_WINDOW = "window"
 LABEL_ALERT_KIND = "alert_kind"  # burn_rate | missing_data | budget_exhausted | threshold | ...
 LABEL_ESCALATION = "escalation"
 LABEL_TEAM = "team"
+# Keeps the rates of several counters of one SLI apart until they are summed (never output).
+LABEL_SLI_METRIC = "bzzzmon_sli_metric"
+# On escalation alerts: the name of the alert that outlived its resolution target.
+LABEL_ESCALATED_ALERT = "escalated_alert"
 # Labels of the agent contract and the exporter's own series.
 LABEL_TARGET = "target"
 LABEL_CHECK = "check"
@@ -145,7 +152,7 @@ REC_PERIOD_DAYS = "slo:time_period:days"
 REC_CURRENT_BURN = "slo:current_burn_rate:ratio"
 REC_PERIOD_BURN = "slo:period_burn_rate:ratio"
 REC_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
-REC_SLI_INFO = "slo:info"
+REC_SLI_INFO = "slo:sli:info"
 
 
 def rec_name(template: str, window: str) -> str:
@@ -172,6 +179,26 @@ GRAFANA_DASHBOARDS_DIR = "grafana/dashboards"
 GRAFANA_PROVISIONING_DIR = "grafana/provisioning"
 EXPORTER_CONFIG = "exporter/exporter.yml"
 ALERT_CATALOG = "docs/alerts.md"
+ESCALATION_RULES = "prometheus/rules/escalation.rules.yml"
+ALERTMANAGER_TEMPLATES_DIR = "alertmanager/templates"
+ALERTMANAGER_TEMPLATE = "alertmanager/templates/bzzzmon.tmpl"
+ALERTMANAGER_ROUTING_TESTS = "alertmanager/routing-tests.yml"
+ALERTMANAGER_INHIBITION_TESTS = "alertmanager/inhibition-tests.yml"
+
+
+def escalation_group(service: str) -> str:
+    return f"{service}-escalation"
+
+
+# Alertmanager: the receiver with no integrations (alerts nobody is to be told about).
+NULL_RECEIVER = "blackhole"
+# Annotations every generated alert carries (the notification templates read them).
+ANNOTATION_SUMMARY = "summary"
+ANNOTATION_DESCRIPTION = "description"
+ANNOTATION_RUNBOOK_URL = "runbook_url"
+ANNOTATION_DASHBOARD_URL = "dashboard_url"
+# Values of LABEL_ALERT_KIND that routing and inhibition rely on.
+ALERT_KIND_ESCALATION = "escalation"
 
 # --- Dashboards --------------------------------------------------------------------------------
 DATASOURCE_UID = "bzzz-prometheus"
@@ -184,5 +211,42 @@ def dashboard_uid(service: str, kind: str, name: str = "") -> str:
     return _UID_UNSAFE.sub("-", raw)[:40].strip("-")
 
 
+# The component that stands for the exporter itself (scored from its own probe loop).
+EXPORTER_COMPONENT = "exporter"
+
 # Alert names the runbook and routing rely on.
 WATCHDOG_ALERT = "BZZZWatchdog"
+
+# --- Grafana dashboards and provisioning (issue 4) ---------------------------------------------
+DATASOURCE_NAME = "BZZZ Prometheus"
+# Where the provisioned Prometheus datasource reaches Prometheus (the Swarm service name).
+DATASOURCE_URL = "http://prometheus:9090"
+# Dashboard template variables.
+VAR_DATASOURCE = "datasource"
+VAR_INSTANCE = "instance"
+VAR_COMPONENT = "component"
+# Where the deployment mounts generated/grafana/dashboards/ (the dashboards provider reads it).
+GRAFANA_DASHBOARDS_PATH = "/var/lib/grafana/dashboards/bzzz"
+GRAFANA_FOLDER = "BZZZ"
+DASHBOARD_KIND_OVERVIEW = "overview"
+DASHBOARD_KIND_EXPORTER = "exporter"
+
+# --- Prometheus server config (issue 4) --------------------------------------------------------
+# Job names used when the service's selectors do not name a job.
+AGENT_JOB = "bzzz-agent"
+EXPORTER_JOB = "bzzz-exporter"
+ALERTMANAGER_JOB = "alertmanager"
+PROMETHEUS_JOB = "prometheus"
+ALERTMANAGER_TARGET = "alertmanager:9093"
+PROMETHEUS_SELF_TARGET = "localhost:9090"
+DOCKER_SOCKET = "unix:///var/run/docker.sock"
+# file_sd target files, relative to prometheus.yml: the static alternative to Swarm discovery.
+TARGETS_SUBDIR = "targets"
+
+# --- Stack (bzzzmon demo, e2e tests) -----------------------------------------------------------
+# The spec's selectors that name the agents and the exporter: the stack scrapes the simulator's
+# agents and its exporter so that their series carry exactly these selectors' labels.
+SELECTOR_AGENT = "agent"
+SELECTOR_EXPORTER = "exporter"
+# How often Prometheus scrapes; Grafana's datasource is told so $__rate_interval fits it.
+SCRAPE_INTERVAL = "15s"

@@ -65,6 +65,10 @@ class Receiver:
 
 @dataclass(frozen=True)
 class InhibitMatch:
+    """One side of an inhibition. ``alertnames``, ``components`` and ``slos`` are alternatives (an
+    alert named by any of them is on this side); ``alert_kind``, ``tiers`` and ``severities``
+    narrow every alternative. See ``bzzzmon.render.alertmanager_inhibit``."""
+
     alertnames: tuple[str, ...] = ()
     components: tuple[str, ...] = ()
     slos: tuple[str, ...] = ()

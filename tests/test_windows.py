@@ -7,6 +7,7 @@ from fractions import Fraction
 
 import pytest
 
+from bzzzmon.promql.duration import format_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction, to_decimal
 from bzzzmon.render.rules import threshold_text
 from bzzzmon.slo.windows import (
@@ -14,6 +15,7 @@ from bzzzmon.slo.windows import (
     DEFAULT_TIERS,
     HOUR,
     burn_factor,
+    default_tiers,
     detection_time,
     error_ratio_threshold,
     time_to_exhaustion,
@@ -54,6 +56,38 @@ def test_other_periods_keep_the_budget_percentages(period_days: int, expected: l
         # Burning at the factor for the long window spends exactly the tier's share of budget.
         spent = factor * tier.long / (period_days * DAY)
         assert spent == Fraction(tier.budget_percent) / 100
+
+
+@pytest.mark.parametrize(
+    ("period_days", "expected"),
+    [
+        (30, [("1h", "5m", "14.4"), ("6h", "30m", "6"), ("1d", "2h", "3"), ("3d", "6h", "1")]),
+        (
+            28,
+            [
+                ("1h", "5m", "13.44"),
+                ("6h", "30m", "5.6"),
+                ("1d", "2h", "2.8"),
+                ("2d19h12m", "5h36m", "1"),
+            ],
+        ),
+        (7, [("1h", "5m", "3.36"), ("6h", "30m", "1.4"), ("16h48m", "1h24m", "1")]),
+    ],
+)
+def test_default_tiers_never_burn_below_factor_one(
+    period_days: int, expected: list[tuple[str, str, str]]
+) -> None:
+    period = period_days * DAY
+    tiers = default_tiers(period)
+    got = [
+        (
+            format_duration(t.long),
+            format_duration(t.short),
+            format_fraction(burn_factor(t.budget_percent, period, t.long)),
+        )
+        for t in tiers
+    ]
+    assert got == expected
 
 
 def test_thresholds_are_printed_exactly() -> None:

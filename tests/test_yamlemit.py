@@ -98,6 +98,9 @@ def test_plain_decisions() -> None:
     assert plain_ok('sum(rate(x{a="b"}[5m]))')
     assert not plain_ok("P0: x")
     assert not plain_ok("yes")
+    # Go's YAML 1.2 readers take these for numbers or booleans: they must be quoted.
+    for text in ("1e3", "0o17", "0x1f", "+1", ".5", "y", "N", "1_000"):
+        assert not plain_ok(text), text
 
 
 def test_every_generated_yaml_file_loads() -> None:

@@ -1,13 +1,57 @@
-"""Placeholder: `bzzzmon diff`, filled in by the issue that owns it."""
+"""``bzzzmon diff``: a semantic diff of the spec against a base (git ref or directory)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from bzzzmon.cli.common import fail
+from bzzzmon.cli.common import EXIT_USAGE, fail
+from bzzzmon.spec.errors import SpecErrors
 
 
 @click.command(name="diff")
-def diff() -> None:
-    """Not built yet."""
-    fail("`bzzzmon diff` is not built yet")
+@click.option(
+    "--base",
+    "base",
+    default=None,
+    help="Git ref or spec directory to compare against "
+    "[default: the merge base of HEAD with origin/main or main].",
+)
+@click.option(
+    "--specs",
+    "specs",
+    default="specs",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="The current spec directory.",
+)
+@click.option(
+    "--format",
+    "fmt",
+    default="text",
+    show_default=True,
+    type=click.Choice(["text", "markdown", "json"]),
+    help="text for a terminal, markdown for a PR comment, json for machines.",
+)
+def diff(base: str | None, specs: Path, fmt: str) -> None:
+    """Alerts added, removed or changed (expression, threshold, for, severity, labels,
+    receivers), SLO changes and what they mean, dashboards and panels added or removed.
+    A diff is not a failure: exit 0; bad input exits 2."""
+    from bzzzmon.diff import compare
+    from bzzzmon.diff.format import render
+    from bzzzmon.diff.source import BaseError, compile_base, compile_dir, default_base
+
+    if not specs.is_dir():
+        fail(f"--specs {specs} is not a directory")
+    try:
+        chosen = base if base is not None else default_base(specs.resolve().parent)
+        old, name = compile_base(chosen, specs)
+        new = compile_dir(specs)
+    except BaseError as exc:
+        fail(str(exc))
+    except SpecErrors as exc:
+        click.echo(exc.format(), err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    report = compare(old, new, name, str(specs))
+    click.echo(render(report, fmt), nl=False)

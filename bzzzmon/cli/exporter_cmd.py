@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from bzzzmon.cli.common import fail
 from bzzzmon.exporter.config import ConfigError
 from bzzzmon.exporter.main import DEFAULT_LISTEN, run
 
@@ -33,15 +34,9 @@ def command(config_path: str, listen: str, web_config: str | None) -> None:
     try:
         run(config_path, listen, web_config)
     except (ConfigError, ValueError) as exc:
-        _fail(str(exc))
+        fail(str(exc))
     except OSError as exc:  # e.g. the listen address is taken
-        _fail(f"--listen {listen}: {exc.strerror or exc}")
-
-
-def _fail(message: str) -> None:
-    """Bad input: one line on stderr, exit status 2, no traceback."""
-    click.echo(f"bzzzmon exporter: error: {message}", err=True)
-    raise SystemExit(2)
+        fail(f"--listen {listen}: {exc.strerror or exc}")
 
 
 exporter = command

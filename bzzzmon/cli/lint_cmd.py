@@ -1,13 +1,62 @@
-"""Placeholder: `bzzzmon lint`, filled in by the issue that owns it."""
+"""``bzzzmon lint``: the build's checks, without building, plus runbook anchors on request."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from bzzzmon.cli.common import fail
+from bzzzmon.cli.common import EXIT_FAILED, EXIT_USAGE, fail
+from bzzzmon.spec.errors import SpecErrors
 
 
 @click.command(name="lint")
-def lint() -> None:
-    """Not built yet."""
-    fail("`bzzzmon lint` is not built yet")
+@click.option(
+    "--specs",
+    "specs",
+    default="specs",
+    show_default=True,
+    type=click.Path(path_type=Path),
+    help="Directory of spec files.",
+)
+@click.option(
+    "--runbook",
+    "runbook",
+    default=None,
+    type=click.Path(path_type=Path),
+    help="Runbook file (Markdown, or plain text) whose headings every runbook_url anchor "
+    "must match.",
+)
+def lint(specs: Path, runbook: Path | None) -> None:
+    """Check alert names, severities, annotations, metrics against the contracts, rate() on
+    counters, recording-rule names, group sizes and SLO settings. Errors exit 1."""
+    from bzzzmon.build import _checks, render_all
+    from bzzzmon.lint import rules_lint
+    from bzzzmon.spec.plan import load_plan
+
+    try:
+        plan = load_plan(specs)
+    except SpecErrors as exc:
+        click.echo(exc.format(), err=True)
+        raise SystemExit(EXIT_USAGE) from None
+    runbook_text = None
+    if runbook is not None:
+        try:
+            runbook_text = runbook.read_text(encoding="utf-8")
+        except OSError as exc:
+            fail(f"cannot read --runbook {runbook}: {exc.strerror or exc}")
+    files = render_all(plan)
+    findings = []
+    for run_check in _checks():
+        findings.extend(run_check(plan, files))
+    if runbook is not None and runbook_text is not None:
+        markdown = runbook.suffix.lower() in (".md", ".markdown")
+        findings.extend(rules_lint.check_runbook(plan, files, runbook_text, markdown))
+    findings.sort()
+    for finding in findings:
+        click.echo(finding.format())
+    errors = sum(1 for f in findings if f.level == "error")
+    warnings = len(findings) - errors
+    click.echo(f"{errors} error(s), {warnings} warning(s)")
+    if errors:
+        raise SystemExit(EXIT_FAILED)

@@ -1,13 +1,169 @@
-"""Placeholder: `bzzzmon silence`, filled in by the issue that owns it."""
+"""``bzzzmon silence add|list|expire``: Alertmanager silences through its v2 API.
+
+A maintenance window, for example::
+
+    bzzzmon silence add service=bzzz severity=~"P2|P3" --start 2026-11-29T02:00:00Z \\
+        --duration 2h --comment "weekly maintenance" --author ops
+
+The Alertmanager is ``--alertmanager URL``, else the spec's ``service.alertmanager_url`` when
+``--specs DIR`` is given, else http://127.0.0.1:9093. Unreachable or refusing Alertmanager and bad
+input exit with status 2 and a message, never a traceback.
+"""
 
 from __future__ import annotations
 
+import getpass
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, TypeVar
+
 import click
 
+from bzzzmon.alertmanager_api import (
+    DEFAULT_URL,
+    AlertmanagerClient,
+    AlertmanagerError,
+    MatcherError,
+    Silence,
+    SilenceMatcher,
+    format_time,
+    parse_matcher,
+)
 from bzzzmon.cli.common import fail
+from bzzzmon.promql.duration import DurationError, parse_duration
+from bzzzmon.spec.errors import SpecErrors
+from bzzzmon.spec.plan import load_plan
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
-@click.command(name="silence")
+def _target_options(func: F) -> F:
+    func = click.option(
+        "--specs",
+        "specs",
+        type=click.Path(path_type=Path),
+        help="Spec directory whose service.alertmanager_url is the default Alertmanager.",
+    )(func)
+    func = click.option(
+        "--alertmanager",
+        "alertmanager",
+        envvar="BZZZMON_ALERTMANAGER_URL",
+        help=f"Alertmanager base URL (default: the spec's, else {DEFAULT_URL}).",
+    )(func)
+    return func
+
+
+def alertmanager_url(alertmanager: str | None, specs: Path | None) -> str:
+    if alertmanager:
+        return alertmanager
+    if specs is not None:
+        try:
+            plan = load_plan(specs)
+        except SpecErrors as exc:
+            click.echo(exc.format(), err=True)
+            raise SystemExit(2) from None
+        if plan.service.alertmanager_url:
+            return plan.service.alertmanager_url
+    return DEFAULT_URL
+
+
+def _matchers(texts: tuple[str, ...]) -> list[SilenceMatcher]:
+    try:
+        return [parse_matcher(t) for t in texts]
+    except MatcherError as exc:
+        fail(str(exc))
+
+
+def _start(text: str) -> datetime:
+    if text == "now":
+        return datetime.now(UTC)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        fail(f"--start '{text}' is not a time; use RFC 3339 (2026-11-29T02:00:00Z) or 'now'")
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+@click.group(name="silence")
 def silence() -> None:
-    """Not built yet."""
-    fail("`bzzzmon silence` is not built yet")
+    """Create, list and expire Alertmanager silences (v2 API)."""
+
+
+@silence.command(name="add")
+@click.argument("matchers", nargs=-1, required=True)
+@click.option("--start", default="now", show_default=True, help="RFC 3339 time (UTC if no zone).")
+@click.option("--duration", required=True, help="How long, as a duration: 30m, 2h, 1d.")
+@click.option("--comment", required=True, help="Why (a ticket, the maintenance).")
+@click.option("--author", default=None, help="Who (default: the current user).")
+@_target_options
+def add(
+    matchers: tuple[str, ...],
+    start: str,
+    duration: str,
+    comment: str,
+    author: str | None,
+    alertmanager: str | None,
+    specs: Path | None,
+) -> None:
+    """Silence alerts matching MATCHERS (name=value, name!=value, name=~regex, name!~regex)."""
+    parsed = _matchers(matchers)
+    starts_at = _start(start)
+    try:
+        length = parse_duration(duration)
+    except DurationError as exc:
+        fail(f"--duration: {exc}")
+    who = author or getpass.getuser()
+    url = alertmanager_url(alertmanager, specs)
+    try:
+        with AlertmanagerClient(url) as client:
+            silence_id = client.create_silence(
+                parsed, starts_at, starts_at + timedelta(seconds=length), who, comment
+            )
+    except AlertmanagerError as exc:
+        fail(str(exc))
+    click.echo(silence_id)
+
+
+def _row(s: Silence) -> str:
+    matchers = ",".join(m.format() for m in s.matchers)
+    return "\t".join((s.id, s.state, s.starts_at, s.ends_at, s.created_by, matchers, s.comment))
+
+
+@silence.command(name="list")
+@click.argument("matchers", nargs=-1)
+@click.option("--all", "show_all", is_flag=True, help="Include expired silences.")
+@_target_options
+def list_(
+    matchers: tuple[str, ...], show_all: bool, alertmanager: str | None, specs: Path | None
+) -> None:
+    """List active and pending silences (whose matchers include MATCHERS, if given)."""
+    parsed = _matchers(matchers)
+    url = alertmanager_url(alertmanager, specs)
+    try:
+        with AlertmanagerClient(url) as client:
+            found = client.list_silences(parsed)
+    except AlertmanagerError as exc:
+        fail(str(exc))
+    shown = [s for s in found if show_all or s.state != "expired"]
+    click.echo("\t".join(("ID", "STATE", "STARTS", "ENDS", "CREATED_BY", "MATCHERS", "COMMENT")))
+    for s in sorted(shown, key=lambda s: (s.starts_at, s.id)):
+        click.echo(_row(s))
+
+
+@silence.command(name="expire")
+@click.argument("ids", nargs=-1, required=True)
+@_target_options
+def expire(ids: tuple[str, ...], alertmanager: str | None, specs: Path | None) -> None:
+    """Expire the silences with these IDS."""
+    url = alertmanager_url(alertmanager, specs)
+    try:
+        with AlertmanagerClient(url) as client:
+            for silence_id in ids:
+                client.expire_silence(silence_id)
+                click.echo(f"expired {silence_id}")
+    except AlertmanagerError as exc:
+        fail(str(exc))
+
+
+__all__ = ["format_time", "silence"]

@@ -27,6 +27,7 @@ from bzzzmon.conventions import (
     EXPORTER_CONFIG_RELOADS,
     EXPORTER_LAST_PROBE_TIMESTAMP,
     EXPORTER_PROBE_FAILURES,
+    EXPORTER_ROUND_DURATION,
     EXPORTER_SELF_COMPONENT,
     EXPORTER_STALE_PROBES,
     EXPORTER_TARGETS,
@@ -181,6 +182,13 @@ class ExporterCollector(Collector):
                 "Unix time the latest probe round finished.",
                 [],
                 [([], state.last_round_finished)],
+            )
+        if state.last_round_seconds is not None:
+            yield _gauge(
+                EXPORTER_ROUND_DURATION,
+                "How long the latest probe round took, in seconds.",
+                [],
+                [([], round(state.last_round_seconds, 6))],
             )
         yield _gauge(
             EXPORTER_STALE_PROBES,

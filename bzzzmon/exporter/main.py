@@ -47,7 +47,9 @@ def run(
 async def serve(service: ExporterService, host: str, port: int) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    runner = web.AppRunner(build_app(service), access_log=None, handle_signals=False)
+    runner = web.AppRunner(
+        build_app(service), access_log=None, handle_signals=False, shutdown_timeout=1.0
+    )
     await runner.setup()
     site = web.TCPSite(runner, host, port, ssl_context=service.web.ssl_context)
     await site.start()

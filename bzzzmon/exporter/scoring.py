@@ -19,7 +19,8 @@
    disappearing from it.
 4. **The ``exporter`` component** scores 1 while the probe loop is current (its last round finished
    no longer than ``max_result_age`` ago) and 0 otherwise.
-5. **System score** = ``sum(w * s) / sum(w)`` over components with weight ``w > 0``.
+5. **System score** = ``sum(w * s) / sum(w)`` over components with weight ``w > 0``. Scores are
+   rounded to six decimals.
 6. Until the first probe round has finished, no score is reported at all (absent, not 0), so a
    restart does not page anyone.
 """
@@ -100,7 +101,7 @@ def component_scores(
     for obs in observations:
         sums[obs.component] = sums.get(obs.component, 0.0) + obs.score
         counts[obs.component] = counts.get(obs.component, 0) + 1
-    return {c: (sums[c] / counts[c] if counts[c] else 0.0) for c in sorted(sums)}
+    return {c: (_round(sums[c] / counts[c]) if counts[c] else 0.0) for c in sorted(sums)}
 
 
 def exporter_score(last_round_finished: float | None, now: float, max_result_age: float) -> float:
@@ -115,4 +116,9 @@ def system_score(scores: Mapping[str, float], weights: Mapping[str, float]) -> f
     total = sum(w for c, w in weights.items() if w > 0 and c in scores)
     if total <= 0:
         return 0.0
-    return sum(w * scores[c] for c, w in weights.items() if w > 0 and c in scores) / total
+    return _round(sum(w * scores[c] for c, w in weights.items() if w > 0 and c in scores) / total)
+
+
+def _round(score: float) -> float:
+    """Six decimals: stable output (no 0.9500000000000001) and finer than any alert threshold."""
+    return round(score, 6)

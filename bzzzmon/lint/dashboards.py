@@ -1,11 +1,257 @@
-"""Placeholder: filled in by the issue that owns this check."""
+"""The dashboard lint, run by every build over the rendered dashboards.
+
+Each panel query must parse once Grafana's variables are substituted, name only metrics that exist
+(the BZZZ and exporter contracts, the standard series, or a recording rule this build renders),
+read counters only through rate/irate/increase, never pass a name regex matching several
+metrics to a range function (Prometheus fails such a query), and take its range windows from
+``$__rate_interval`` (or a deliberate long window of the spec: an SLO period or a tier's long
+window). Every panel has a title and a unit; every dashboard reads back unchanged through
+grafana-foundation-sdk's model, and every dashboard an alert links to exists.
+"""
 
 from __future__ import annotations
 
+import json
+import re
+from collections.abc import Iterator
+from typing import Any
+
+import yaml
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.models.dashboard import Dashboard
+
+from bzzzmon import conventions as C
 from bzzzmon.lint import Finding
 from bzzzmon.model import Plan
+from bzzzmon.promql.duration import parse_duration
+from bzzzmon.promql.parse import PromQLError, parse, selectors
+from bzzzmon.render.dashboards import queries as Q
 from bzzzmon.render.output import Files
+
+COUNTER_FUNCTIONS = frozenset({"rate", "irate", "increase"})
+HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
+# Range windows Grafana sizes to the scrape interval and the panel's resolution.
+RANGE_VARIABLES = frozenset({"$__rate_interval", "${__rate_interval}", "$__range", "${__range}"})
+NO_UNIT_TYPES = frozenset({"row", "text", "dashlist", "alertlist", "news"})
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
+_RANGE = re.compile(r"\[([^\]]*)\]")
+
+
+def known_metrics(files: Files) -> dict[str, str]:
+    """Metric name -> type: the contracts (histograms as their series) and recorded rules."""
+    known: dict[str, str] = {}
+    for contract in (C.AGENT_METRICS, C.EXPORTER_METRICS, C.STANDARD_METRICS):
+        for name, kind in contract.items():
+            if kind == "histogram":
+                for suffix in HISTOGRAM_SUFFIXES:
+                    known[name + suffix] = "counter"
+            else:
+                known[name] = kind
+    for name in recorded_names(files):
+        known.setdefault(name, "recording")
+    return known
+
+
+def recorded_names(files: Files) -> set[str]:
+    """Every ``record:`` name in the rendered rule files."""
+    names: set[str] = set()
+    prefix = C.RULES_DIR + "/"
+    for path, text in files.items():
+        if not path.startswith(prefix):
+            continue
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            continue  # the rules lint and promtool report broken rule files
+        for group in (data or {}).get("groups", []) or []:
+            for rule in group.get("rules", []) or []:
+                if isinstance(rule, dict) and "record" in rule:
+                    names.add(str(rule["record"]))
+    return names
+
+
+def long_windows(plan: Plan) -> set[str]:
+    """Literal range windows a panel may use on purpose: SLO periods and tier long windows."""
+    found: set[str] = set()
+    for slo in plan.slos:
+        found.add(slo.period_text)
+        found.update(t.long_text for t in slo.tiers)
+    return found
+
+
+def _ranges(expr: str) -> Iterator[str]:
+    """The range of every ``[range]`` and ``[range:step]`` outside string literals."""
+    bare = _STRING.sub('""', expr)
+    for match in _RANGE.finditer(bare):
+        yield match.group(1).split(":", 1)[0].strip()
+
+
+class _Checker:
+    def __init__(self, plan: Plan, files: Files) -> None:
+        self.plan = plan
+        self.known = known_metrics(files)
+        self.windows = long_windows(plan)
+        self.findings: list[Finding] = []
+
+    def add(self, where: str, rule: str, message: str) -> None:
+        self.findings.append(Finding("error", where, rule, message))
+
+    def dashboard(self, path: str, board: dict[str, Any]) -> None:
+        uid = str(board.get("uid", ""))
+        if not uid:
+            self.add(path, "dashboard-uid", "dashboard has no uid")
+        if _sdk_round_trip(board) != board:
+            self.add(
+                f"dashboard {uid or path}",
+                "dashboard-model",
+                "grafana-foundation-sdk's dashboard model does not read the dashboard back "
+                "unchanged (a field it does not know, e.g. misspelt)",
+            )
+        for row in board.get("panels", []):
+            if row.get("type") == "row" and not row.get("collapsed") and row.get("panels"):
+                self.add(
+                    f"dashboard {uid or path} panel {row.get('id', '?')} {row.get('title')!r}",
+                    "row-panels",
+                    "an expanded row holds panels; Grafana only shows panels that follow it",
+                )
+        variables = Q.variable_names(board)
+        for panel in Q.panels(board):
+            self.panel(uid or path, panel, variables)
+
+    def panel(self, uid: str, panel: dict[str, Any], variables: frozenset[str]) -> None:
+        title = str(panel.get("title", "") or "").strip()
+        where = f"dashboard {uid} panel {panel.get('id', '?')} {title!r}"
+        kind = panel.get("type")
+        if not title:
+            self.add(where, "panel-title", "panel has no title")
+        if kind in NO_UNIT_TYPES:
+            return
+        unit = ((panel.get("fieldConfig") or {}).get("defaults") or {}).get("unit")
+        if not unit:
+            self.add(where, "panel-unit", "panel has no unit (fieldConfig.defaults.unit)")
+        targets = panel.get("targets") or []
+        if not targets:
+            self.add(where, "panel-query", "panel has no query")
+        for target in targets:
+            expr = target.get("expr")
+            ref = target.get("refId") or "?"
+            if not isinstance(expr, str) or not expr.strip():
+                self.add(where, "panel-query", f"query {ref} has no expression")
+                continue
+            self.query(f"{where} query {ref}", expr, variables)
+
+    def query(self, where: str, expr: str, variables: frozenset[str]) -> None:
+        for window in _ranges(expr):
+            if window in RANGE_VARIABLES or window in self.windows:
+                continue
+            self.add(
+                where,
+                "panel-range",
+                f"range window [{window}] should be [$__rate_interval] (or a deliberate long "
+                f"window of the spec: {', '.join(sorted(self.windows, key=_seconds))})",
+            )
+        try:
+            text = Q.substitute(expr, variables)
+        except Q.UnknownVariable as exc:
+            self.add(where, "panel-variable", f"unknown variable ${exc} in {expr!r}")
+            return
+        try:
+            tree = parse(text)
+        except PromQLError as exc:
+            self.add(where, "panel-parse", f"query does not parse: {exc}: {expr!r}")
+            return
+        for use in selectors(tree):
+            self.selector(where, use.name, use.name_regex, use.range_function)
+
+    def selector(self, where: str, name: str | None, regex: str | None, under: str | None) -> None:
+        if name is not None:
+            names = [name] if name in self.known else []
+            shown = name
+        elif regex is not None:
+            try:
+                pattern = re.compile(regex)
+            except re.error:
+                self.add(where, "panel-metric", f"metric name regex {regex!r} is invalid")
+                return
+            names = sorted(n for n in self.known if pattern.fullmatch(n))
+            shown = f"=~{regex!r}"
+        else:
+            self.add(where, "panel-metric", "a selector names no metric")
+            return
+        if not names:
+            self.add(
+                where,
+                "panel-metric",
+                f"metric {shown} is neither in the BZZZ or exporter contract nor a recording "
+                "rule this build produces",
+            )
+            return
+        if regex is not None and len(names) > 1 and under is not None:
+            # rate() and friends drop the name: the series of two metrics collide and Prometheus
+            # fails the query ("vector cannot contain metrics with the same labelset").
+            self.add(
+                where,
+                "panel-name-regex",
+                f"metric name regex {regex!r} matches {', '.join(names)} inside {under}(); "
+                "use one selector per metric",
+            )
+        counters = [n for n in names if self.known[n] == "counter"]
+        if counters and under not in COUNTER_FUNCTIONS:
+            self.add(
+                where,
+                "panel-counter",
+                f"counter {', '.join(counters)} is read {'by ' + under if under else 'raw'}; "
+                "counters belong inside rate() or increase()",
+            )
+
+
+def _sdk_round_trip(board: dict[str, Any]) -> Any:
+    try:
+        model = Dashboard.from_json(board)
+        return json.loads(json.dumps(model, cls=JSONEncoder))
+    except (KeyError, TypeError, ValueError, AttributeError):
+        return None
+
+
+def _seconds(window: str) -> int:
+    return parse_duration(window)
+
+
+def _links(plan: Plan, uids: set[str]) -> Iterator[Finding]:
+    for slo in plan.slos:
+        if slo.dashboard_uid not in uids:
+            yield Finding(
+                "error",
+                f"{slo.origin.file}:{slo.origin.line} slo {slo.name}",
+                "dashboard-link",
+                f"dashboard {slo.dashboard_uid} (dashboard_url of its alerts) is not rendered",
+            )
+    for alert in plan.alerts:
+        if alert.dashboard_uid not in uids:
+            yield Finding(
+                "error",
+                f"{alert.origin.file}:{alert.origin.line} alert {alert.name}",
+                "dashboard-link",
+                f"dashboard {alert.dashboard_uid} (its dashboard_url) is not rendered",
+            )
 
 
 def check(plan: Plan, files: Files) -> list[Finding]:
-    return []
+    checker = _Checker(plan, files)
+    uids: set[str] = set()
+    prefix = C.GRAFANA_DASHBOARDS_DIR + "/"
+    for path in sorted(p for p in files if p.startswith(prefix) and p.endswith(".json")):
+        try:
+            board = json.loads(files[path])
+        except ValueError as exc:
+            checker.add(path, "dashboard-json", f"not valid JSON: {exc}")
+            continue
+        uid = str(board.get("uid", ""))
+        if uid in uids:
+            checker.add(path, "dashboard-uid", f"uid {uid} is used by another dashboard")
+        uids.add(uid)
+        checker.dashboard(path, board)
+    if any(p.startswith(prefix) for p in files):
+        checker.findings.extend(_links(plan, uids))
+    return sorted(checker.findings)

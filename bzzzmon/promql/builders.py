@@ -56,5 +56,28 @@ def with_suffix(selector: str, suffix: str) -> str:
     return f"{head.strip()}{suffix}{brace}{rest}"
 
 
+def selector_text(name: str, matchers: Sequence[tuple[str, str, str]]) -> str:
+    """``name{a="b", c=~"d"}`` from a name and (label, op, value) matchers."""
+    inner = ", ".join(f"{label}{op}{escape_label_value(value)}" for label, op, value in matchers)
+    return f"{name}{{{inner}}}" if inner else name
+
+
+def rate_by_metric(selectors: Sequence[str], window: int, label: str) -> str:
+    """The per-second rate of several counters, kept apart while ``rate()`` drops their names.
+
+    One counter needs nothing more. For several, each rate is marked with its metric name in
+    a label of its own (``or`` matches label sets without the name, so a name alone would not
+    keep them apart), so series of different counters with equal labels neither collide nor
+    shadow each other; the caller sums the label away.
+    """
+    if len(selectors) == 1:
+        return rate(selectors[0], window)
+    parts = []
+    for sel in selectors:
+        name = sel.split("{", 1)[0]
+        parts.append(f'label_replace({rate(sel, window)}, "{label}", "{name}", "", "")')
+    return " or ".join(parts)
+
+
 def slo_selector(metric: str, slo: str) -> str:
     return f"{metric}{{slo={escape_label_value(slo)}}}"

@@ -1,10 +1,74 @@
-"""Placeholder: filled in by the issue that owns this output."""
+"""``alertmanager/alertmanager.yml``, its notification templates and its routing/inhibition tests.
+
+The config, built as data from the plan:
+- ``route``: the tree of ``alertmanager_routes`` (Watchdog -> heartbeat, escalations -> each
+  severity's ``escalate_to``, severities -> their receivers plus team overrides; anything else ->
+  ``blackhole``), with timings derived from each severity's response time R:
+  ``group_wait = R/30``, ``group_interval = R/6``, ``repeat_interval = R`` (whole seconds, at
+  least 1s). A new alert is told within R/30 (new group) or R/6 (existing group), leaving most of
+  the response time to the human; an unresolved one is repeated once per response time, exactly
+  on a group_interval tick since R/6 divides R (R in whole minutes). The runbook's P0/P1/P2/P3
+  (R = 15m/1h/4h/24h) give 30s/2m30s/15m, 2m/10m/1h, 8m/40m/4h and 48m/4h/1d. The Watchdog uses
+  0s/1m/1m.
+- ``inhibit_rules``: ``alertmanager_inhibit`` (``source_matchers``/``target_matchers``/``equal``).
+- ``time_intervals``: one per maintenance window; the leaf routes of the severities a window
+  mutes list it in ``mute_time_intervals``.
+- ``receivers``: ``alertmanager_receivers``; secrets only by file.
+- ``templates``: ``templates/*.tmpl``, relative to the config file as Alertmanager resolves it.
+
+``receivers_for(plan, labels)`` answers "who is notified" by walking the same route tree in
+Python exactly as Alertmanager does.
+"""
 
 from __future__ import annotations
 
-from bzzzmon.model import Plan
-from bzzzmon.render.output import Files
+from typing import Any
+
+from bzzzmon import conventions as C
+from bzzzmon.model import MaintenanceWindow, Plan
+from bzzzmon.render import alertmanager_templates
+from bzzzmon.render.alertmanager_inhibit import inhibit_rules
+from bzzzmon.render.alertmanager_receivers import receivers
+from bzzzmon.render.alertmanager_routes import match_routes, receivers_for, route_tree
+from bzzzmon.render.alertmanager_tests import inhibition_cases, routing_cases
+from bzzzmon.render.output import Files, dump_yaml
+
+__all__ = ["config", "match_routes", "receivers_for", "render"]
+
+
+def time_interval(window: MaintenanceWindow) -> dict[str, Any]:
+    ranges = []
+    for t in window.times:
+        entry: dict[str, Any] = {}
+        if t.weekdays:
+            entry["weekdays"] = list(t.weekdays)
+        entry["times"] = [{"start_time": t.start, "end_time": t.end}]
+        entry["location"] = t.location
+        ranges.append(entry)
+    return {"name": window.name, "time_intervals": ranges}
+
+
+def config(plan: Plan) -> dict[str, Any]:
+    """The whole alertmanager.yml as data."""
+    data: dict[str, Any] = {
+        "templates": [alertmanager_templates.TEMPLATES_GLOB],
+        "route": route_tree(plan),
+        "receivers": receivers(plan),
+    }
+    rules = [rule for _, rule in inhibit_rules(plan)]
+    if rules:
+        data["inhibit_rules"] = rules
+    if plan.routing.maintenance_windows:
+        data["time_intervals"] = [time_interval(w) for w in plan.routing.maintenance_windows]
+    return data
 
 
 def render(plan: Plan) -> Files:
-    return {}
+    sources = plan.files_of("service", "severities", "receivers", "routing")
+    files: Files = {
+        C.ALERTMANAGER_CONFIG: dump_yaml(config(plan), sources),
+        C.ALERTMANAGER_ROUTING_TESTS: dump_yaml(routing_cases(plan), sources),
+        C.ALERTMANAGER_INHIBITION_TESTS: dump_yaml(inhibition_cases(plan), sources),
+    }
+    files.update(alertmanager_templates.render(plan))
+    return files

@@ -26,6 +26,15 @@ def _probe(p: Probe) -> dict[str, Any]:
     return out
 
 
+def _scored(plan: Plan, component: str) -> bool:
+    """Components the exporter reports: those it probes, and the exporter itself. A component
+    with no probe or check (e.g. the agent process, covered by threshold alerts) has no score."""
+    if component == C.EXPORTER_COMPONENT:
+        return True
+    c = plan.component(component)
+    return bool(c.checks or c.probes or any(p.component == component for p in plan.probes))
+
+
 def build(plan: Plan) -> dict[str, Any]:
     e = plan.exporter
     checks: dict[str, str] = {}
@@ -45,6 +54,7 @@ def build(plan: Plan) -> dict[str, Any]:
         "components": [
             {"name": c.name, "weight": ExactNumber(format_decimal(c.weight))}
             for c in plan.components
+            if _scored(plan, c.name)
         ],
         "checks": dict(sorted(checks.items())),
         "probes": sorted(probes, key=lambda p: p["name"]),

@@ -1,10 +1,141 @@
-"""Placeholder: filled in by the issue that owns this output."""
+"""The Prometheus server config: scrape jobs, the generated rule files, alerting to Alertmanager.
+
+Deployment layout: generated/prometheus/ is mounted as /etc/prometheus/ (prometheus.yml, rules/,
+targets/), so every path here is relative to prometheus.yml and works both in the generated tree
+and in the container.
+
+The agent and exporter jobs find their targets in two ways at once, in the same job (so the job
+label is the contract's and no target is scraped twice):
+- Docker Swarm discovery (role ``tasks``) of the Swarm service named in the spec, relabelled to the
+  service's port. Prometheus must run on a manager node with the Docker socket mounted.
+- ``file_sd_configs`` reading ``targets/<job>*.yml``: the static alternative, for hosts without
+  Swarm (or tests on 127.0.0.1). The build writes ``targets/<job>.yml`` as an empty list, so by
+  default it adds nothing (and promtool finds the file); an operator replaces it or drops another
+  ``targets/<job>-*.yml`` beside it, and Prometheus re-reads them without a restart.
+Relabelling keeps only running tasks of the wanted service and leaves file targets untouched.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
+from bzzzmon import conventions as C
 from bzzzmon.model import Plan
-from bzzzmon.render.output import Files
+from bzzzmon.render.output import Files, dump_yaml, header
+
+RULES_GLOB = "rules/*.yml"  # relative to prometheus.yml: generated/prometheus/rules/
+
+
+def _job_name(plan: Plan, selector: str, default: str) -> str:
+    return plan.service.matchers(selector).get("job", default)
+
+
+def targets_glob(job: str) -> str:
+    return f"{C.TARGETS_SUBDIR}/{job}*.yml"
+
+
+def _swarm_job(job: str, service: str | None, port: int | None) -> dict[str, Any]:
+    config: dict[str, Any] = {"job_name": job}
+    relabel: list[dict[str, Any]] = []
+    if service is not None and port is not None:
+        config["dockerswarm_sd_configs"] = [
+            {"host": C.DOCKER_SOCKET, "role": "tasks", "port": port, "refresh_interval": "30s"}
+        ]
+        relabel = [
+            # Swarm targets of other services are dropped; file targets carry no such label.
+            {
+                "source_labels": ["__meta_dockerswarm_service_name"],
+                "regex": f"({service})?",
+                "action": "keep",
+            },
+            {
+                "source_labels": ["__meta_dockerswarm_task_desired_state"],
+                "regex": "(running)?",
+                "action": "keep",
+            },
+            # One target per task: the ingress network's address is not the task's own.
+            {
+                "source_labels": ["__meta_dockerswarm_network_ingress"],
+                "regex": "(false)?",
+                "action": "keep",
+            },
+            # The task's address on the service's port, whatever port Swarm published.
+            {
+                "source_labels": ["__meta_dockerswarm_service_name", "__address__"],
+                "regex": f"{service};(.+?)(?::[0-9]+)?",
+                "target_label": "__address__",
+                "replacement": f"$1:{port}",
+            },
+            {
+                "source_labels": ["__meta_dockerswarm_node_hostname"],
+                "target_label": "swarm_node",
+            },
+            {
+                "source_labels": ["__meta_dockerswarm_task_slot"],
+                "target_label": "swarm_task_slot",
+            },
+        ]
+    config["file_sd_configs"] = [{"files": [targets_glob(job)], "refresh_interval": "1m"}]
+    if relabel:
+        config["relabel_configs"] = relabel
+    return config
+
+
+def config(plan: Plan) -> dict[str, Any]:
+    swarm = plan.service.swarm
+    agent_job = _job_name(plan, C.SELECTOR_AGENT, C.AGENT_JOB)
+    exporter_job = _job_name(plan, C.SELECTOR_EXPORTER, C.EXPORTER_JOB)
+    return {
+        "global": {
+            "scrape_interval": C.SCRAPE_INTERVAL,
+            "evaluation_interval": C.SCRAPE_INTERVAL,
+        },
+        "rule_files": [RULES_GLOB],
+        "alerting": {
+            "alertmanagers": [
+                {
+                    "static_configs": [{"targets": [C.ALERTMANAGER_TARGET]}],
+                    "api_version": "v2",
+                }
+            ]
+        },
+        "scrape_configs": [
+            _swarm_job(
+                agent_job,
+                swarm.agent_service if swarm else None,
+                swarm.agent_port if swarm else None,
+            ),
+            _swarm_job(
+                exporter_job,
+                swarm.exporter_service if swarm else None,
+                swarm.exporter_port if swarm else None,
+            ),
+            {
+                "job_name": C.ALERTMANAGER_JOB,
+                "static_configs": [{"targets": [C.ALERTMANAGER_TARGET]}],
+            },
+            {
+                "job_name": C.PROMETHEUS_JOB,
+                "static_configs": [{"targets": [C.PROMETHEUS_SELF_TARGET]}],
+            },
+        ],
+    }
+
+
+def targets_file(job: str) -> str:
+    return f"{C.PROMETHEUS_CONFIG.rsplit('/', 1)[0]}/{C.TARGETS_SUBDIR}/{job}.yml"
 
 
 def render(plan: Plan) -> Files:
-    return {}
+    sources = plan.files_of("service", "slos", "alerts")
+    files = {C.PROMETHEUS_CONFIG: dump_yaml(config(plan), sources)}
+    for selector, default in (
+        (C.SELECTOR_AGENT, C.AGENT_JOB),
+        (C.SELECTOR_EXPORTER, C.EXPORTER_JOB),
+    ):
+        # No static targets by default: Swarm discovery finds them. An empty list, spelled out
+        # (the YAML emitter writes an empty document for it, which file_sd reads as null).
+        files[targets_file(_job_name(plan, selector, default))] = (
+            header(plan.files_of("service")) + "[]\n"
+        )
+    return files

@@ -20,12 +20,21 @@ import yaml
 _BAD_FIRST = set("-?:,[]{}#&*!|>'\"%@`")
 _PRINTABLE = re.compile(r"^[\x20-\x7e\u00a0-\ud7ff\ue000-\ufffd]*$")
 _RESOLVERS = yaml.SafeLoader.yaml_implicit_resolvers
+# YAML 1.2 (Go's yaml.v3, read by Prometheus 3 and Alertmanager) also reads these as numbers or
+# booleans, where PyYAML's YAML 1.1 rules see strings; such text is quoted too.
+_OTHER_YAML_SCALARS = re.compile(
+    r"^(?:[-+]?(?:[0-9][0-9_]*)?\.?[0-9_]*(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?0[xob][0-9a-fA-F_]+|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+    r"|[yYnN]|[Tt]rue|TRUE|[Ff]alse|FALSE|[Nn]ull|NULL)$"
+)
 
 
 def _resolves_to_other_type(text: str) -> bool:
     """Would a YAML 1.1 loader read ``text`` as a bool, null, number, timestamp, merge key?"""
     candidates = _RESOLVERS.get(text[0], []) if text else _RESOLVERS.get("", [])
-    return any(rx.match(text) for _tag, rx in candidates) or text in ("", "~")
+    if text in ("", "~") or _OTHER_YAML_SCALARS.match(text):
+        return True
+    return any(rx.match(text) for _tag, rx in candidates)
 
 
 def plain_ok(text: str) -> bool:

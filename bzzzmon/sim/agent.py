@@ -80,7 +80,9 @@ class AgentModel:
             AGENT_PUBSUB_MESSAGES, "PubSub messages.", [LABEL_DIRECTION], registry=r
         )
         self.m_slurp = Counter(AGENT_SLURP_EVENTS, "SLURP events.", [LABEL_RESULT], registry=r)
-        self.m_ucxi = Counter(AGENT_UCXI_RESOLUTIONS, "UCXI resolutions.", [LABEL_RESULT], registry=r)
+        self.m_ucxi = Counter(
+            AGENT_UCXI_RESOLUTIONS, "UCXI resolutions.", [LABEL_RESULT], registry=r
+        )
         ProcessCollector(registry=r)
         # Every labelled series exists from the start, as in a real agent after its first events.
         for result in ("success", "failure"):

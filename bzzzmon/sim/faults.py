@@ -58,7 +58,11 @@ def make_fault(name: str, agent: int | None, agents: int, params: Mapping[str, A
 def _check_values(name: str, values: dict[str, Any]) -> None:
     def number(key: str, low: float, high: float) -> None:
         value = values[key]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not low <= value <= high
+        ):
             raise ValueError(f"{name}: {key} must be a number from {low:g} to {high:g}")
 
     if name == "partition":

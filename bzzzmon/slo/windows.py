@@ -5,7 +5,12 @@ that, spent within the long window, should raise the alert. The burn factor foll
 period P: spending a fraction f of the budget within L means burning f * P / L times faster than
 the rate that would spend exactly the budget over P. For a 30d period this reproduces the Google
 SRE Workbook table (14.4, 6, 3, 1); other periods keep the same percentages and windows, so their
-factors differ (28d: 13.44, 5.6, 2.8, 14/15).
+factors differ (28d: 13.44, 5.6, 2.8).
+
+A factor below 1 would alert on an SLO that meets its objective (28d's 3d tier: 14/15). Such a
+tier keeps its percentage but shrinks its long window to the time that share takes at factor 1
+(f * P: 2d19h12m for 28d), with the short window long / 12; a tier that then duplicates another
+is dropped (7d: both ticket tiers become 16h48m / 1h24m).
 """
 
 from __future__ import annotations
@@ -38,6 +43,23 @@ DEFAULT_TIERS: tuple[TierTemplate, ...] = (
     TierTemplate("ticket-fast", "ticket", 1 * DAY, 2 * HOUR, Decimal(10), 1 * HOUR),
     TierTemplate("ticket-slow", "ticket", 3 * DAY, 6 * HOUR, Decimal(10), 3 * HOUR),
 )
+
+
+def default_tiers(period: int) -> tuple[TierTemplate, ...]:
+    """The default tiers for an SLO period, none with a burn factor below 1."""
+    out: list[TierTemplate] = []
+    seen: set[tuple[int, int]] = set()
+    for tier in DEFAULT_TIERS:
+        long, short = tier.long, tier.short
+        if burn_factor(tier.budget_percent, period, long) < 1:
+            # The budget share at factor 1 takes f * P; whole minutes keep windows readable.
+            long = int(Fraction(tier.budget_percent) / 100 * period) // 60 * 60
+            short = max(long // 12 // 60 * 60, BASE_WINDOW)
+        if (long, short) in seen:
+            continue
+        seen.add((long, short))
+        out.append(TierTemplate(tier.name, tier.kind, long, short, tier.budget_percent, tier.for_))
+    return tuple(out)
 
 
 def burn_factor(budget_percent: Decimal, period: int, long_window: int) -> Fraction:

@@ -16,8 +16,10 @@ from bzzzmon import model as M
 from bzzzmon.promql import builders as B
 from bzzzmon.promql.duration import parse_duration
 from bzzzmon.promql.parse import PromQLError, is_vector_selector, parse
+from bzzzmon.promql.parse import selectors as parse_selectors
+from bzzzmon.promql.regex_names import finite_names
 from bzzzmon.promql.selectors import UnknownSelector, expand
-from bzzzmon.slo.windows import BASE_WINDOW, DEFAULT_TIERS, burn_factor, windows_needed
+from bzzzmon.slo.windows import BASE_WINDOW, burn_factor, default_tiers, windows_needed
 from bzzzmon.spec import wire
 from bzzzmon.spec.errors import SpecError, SpecErrors
 from bzzzmon.spec.loader import LoadedFile, load_dir
@@ -159,6 +161,32 @@ class _Builder:
             )
             return None
         return expanded
+
+    def _counters(
+        self, lf: LoadedFile, path: YPath, text: str, selectors: dict[str, dict[str, str]]
+    ) -> tuple[str, list[str]] | None:
+        """A counter selector and the one-metric selectors it stands for.
+
+        A ``{__name__=~"a|b"}`` selector is expanded into one selector per name (``rate()``
+        drops names, and equal label sets of different counters would collide)."""
+        expanded = self._selector(lf, path, text, selectors)
+        if expanded is None:
+            return None
+        use = next(iter(parse_selectors(parse(expanded))))
+        if use.name_regex is None:
+            return expanded, [expanded]
+        names = finite_names(use.name_regex)
+        if names is None:
+            self.errs.add_value(
+                lf,
+                path,
+                f"the metric-name regex '{use.name_regex}' does not name a short, finite set "
+                "of metrics",
+                "write the names as an alternation such as 'a_total|b_total'",
+            )
+            return None
+        rest = [m for m in use.matchers if m[0] != "__name__"]
+        return expanded, [B.selector_text(n, rest) for n in names]
 
     def _check_refs(
         self,
@@ -401,27 +429,20 @@ class _Builder:
         sli = slo.sli
         if sli.ratio is not None:
             r = sli.ratio
-            total = self._selector(lf, (*path, "sli", "ratio", "total"), r.total, selectors)
-            if r.bad is not None:
-                bad = self._selector(lf, (*path, "sli", "ratio", "bad"), r.bad, selectors)
-                if total is None or bad is None:
-                    return None
-                return M.SLI(
-                    "ratio",
-                    B.aggregate("sum", g, B.rate(bad, BASE_WINDOW)),
-                    B.aggregate("sum", g, B.rate(total, BASE_WINDOW)),
-                    total,
-                    {"bad": bad, "total": total},
-                )
-            assert r.good is not None
-            good = self._selector(lf, (*path, "sli", "ratio", "good"), r.good, selectors)
-            if total is None or good is None:
+            total = self._counters(lf, (*path, "sli", "ratio", "total"), r.total, selectors)
+            which = "bad" if r.bad is not None else "good"
+            part_text = r.bad if r.bad is not None else r.good
+            assert part_text is not None
+            part = self._counters(lf, (*path, "sli", "ratio", which), part_text, selectors)
+            if total is None or part is None:
                 return None
-            t5 = B.aggregate("sum", g, B.rate(total, BASE_WINDOW))
-            g5 = B.aggregate("sum", g, B.rate(good, BASE_WINDOW))
-            return M.SLI(
-                "ratio", f"{t5} - ({g5} or {t5} * 0)", t5, total, {"good": good, "total": total}
-            )
+            t5 = B.aggregate("sum", g, B.rate_by_metric(total[1], BASE_WINDOW, C.LABEL_SLI_METRIC))
+            p5 = B.aggregate("sum", g, B.rate_by_metric(part[1], BASE_WINDOW, C.LABEL_SLI_METRIC))
+            inputs = {which: part[0], "total": total[0]}
+            if which == "bad":
+                # A bad-event counter often has no series until the first failure: count 0.
+                return M.SLI("ratio", f"{p5} or {t5} * 0", t5, total[0], inputs)
+            return M.SLI("ratio", f"{t5} - ({p5} or {t5} * 0)", t5, total[0], inputs)
         if sli.latency is not None:
             lat = sli.latency
             hist = self._selector(
@@ -456,9 +477,9 @@ class _Builder:
         cond = B.compare(expr, t.op, t.threshold, as_bool=True)
         # The fraction of the base window each series spent on the bad side, summed per group:
         # the same unit (series-seconds per second) as the total, so windows add up alike.
-        bad = B.aggregate("sum", g, f"avg_over_time((1 - ({cond}))[5m:])")
-        total = B.aggregate("count", g, cond)
-        return M.SLI("time", bad, total, expr, {"expr": expr, "condition": cond})
+        time_bad = B.aggregate("sum", g, f"avg_over_time((1 - ({cond}))[5m:])")
+        time_total = B.aggregate("count", g, cond)
+        return M.SLI("time", time_bad, time_total, expr, {"expr": expr, "condition": cond})
 
     def _slos(self, service: M.Service, components: set[str]) -> tuple[M.SLO, ...]:
         items = self._each("slos")
@@ -529,7 +550,7 @@ class _Builder:
         a = s.alerting
         tiers: list[M.BurnTier] = []
         if a.tiers is None:
-            for tmpl in DEFAULT_TIERS:
+            for tmpl in default_tiers(period):
                 sev = a.page if tmpl.kind == "page" else a.ticket
                 factor = burn_factor(tmpl.budget_percent, period, tmpl.long)
                 tiers.append(

@@ -1,0 +1,412 @@
+"""Benchmark of the bzzzmon exporter against prometheus-blackbox-exporter, on loopback.
+
+    python bench/exporter_bench.py [--targets 1000] [--seconds 10] [--out bench/results/exporter.json]
+
+What it measures (all processes on 127.0.0.1, the machine's cores shared by everyone):
+
+- Targets: ONE helper process (plain asyncio, not aiohttp, so the target side costs little) opens
+  1,000 listening sockets, one per target (1,000 distinct host:port targets, as 1,000 agent
+  replicas would be). Every request gets a 0.6 KB ``/health/checks`` JSON document like an agent's.
+- The exporter runs as its own process (``python -m bzzzmon.exporter``), probing the 1,000
+  targets with ``jitter: 0`` and ``concurrency: 64``. Round time is the exporter's own
+  ``bzzz_exporter_probe_round_duration_seconds``; CPU is the process's utime+stime from /proc, per
+  1,000 probes (probes counted by ``bzzz_probe_duration_seconds_count``); memory is VmRSS/VmHWM.
+- Two probe types: ``http_status`` (GET, expect 200; like blackbox's http_2xx) and
+  ``health_checks`` (GET, stream and parse the JSON, score 5 checks per target).
+- /metrics latency: 10 concurrent scrapers hammer /metrics while the exporter probes
+  continuously (health_checks config: 1,000 targets x 5 components of series); p50/p99 in ms.
+  The exporter reuses a rendering for up to 1 s, so the uncached render time is measured too
+  (one scraper, spaced beyond the reuse window).
+- blackbox_exporter (Debian's prometheus-blackbox-exporter; installed with apt-get if missing)
+  runs with a generated blackbox.yml (module http_2xx) and is driven through /probe for the same
+  1,000 targets at concurrency 64, as Prometheus would drive it. Its CPU per 1,000 probes includes
+  serving /probe, which is how it is always used.
+
+Results are printed and written as JSON; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
+
+CLK_TCK = os.sysconf("SC_CLK_TCK")
+
+TARGET_SERVER = textwrap.dedent(
+    r"""
+    import asyncio, json, sys
+    checks = {f"{c}-health": {"status": "healthy", "component": c, "message": "ok",
+                              "duration_ms": 1.2} for c in ("pubsub", "dht", "election", "slurp", "ucxi")}
+    body = json.dumps({"status": "healthy", "agent_id": "bench", "checks": checks}).encode()
+    response = (b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nConnection: close\r\n"
+                b"Content-Length: %d\r\n\r\n%s" % (len(body), body))
+
+    class Target(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport, self.buffer = transport, b""
+        def data_received(self, data):
+            self.buffer += data
+            if b"\r\n\r\n" in self.buffer:
+                self.transport.write(response)
+                self.transport.close()
+
+    async def main(n):
+        loop = asyncio.get_running_loop()
+        ports = []
+        for _ in range(n):
+            server = await loop.create_server(Target, "127.0.0.1", 0, backlog=256)
+            ports.append(server.sockets[0].getsockname()[1])
+        print(json.dumps(ports), flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main(int(sys.argv[1])))
+    """
+)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
+
+
+def memory_mib(pid: int) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        key, _, rest = line.partition(":")
+        if key in ("VmRSS", "VmHWM"):
+            out[key] = round(int(rest.split()[0]) / 1024, 1)
+    return out
+
+
+def samples(text: str) -> dict[str, float]:
+    return {
+        s.name + (json.dumps(s.labels, sort_keys=True) if s.labels else ""): s.value
+        for f in text_string_to_metric_families(text)
+        for s in f.samples
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def exporter_config(targets: list[str], probe_type: str, interval: str) -> dict[str, Any]:
+    probe: dict[str, Any] = {"name": "bench", "type": probe_type, "targets": {"static": targets}}
+    if probe_type == "health_checks":
+        probe["path"] = "/health/checks"
+        components = [(c, 0.2) for c in ("pubsub", "dht", "election", "slurp", "ucxi")]
+    else:
+        probe.update(component="dht", path="/health/checks", expect_status=[200])
+        components = [("dht", 1.0)]
+    return {
+        "service": "bzzz",
+        "probe_interval": interval,
+        "probe_timeout": "5s",
+        "max_result_age": "60s",
+        "concurrency": 64,
+        "jitter": 0,
+        "max_body_bytes": 1048576,
+        "components": [{"name": n, "weight": w} for n, w in components]
+        + [{"name": "exporter", "weight": 0}],
+        "checks": {f"{c}-health": c for c, _ in components}
+        if probe_type == "health_checks"
+        else {},
+        "probes": [probe],
+    }
+
+
+class Exporter:
+    def __init__(self, workdir: Path, config: dict[str, Any]) -> None:
+        self.path = workdir / "exporter.yml"
+        self.path.write_text(yaml.safe_dump(config, sort_keys=False))
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}/metrics"
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "bzzzmon.exporter", "--config", str(self.path)]
+            + ["--listen", f"127.0.0.1:{self.port}"],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+
+    async def metrics(self, session: aiohttp.ClientSession) -> dict[str, float]:
+        async with session.get(self.url) as response:
+            return samples(await response.text())
+
+    async def wait_rounds(self, session: aiohttp.ClientSession, rounds: int) -> dict[str, float]:
+        while True:
+            try:
+                got = await self.metrics(session)
+            except aiohttp.ClientError:
+                got = {}
+            done = got.get("bzzz_probe_duration_seconds_count", 0)
+            if got and done >= rounds * self.targets_per_round(got):
+                return got
+            await asyncio.sleep(0.05)
+
+    @staticmethod
+    def targets_per_round(got: dict[str, float]) -> float:
+        return sum(v for k, v in got.items() if k.startswith("bzzz_exporter_targets")) or 1e9
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+
+
+async def measure_probing(
+    workdir: Path, targets: list[str], probe_type: str, rounds: int
+) -> dict[str, Any]:
+    """Back-to-back rounds (interval 1s) without scrapes: round time, CPU per 1,000 probes."""
+    exporter = Exporter(workdir, exporter_config(targets, probe_type, "1s"))
+    try:
+        async with aiohttp.ClientSession() as session:
+            first = await exporter.wait_rounds(session, 1)
+            cpu0, probes0 = (
+                cpu_seconds(exporter.process.pid),
+                first["bzzz_probe_duration_seconds_count"],
+            )
+            round_times = [first["bzzz_exporter_probe_round_duration_seconds"]]
+            last = first
+            while last["bzzz_probe_duration_seconds_count"] < probes0 + rounds * len(targets):
+                await asyncio.sleep(0.2)
+                last = await exporter.metrics(session)
+                round_times.append(last["bzzz_exporter_probe_round_duration_seconds"])
+            cpu1 = cpu_seconds(exporter.process.pid)
+            probes = last["bzzz_probe_duration_seconds_count"] - probes0
+            failures = sum(
+                v for k, v in last.items() if k.startswith("bzzz_exporter_probe_failures_total")
+            )
+            return {
+                "probe_type": probe_type,
+                "targets": len(targets),
+                "round_seconds_first": round(
+                    first["bzzz_exporter_probe_round_duration_seconds"], 3
+                ),
+                "round_seconds_median": round(statistics.median(round_times), 3),
+                "round_seconds_max": round(max(round_times), 3),
+                "probes_measured": int(probes),
+                "probe_failures": int(failures),
+                "cpu_seconds_per_1000_probes": round((cpu1 - cpu0) / probes * 1000, 3),
+                "memory_mib": memory_mib(exporter.process.pid),
+                "system_health_score": last.get("bzzz_system_health_score"),
+            }
+    finally:
+        exporter.stop()
+
+
+async def measure_scrapes(workdir: Path, targets: list[str], seconds: float) -> dict[str, Any]:
+    """10 concurrent scrapers while the exporter probes 1,000 health_checks targets non-stop."""
+    exporter = Exporter(workdir, exporter_config(targets, "health_checks", "1s"))
+    try:
+        connector = aiohttp.TCPConnector(limit=0)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            await exporter.wait_rounds(session, 1)
+            latencies: list[float] = []
+            sizes: list[int] = []
+            deadline = time.monotonic() + seconds
+
+            async def scraper() -> None:
+                while time.monotonic() < deadline:
+                    started = time.perf_counter()
+                    async with session.get(exporter.url) as response:
+                        body = await response.read()
+                    latencies.append(time.perf_counter() - started)
+                    sizes.append(len(body))
+
+            await asyncio.gather(*(scraper() for _ in range(10)))
+            uncached: list[float] = []
+            for _ in range(6):  # spaced beyond the 1 s reuse window: each one renders
+                await asyncio.sleep(1.1)
+                started = time.perf_counter()
+                async with session.get(exporter.url) as response:
+                    await response.read()
+                uncached.append(time.perf_counter() - started)
+            got = await exporter.metrics(session)
+            return {
+                "scrapers": 10,
+                "scrapes": len(latencies),
+                "metrics_bytes": max(sizes),
+                "series": len(got),
+                "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
+                "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
+                "max_ms": round(max(latencies) * 1000, 2),
+                "uncached_render_p50_ms": round(statistics.median(uncached) * 1000, 2),
+                "uncached_render_max_ms": round(max(uncached) * 1000, 2),
+                "rounds_during_scrapes": int(
+                    got["bzzz_probe_duration_seconds_count"] // len(targets)
+                ),
+                "memory_mib": memory_mib(exporter.process.pid),
+            }
+    finally:
+        exporter.stop()
+
+
+def blackbox_binary() -> str:
+    found = shutil.which("prometheus-blackbox-exporter") or shutil.which("blackbox_exporter")
+    if found:
+        return found
+    print("installing prometheus-blackbox-exporter with apt-get ...", flush=True)
+    subprocess.run(
+        ["apt-get", "install", "-y", "--no-install-recommends", "prometheus-blackbox-exporter"],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    found = shutil.which("prometheus-blackbox-exporter")
+    assert found, "prometheus-blackbox-exporter not found after install"
+    return found
+
+
+async def measure_blackbox(workdir: Path, targets: list[str], rounds: int) -> dict[str, Any]:
+    binary = blackbox_binary()
+    version = subprocess.run([binary, "--version"], capture_output=True, text=True).stderr.split(
+        "\n"
+    )[0]
+    config = workdir / "blackbox.yml"
+    config.write_text(
+        yaml.safe_dump(
+            {
+                "modules": {
+                    "http_2xx": {
+                        "prober": "http",
+                        "timeout": "5s",
+                        "http": {
+                            "method": "GET",
+                            "valid_status_codes": [200],
+                            "preferred_ip_protocol": "ip4",
+                        },
+                    }
+                }
+            }
+        )
+    )
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{port}"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        connector = aiohttp.TCPConnector(limit=64)
+        async with aiohttp.ClientSession(connector=connector) as session:
+            for _ in range(100):
+                try:
+                    async with session.get(base + "/metrics") as response:
+                        if response.status == 200:
+                            break
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.1)
+            semaphore = asyncio.Semaphore(64)
+            ok = 0
+
+            async def probe(target: str) -> None:
+                nonlocal ok
+                url = f"{base}/probe?module=http_2xx&target=http://{target}/health/checks"
+                async with semaphore, session.get(url) as response:
+                    if "probe_success 1" in await response.text():
+                        ok += 1
+
+            await asyncio.gather(*(probe(t) for t in targets))  # warm-up round
+            ok = 0
+            cpu0 = cpu_seconds(process.pid)
+            round_times = []
+            for _ in range(rounds):
+                started = time.perf_counter()
+                await asyncio.gather(*(probe(t) for t in targets))
+                round_times.append(time.perf_counter() - started)
+            cpu1 = cpu_seconds(process.pid)
+            return {
+                "version": version,
+                "targets": len(targets),
+                "probes_measured": rounds * len(targets),
+                "probe_successes": ok,
+                "round_seconds_median": round(statistics.median(round_times), 3),
+                "cpu_seconds_per_1000_probes": round(
+                    (cpu1 - cpu0) / (rounds * len(targets)) * 1000, 3
+                ),
+                "memory_mib": memory_mib(process.pid),
+            }
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--targets", type=int, default=1000)
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--out", default=str(REPO / "bench/results/exporter.json"))
+    args = parser.parse_args()
+
+    server = subprocess.Popen(
+        [sys.executable, "-c", TARGET_SERVER, str(args.targets)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        targets = [f"127.0.0.1:{p}" for p in json.loads(server.stdout.readline())]
+        with tempfile.TemporaryDirectory() as tmp:
+            workdir = Path(tmp)
+            results: dict[str, Any] = {
+                "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
+                "target_server": f"1 asyncio process, {len(targets)} listening sockets",
+            }
+            for probe_type in ("http_status", "health_checks"):
+                results[f"exporter_{probe_type}"] = await measure_probing(
+                    workdir, targets, probe_type, args.rounds
+                )
+                print(
+                    json.dumps({probe_type: results[f"exporter_{probe_type}"]}, indent=2),
+                    flush=True,
+                )
+            results["scrapes_while_probing"] = await measure_scrapes(workdir, targets, args.seconds)
+            print(json.dumps({"scrapes": results["scrapes_while_probing"]}, indent=2), flush=True)
+            results["blackbox_exporter"] = await measure_blackbox(workdir, targets, args.rounds)
+            print(json.dumps({"blackbox": results["blackbox_exporter"]}, indent=2), flush=True)
+        ours = results["exporter_http_status"]["cpu_seconds_per_1000_probes"]
+        theirs = results["blackbox_exporter"]["cpu_seconds_per_1000_probes"]
+        results["cpu_ratio_http_status_vs_blackbox"] = round(ours / theirs, 2) if theirs else None
+        ours_hc = results["exporter_health_checks"]["cpu_seconds_per_1000_probes"]
+        results["cpu_ratio_health_checks_vs_blackbox"] = (
+            round(ours_hc / theirs, 2) if theirs else None
+        )
+        print(json.dumps({k: v for k, v in results.items() if k.startswith("cpu_ratio")}, indent=2))
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")
+        print(f"written to {out}")
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,69 @@
+"""Unit tests of the rule benchmark's pieces (no timings asserted).
+
+pytest bench/test_rule_bench.py
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from bench import accuracy, peers, shapes
+from bench.workload import DAY, Workload, episodes_for, slo_counters
+
+
+def test_firings_apply_for() -> None:
+    steps = [0, 60, 120, 180, 600, 660]
+    assert accuracy.firings(steps, 60, 0) == [0, 600]
+    assert accuracy.firings(steps, 60, 120) == [120]
+    assert accuracy.firings(steps, 60, 600) == []
+
+
+def test_inliner_replaces_recorded_series_down_to_base(tmp_path: Path) -> None:
+    slos = peers.bench_slos(["svc-0000", "svc-0001"])
+    f = peers.bzzzmon_shape_rules(slos).dump(tmp_path / "r.yml")
+    expr = accuracy.Inliner([f]).inline('slo:sli_error:ratio_rate30d{slo="svc-0001"}')
+    assert 'sum_over_time(slo:sli_bad_events:rate5m{slo="svc-0001"}[30d])' in expr
+    assert "label_replace(" in expr and '"slo", "svc-0001"' in expr
+
+
+def test_inliner_refuses_to_drop_matchers(tmp_path: Path) -> None:
+    slos = peers.bench_slos(["svc-0000"])
+    f = peers.pyrra_rules(slos).dump(tmp_path / "p.yml")
+    with pytest.raises(ValueError):
+        accuracy.Inliner([f]).inline('bench_requests:increase30d{slo="svc-0000",code=~"5.."}')
+
+
+def test_workload_counters_match_increments() -> None:
+    w = Workload(3, 2, end=1_800_000_000 // 60 * 60)
+    for i in range(3):
+        bad, total, _bad_inc, total_inc = slo_counters(w, i)
+        assert (bad <= total).all()
+        # Away from the reset, counter deltas are the increments.
+        d = np.diff(total[:, 1])
+        assert (d == total_inc[1:, 1]).all()
+        # Instance 0 restarts once: exactly one decrease.
+        assert (np.diff(total[:, 0]) < 0).sum() == 1
+        for ep in episodes_for(w, i):
+            assert w.period_start < ep.start < ep.end <= w.end
+    assert w.end - w.period_start == 30 * DAY
+
+
+@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool not installed")
+def test_generated_rule_files_pass_promtool(tmp_path: Path) -> None:
+    slos = peers.bench_slos(["svc-0000", "svc-0001"])
+    files = [
+        peers.sloth_rules(slos).dump(tmp_path / "sloth.yml"),
+        peers.pyrra_rules(slos).dump(tmp_path / "pyrra.yml"),
+        peers.bzzzmon_shape_rules(slos).dump(tmp_path / "bz.yml"),
+    ]
+    files += shapes.split_period_group(files[2:], "4m", tmp_path / "p4m")
+    files += shapes.hourly_level(files[2:3], tmp_path / "hourly")
+    out = subprocess.run(
+        ["promtool", "check", "rules", *map(str, files)], capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stdout + out.stderr

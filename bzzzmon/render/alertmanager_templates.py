@@ -1,0 +1,118 @@
+"""Notification templates (Go templates for Alertmanager) in ``alertmanager/templates/``.
+
+Every notification shows, per alert: the summary, the description, the runbook link, the
+dashboard link and a link that opens Alertmanager's "new silence" form pre-filled with the
+alert's labels. The silence link is built from the spec's ``service.alertmanager_url`` (the URL
+operators reach, which Alertmanager's own ``.ExternalURL`` often is not); without one it falls
+back to ``.ExternalURL``.
+
+This is Go template text, not YAML, so it is written as text; only names (annotations, the URL)
+are substituted into it. The HTML e-mail body lets html/template escape the links itself (it
+refuses ``urlquery`` inside attributes), the plain-text parts use ``urlquery``.
+"""
+
+from __future__ import annotations
+
+from bzzzmon import conventions as C
+from bzzzmon.model import Plan
+from bzzzmon.render.output import header
+
+TITLE = "bzzz.title"
+TEXT = "bzzz.text"
+PAGERDUTY_DESCRIPTION = "bzzz.pagerduty.description"
+EMAIL_SUBJECT = "bzzz.email.subject"
+EMAIL_TEXT = "bzzz.email.text"
+EMAIL_HTML = "bzzz.email.html"
+SILENCE_URL = "bzzz.silence_url"
+ALERT = "bzzz.alert"
+
+# Relative to alertmanager.yml: Alertmanager resolves template globs against the config's dir.
+TEMPLATES_GLOB = "templates/*.tmpl"
+
+
+def use(name: str) -> str:
+    """The config value that renders template ``name``."""
+    return f'{{{{ template "{name}" . }}}}'
+
+
+def _literal(text: str) -> str:
+    """Text placed outside actions must not open one."""
+    return text.replace("{{", '{{ "{{" }}')
+
+
+def _annotation(name: str) -> str:
+    return f"(index .Annotations {_quote(name)})"
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def template_text(plan: Plan) -> str:
+    base = plan.service.alertmanager_url.rstrip("/")
+    silence_base = _literal(base) if base else "{{ .ExternalURL }}"
+    summary = _annotation(C.ANNOTATION_SUMMARY)
+    description = _annotation(C.ANNOTATION_DESCRIPTION)
+    runbook = _annotation(C.ANNOTATION_RUNBOOK_URL)
+    dashboard = _annotation(C.ANNOTATION_DASHBOARD_URL)
+    lines = [
+        header(plan.files_of("service", "routing", "receivers"), comment="{{/*").replace(
+            "\n", " */}}\n"
+        ),
+        f'{{{{ define "{TITLE}" }}}}[{{{{ .Status | toUpper }}}}'
+        f'{{{{ if eq .Status "firing" }}}}:{{{{ .Alerts.Firing | len }}}}{{{{ end }}}}] '
+        f"{{{{ .CommonLabels.severity }}}} {{{{ .CommonLabels.alertname }}}}"
+        f"{{{{ with .CommonLabels.service }}}} ({{{{ . }}}}){{{{ end }}}}{{{{ end }}}}",
+        "",
+        '{{/* The alert\'s labels as an Alertmanager filter: {a="1",b="2"}, URL-encoded. */}}',
+        f'{{{{ define "{SILENCE_URL}" }}}}{silence_base}/#/silences/new?filter=%7B'
+        "{{ range $i, $p := .Labels.SortedPairs }}{{ if $i }}%2C{{ end }}"
+        "{{ $p.Name }}%3D%22{{ $p.Value | urlquery }}%22{{ end }}%7D{{ end }}",
+        "",
+        f'{{{{ define "{ALERT}" }}}}'
+        f"{{{{ {summary} }}}}\n"
+        f"{{{{ with {description} }}}}{{{{ . }}}}\n{{{{ end }}}}"
+        "Labels: {{ range .Labels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}\n"
+        f"{{{{ with {runbook} }}}}Runbook: {{{{ . }}}}\n{{{{ end }}}}"
+        f"{{{{ with {dashboard} }}}}Dashboard: {{{{ . }}}}\n{{{{ end }}}}"
+        f'Silence: {{{{ template "{SILENCE_URL}" . }}}}\n'
+        "{{ end }}",
+        "",
+        f'{{{{ define "{TEXT}" }}}}'
+        f'{{{{ range .Alerts.Firing }}}}{{{{ template "{ALERT}" . }}}}\n{{{{ end }}}}'
+        "{{ if .Alerts.Resolved }}Resolved:\n"
+        f"{{{{ range .Alerts.Resolved }}}}- {{{{ {summary} }}}}\n{{{{ end }}}}"
+        "{{ end }}{{ end }}",
+        "",
+        f'{{{{ define "{PAGERDUTY_DESCRIPTION}" }}}}{{{{ .CommonLabels.alertname }}}}: '
+        f"{{{{ with index .Alerts 0 }}}}{{{{ {summary} }}}}{{{{ end }}}}"
+        "{{ if gt (len .Alerts.Firing) 1 }} (+{{ len .Alerts.Firing }} firing){{ end }}"
+        "{{ end }}",
+        "",
+        f'{{{{ define "{EMAIL_SUBJECT}" }}}}{{{{ template "{TITLE}" . }}}}{{{{ end }}}}',
+        "",
+        f'{{{{ define "{EMAIL_TEXT}" }}}}{{{{ template "{TEXT}" . }}}}{{{{ end }}}}',
+        "",
+        f'{{{{ define "{EMAIL_HTML}" }}}}<!DOCTYPE html>\n<html><body>\n'
+        f'<h2>{{{{ template "{TITLE}" . }}}}</h2>\n'
+        "{{ range .Alerts.Firing }}<div>\n"
+        f"<h3>{{{{ {summary} }}}}</h3>\n"
+        f"<p>{{{{ {description} }}}}</p>\n"
+        "<p>{{ range .Labels.SortedPairs }}<code>{{ .Name }}={{ .Value }}</code> {{ end }}</p>\n"
+        "<p>"
+        f'{{{{ with {runbook} }}}}<a href="{{{{ . }}}}">Runbook</a> | {{{{ end }}}}'
+        f'{{{{ with {dashboard} }}}}<a href="{{{{ . }}}}">Dashboard</a> | {{{{ end }}}}'
+        f'<a href="{silence_base}/#/silences/new?filter=%7B'
+        "{{ range $i, $p := .Labels.SortedPairs }}{{ if $i }}%2C{{ end }}"
+        '{{ $p.Name }}%3D%22{{ $p.Value }}%22{{ end }}%7D">Silence</a>'
+        "</p>\n</div>{{ end }}\n"
+        "{{ if .Alerts.Resolved }}<h3>Resolved</h3><ul>"
+        f"{{{{ range .Alerts.Resolved }}}}<li>{{{{ {summary} }}}}</li>{{{{ end }}}}"
+        "</ul>{{ end }}\n</body></html>{{ end }}",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def render(plan: Plan) -> dict[str, str]:
+    return {C.ALERTMANAGER_TEMPLATE: template_text(plan)}

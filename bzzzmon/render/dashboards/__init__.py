@@ -1,0 +1,1 @@
+"""Grafana dashboards built with grafana-foundation-sdk: the overview, one per SLO, the exporter."""

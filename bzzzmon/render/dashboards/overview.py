@@ -1,0 +1,253 @@
+"""The BZZZ overview: the system as the runbook's first incident step looks at it."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from bzzzmon import conventions as C
+from bzzzmon.model import Plan
+from bzzzmon.promql.selectors import matchers_text
+from bzzzmon.render.dashboards.common import (
+    alert_threshold,
+    dashboard_path,
+    description,
+    exporter_uid,
+    job_matchers,
+    overview_uid,
+    selector,
+)
+from bzzzmon.render.dashboards.panels import (
+    DashboardSpec,
+    PanelSpec,
+    Query,
+    Row,
+    Threshold,
+    datasource_variable,
+    label_variable,
+)
+
+RATE = "$__rate_interval"
+
+
+def _critical_below(value: Decimal | None) -> tuple[str, tuple[Threshold, ...]]:
+    """Red below ``value`` (the alert's line), green from it upwards."""
+    if value is None:
+        return "green", ()
+    return "red", (Threshold(value, "green"),)
+
+
+def build(plan: Plan) -> DashboardSpec:
+    agent = job_matchers(plan, C.SELECTOR_AGENT)
+    exporter = job_matchers(plan, C.SELECTOR_EXPORTER)
+    inst = (C.VAR_INSTANCE,)
+
+    def a(metric: str) -> str:
+        return selector(metric, agent, inst)
+
+    def e(metric: str) -> str:
+        return selector(metric, exporter)
+
+    health_base, health_steps = _critical_below(alert_threshold(plan, C.SYSTEM_HEALTH_SCORE))
+    peers_base, peers_steps = _critical_below(alert_threshold(plan, C.AGENT_PEERS))
+    repl_base, repl_steps = _critical_below(alert_threshold(plan, C.AGENT_DHT_REPLICATION))
+    memory = alert_threshold(plan, "process_resident_memory_bytes")
+    memory_steps = (Threshold(memory, "red"),) if memory is not None else ()
+    alerts_sel = selector("ALERTS", {**plan.service.labels, "alertstate": "firing"})
+    latency = C.AGENT_DHT_LATENCY + "_bucket"
+
+    items: list[PanelSpec | Row] = [
+        Row("System health"),
+        PanelSpec(
+            "stat",
+            "System health score",
+            "percentunit",
+            (Query(f"min({e(C.SYSTEM_HEALTH_SCORE)})", "system"),),
+            "Weighted mean of the component scores; below the red line the system is critical.",
+            width=6,
+            base_color=health_base,
+            thresholds=health_steps,
+            min=0,
+            max=1,
+        ),
+        PanelSpec(
+            "timeseries",
+            "System health score over time",
+            "percentunit",
+            (Query(e(C.SYSTEM_HEALTH_SCORE), "system health"),),
+            "The dashed line is the critical level the system-health alert fires on.",
+            width=18,
+            base_color=health_base,
+            thresholds=health_steps,
+            min=0,
+            max=1,
+        ),
+        PanelSpec(
+            "timeseries",
+            "Component health scores",
+            "percentunit",
+            (Query(e(C.COMPONENT_HEALTH_SCORE), "{{component}}"),),
+            "Score of each component (0..1) from the exporter's latest probe results.",
+            width=12,
+            min=0,
+            max=1,
+        ),
+        PanelSpec(
+            "timeseries",
+            "Firing alerts by severity",
+            "short",
+            (Query(f"sum by ({C.LABEL_SEVERITY}) ({alerts_sel})", "{{severity}}"),),
+            "Alerts firing now, from Prometheus' ALERTS series (the watchdog always fires).",
+            width=12,
+            stacked=True,
+        ),
+        Row("P2P network and admin election"),
+        PanelSpec(
+            "timeseries",
+            "Connected peers per agent",
+            "short",
+            (Query(a(C.AGENT_PEERS), "{{instance}}"),),
+            "Below the dashed line the agent alerts as partitioned.",
+            width=8,
+            base_color=peers_base,
+            thresholds=peers_steps,
+            min=0,
+        ),
+        PanelSpec(
+            "timeseries",
+            "Agents per election state",
+            "short",
+            (Query(f"sum by ({C.LABEL_STATE}) ({a(C.AGENT_ELECTION_STATE)})", "{{state}}"),),
+            "Exactly one agent should be admin.",
+            width=8,
+            min=0,
+        ),
+        PanelSpec(
+            "timeseries",
+            "Leader changes per minute",
+            "cpm",
+            (Query(f"sum(rate({a(C.AGENT_LEADER_CHANGES)}[{RATE}])) * 60", "leader changes"),),
+            "Admin role changes; frequent changes mean an unstable election.",
+            width=8,
+            min=0,
+        ),
+        Row("DHT"),
+        PanelSpec(
+            "timeseries",
+            "DHT replication factor",
+            "short",
+            (Query(a(C.AGENT_DHT_REPLICATION), "{{instance}}"),),
+            "Copies of each record; the dashed line is the degraded level.",
+            width=8,
+            base_color=repl_base,
+            thresholds=repl_steps,
+            min=0,
+        ),
+        PanelSpec(
+            "timeseries",
+            "DHT provider records",
+            "short",
+            (Query(a(C.AGENT_DHT_PROVIDER_RECORDS), "{{instance}}"),),
+            "Provider records each agent holds.",
+            width=8,
+            min=0,
+        ),
+        PanelSpec(
+            "timeseries",
+            "DHT operations per second",
+            "ops",
+            (
+                Query(
+                    f"sum by ({C.LABEL_RESULT}) (rate({a(C.AGENT_DHT_PUT)}[{RATE}]))",
+                    "put {{result}}",
+                ),
+                Query(
+                    f"sum by ({C.LABEL_RESULT}) (rate({a(C.AGENT_DHT_GET)}[{RATE}]))",
+                    "get {{result}}",
+                ),
+            ),
+            "Put and get operations by result.",
+            width=8,
+            min=0,
+        ),
+        PanelSpec(
+            "timeseries",
+            "DHT operation latency",
+            "s",
+            tuple(
+                Query(
+                    f"histogram_quantile({q}, sum by (le, {C.LABEL_OPERATION}) "
+                    f"(rate({a(latency)}[{RATE}])))",
+                    f"p{q[2:].ljust(2, '0')} {{{{operation}}}}",
+                )
+                for q in ("0.5", "0.99")
+            ),
+            "Median and 99th percentile latency of DHT operations, by operation.",
+            width=24,
+            min=0,
+        ),
+        Row("Errors and resources"),
+        PanelSpec(
+            "timeseries",
+            "Errors per second by component",
+            "cps",
+            (
+                Query(
+                    f"sum by ({C.LABEL_COMPONENT}) (rate({a(C.AGENT_ERRORS)}[{RATE}]))",
+                    "{{component}}",
+                ),
+            ),
+            "Errors the agents count, by component.",
+            width=8,
+            min=0,
+        ),
+        PanelSpec(
+            "timeseries",
+            "PubSub messages per second",
+            "cps",
+            (
+                Query(
+                    f"sum by ({C.LABEL_DIRECTION}) (rate({a(C.AGENT_PUBSUB_MESSAGES)}[{RATE}]))",
+                    "{{direction}}",
+                ),
+            ),
+            "Messages sent and received over PubSub.",
+            width=8,
+            min=0,
+        ),
+        PanelSpec(
+            "timeseries",
+            "Resident memory per agent",
+            "bytes",
+            (Query(a("process_resident_memory_bytes"), "{{instance}}"),),
+            "The dashed line is the high-memory alert's threshold.",
+            width=8,
+            base_color="green",
+            thresholds=memory_steps,
+            min=0,
+        ),
+    ]
+    slo_links = [(f"SLO: {s.title}", dashboard_path(s.dashboard_uid)) for s in plan.slos]
+    return DashboardSpec(
+        uid=overview_uid(plan),
+        title="BZZZ overview",
+        description=description(
+            plan,
+            plan.files_of("service", "components", "alerts"),
+            "BZZZ system health, P2P network, admin election, DHT, errors and firing alerts.",
+        ),
+        tags=(plan.service.name, "bzzzmon", C.DASHBOARD_KIND_OVERVIEW),
+        variables=[
+            datasource_variable(),
+            label_variable(
+                C.VAR_INSTANCE,
+                "Agent",
+                f"{C.AGENT_PEERS}{{{matchers_text(agent)}}}" if agent else C.AGENT_PEERS,
+            ),
+        ],
+        items=items,
+        links=[
+            ("Exporter", dashboard_path(exporter_uid(plan))),
+            *slo_links,
+            ("Runbook", plan.service.runbook_url),
+        ],
+    )

@@ -1,0 +1,138 @@
+"""Generated ``promtool test rules`` files: one per SLO rules file and one per alerts file.
+
+Each test file names its rule file relative to itself (``../rules/...``), so the generated tree
+can be tested wherever it lies. Alerts whose inputs cannot be derived are listed in the file's
+header comment instead of silently skipped; the lint reports them too.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from typing import Any
+
+from bzzzmon import conventions as C
+from bzzzmon.model import Alert, Plan
+from bzzzmon.promql.parse import parse
+from bzzzmon.render.output import Files, dump_yaml
+from bzzzmon.render.rule_tests.escalation_tests import escalation_test_groups
+from bzzzmon.render.rule_tests.inputs import Underivable
+from bzzzmon.render.rule_tests.slo_tests import slo_test_groups
+from bzzzmon.render.rule_tests.threshold_tests import threshold_test_groups
+from bzzzmon.render.rule_tests.timeline import pick_interval
+from bzzzmon.render.rules import alerts_file, slo_rules_file
+from bzzzmon.slo.windows import BASE_WINDOW
+
+
+def test_file_for(rules_path: str) -> str:
+    """``prometheus/rules/slo-x.rules.yml`` -> ``prometheus/tests/slo-x.test.yml``."""
+    name = posixpath.basename(rules_path).removesuffix(".rules.yml")
+    return f"{C.TESTS_DIR}/{name}.test.yml"
+
+
+def _relative(rules_path: str) -> str:
+    return posixpath.relpath(rules_path, C.TESTS_DIR)
+
+
+def _ranges(expr: str) -> list[int]:
+    """Range durations (seconds) of the matrix selectors in ``expr``."""
+    import promql_parser
+
+    found: list[int] = []
+    stack: list[Any] = [parse(expr)]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, promql_parser.MatrixSelector):
+            found.append(int(node.range.total_seconds()))
+        for attr in ("lhs", "rhs", "expr", "vector_selector"):
+            child = getattr(node, attr, None)
+            if child is not None and not isinstance(child, (str, int, float)):
+                stack.append(child)
+        stack += list(getattr(node, "args", None) or [])
+    return found
+
+
+def _document(rules_path: str, interval: int, groups: list[dict[str, Any]]) -> dict[str, Any]:
+    return {
+        "rule_files": [_relative(rules_path)],
+        "evaluation_interval": f"{interval}s",
+        "tests": groups,
+    }
+
+
+def _with_notes(text: str, notes: list[str]) -> str:
+    if not notes:
+        return text
+    head, _, body = text.partition("\n# Change the spec")
+    lines = "".join(f"# Not tested: {n}\n" for n in notes)
+    first, sep, rest = body.partition("\n")
+    return f"{head}\n# Change the spec{first}{sep}{lines}{rest}"
+
+
+def untested(plan: Plan) -> list[str]:
+    """Alerts (and SLOs) for which no case could be generated, each with the reason."""
+    notes: list[str] = []
+    for slo in plan.slos:
+        try:
+            slo_test_groups(plan, slo, pick_interval([*slo.windows, BASE_WINDOW]))
+        except Underivable as exc:
+            notes.append(f"SLO {slo.name}: {exc}")
+    for alert in plan.alerts:
+        try:
+            threshold_test_groups(plan, alert, pick_interval([BASE_WINDOW]))
+        except Underivable as exc:
+            notes.append(f"alert {alert.name}: {exc}")
+    return notes
+
+
+def render(plan: Plan) -> Files:
+    files: Files = {}
+    for slo in plan.slos:
+        interval = pick_interval([*slo.windows, BASE_WINDOW])
+        rules_path = slo_rules_file(slo)
+        try:
+            groups = slo_test_groups(plan, slo, interval)
+            notes: list[str] = []
+        except Underivable as exc:
+            groups, notes = [], [f"SLO {slo.name}: {exc}"]
+        if not groups:
+            continue
+        text = dump_yaml(_document(rules_path, interval, groups), [slo.origin.file])
+        files[test_file_for(rules_path)] = _with_notes(text, notes)
+    by_component: dict[str, list[Alert]] = {}
+    for alert in plan.alerts:
+        by_component.setdefault(alert.component, []).append(alert)
+    for component in sorted(by_component):
+        alerts = by_component[component]
+        windows = [BASE_WINDOW, *(r for a in alerts for r in _ranges(a.expr))]
+        interval = pick_interval(windows)
+        groups = []
+        notes = []
+        for alert in alerts:
+            try:
+                groups += threshold_test_groups(plan, alert, interval)
+            except Underivable as exc:
+                notes.append(f"alert {alert.name}: {exc}")
+        if not groups:
+            continue
+        rules_path = alerts_file(component)
+        text = dump_yaml(_document(rules_path, interval, groups), [a.origin.file for a in alerts])
+        files[test_file_for(rules_path)] = _with_notes(text, notes)
+    files.update(_escalation(plan))
+    return files
+
+
+def _escalation(plan: Plan) -> Files:
+    try:
+        from bzzzmon.render.escalation import escalation_rules
+    except ImportError:  # the escalation renderer is not there yet
+        return {}
+    rules = escalation_rules(plan)
+    if not rules:
+        return {}
+    interval = pick_interval(
+        [BASE_WINDOW, *(plan.severity(s).resolution_target for s in plan.routing.escalate)]
+    )
+    groups = escalation_test_groups(plan, rules, interval)
+    sources = plan.files_of("routing", "severities")
+    text = dump_yaml(_document(C.ESCALATION_RULES, interval, groups), sources)
+    return {test_file_for(C.ESCALATION_RULES): text}

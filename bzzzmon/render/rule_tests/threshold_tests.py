@@ -1,0 +1,179 @@
+"""promtool tests for threshold alerts: far side fires after ``for:``, near side and blips don't.
+
+The input series come from the alert's ``value_expr`` (see inputs.py). Conditions without a
+threshold get explicit cases by shape: no selector at all (``vector(1)``: always fires), and
+alternatives joined by ``or`` of ``selector OP number`` and ``absent(selector)`` (fires on the
+value and on absence).
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+import promql_parser
+
+from bzzzmon.model import Alert, Plan
+from bzzzmon.promql.parse import parse, selectors
+from bzzzmon.render.rule_tests.inputs import (
+    Series,
+    Underivable,
+    ValueInput,
+    comparison_sides,
+    derive,
+    matches,
+    one_selector,
+)
+from bzzzmon.render.rule_tests.timeline import Group, Labels, firing_query, steps_for
+from bzzzmon.render.rules import threshold_rule
+from bzzzmon.slo.windows import BASE_WINDOW
+
+
+def _literal(node: Any) -> Decimal:
+    return Decimal(str(node.val))
+
+
+def _alert(alert: Alert, rule_labels: Labels, expr_labels: Labels) -> Labels:
+    return expr_labels | rule_labels | {"alertname": alert.name, "alertstate": "firing"}
+
+
+class ThresholdTests:
+    def __init__(self, plan: Plan, alert: Alert, interval: int) -> None:
+        self.alert = alert
+        self.interval = interval
+        self.rule_labels: Labels = dict(threshold_rule(plan, alert)["labels"])
+        self.query = firing_query(alert.name)
+
+    def _steps(self, seconds: int | Fraction) -> int:
+        return steps_for(seconds, self.interval)
+
+    def _feed(self, group: Group, value: ValueInput) -> Any:
+        return group.track(value.series, counter=value.kind == "counter")
+
+    def _run(self, track: Any, value: ValueInput, level: Decimal, samples: int) -> None:
+        if value.kind == "counter":
+            track.grow(value.slope(Fraction(level)) * self.interval, samples)
+        else:
+            track.hold(level, samples)
+
+    def comparison(self, value: ValueInput, op: str, threshold: Decimal) -> list[Group]:
+        """Near side long enough to fire if it could, then the far side: fires after ``for:``."""
+        alert = self.alert
+        far, near = comparison_sides(op, threshold)
+        window = value.range_seconds or BASE_WINDOW
+        if value.kind == "counter":
+            # A rate is computed, not copied: keep the near side a clear step off the threshold.
+            step = abs(threshold) / 10 if threshold != 0 else Decimal(1)
+            near = threshold - step if op in (">", ">=", "!=") else threshold + step
+            if op in ("==", "!="):
+                raise Underivable("equality on a rate")
+        firing = [_alert(alert, self.rule_labels, value.output_labels)]
+        groups = []
+
+        group = Group(self.interval)
+        track = self._feed(group, value)
+        quiet = self._steps(alert.for_ + window) + 2
+        self._run(track, value, near, quiet)
+        group.expect(quiet - 1, self.query, [])
+        start = quiet * self.interval  # the first far-side sample
+        if value.kind == "counter":
+            start -= self.interval
+        lag = window if value.kind == "counter" else 0
+        group.expect(math.floor((start + alert.for_) / self.interval) - 1, self.query, [])
+        fired = math.ceil((start + lag + alert.for_) / self.interval) + 1
+        group.expect(fired, self.query, firing)
+        self._run(track, value, far, fired - quiet + 1)
+        groups.append(group)
+
+        if alert.for_ >= self.interval and value.kind == "gauge":
+            # A blip on the far side, shorter than for:, between two near-side stretches.
+            blip = Group(self.interval)
+            track = self._feed(blip, value)
+            before = self._steps(BASE_WINDOW) + 1
+            held = max(1, alert.for_ // self.interval)
+            after = self._steps(alert.for_) + 2
+            self._run(track, value, near, before)
+            self._run(track, value, far, held)
+            self._run(track, value, near, after)
+            blip.expect(before + held, self.query, [])
+            blip.expect(before + self._steps(alert.for_), self.query, [])
+            blip.expect(before + held + after - 1, self.query, [])
+            groups.append(blip)
+        return groups
+
+    def always(self) -> list[Group]:
+        group = Group(self.interval)
+        fired = self._steps(self.alert.for_) + 1
+        group.expect(fired, self.query, [_alert(self.alert, self.rule_labels, {})])
+        # A series that only sets the evaluation's length.
+        return [group] if self._anchor(group, fired) else []
+
+    def _anchor(self, group: Group, samples: int) -> bool:
+        group.track(Series("bzzzmon_test_clock", ()), counter=False).hold(0, samples + 1)
+        return True
+
+    def alternatives(self, parts: list[Any]) -> list[Group]:
+        """``A OP c or absent(B)``-shaped conditions: one case per alternative."""
+        comparisons = []
+        absents = []
+        for part in parts:
+            while isinstance(part, promql_parser.ParenExpr):
+                part = part.expr
+            if isinstance(part, promql_parser.Call) and part.func.name == "absent":
+                absents.append(part)
+            elif (
+                isinstance(part, promql_parser.BinaryExpr)
+                and str(part.op) in ("<", "<=", ">", ">=", "==", "!=")
+                and isinstance(part.rhs, promql_parser.NumberLiteral)
+                and not (part.modifier is not None and part.modifier.return_bool)
+            ):
+                comparisons.append(part)
+            else:
+                raise Underivable("an alternative that is neither a comparison nor absent()")
+        groups: list[Group] = []
+        for part in comparisons:
+            value = derive(part.lhs.prettify())
+            for absent in absents:
+                used = list(selectors(absent))
+                if not all(matches(u, value.series) for u in used):
+                    raise Underivable("absent() of a series the comparison does not feed")
+            groups += self.comparison(value, str(part.op), _literal(part.rhs))
+        for absent in absents:
+            inner = absent.args[0]
+            labels: Labels = {}
+            if isinstance(inner, promql_parser.VectorSelector):
+                use = one_selector(inner.prettify())
+                labels = {k: v for k, op, v in use.matchers if op == "=" and k != "__name__"}
+            group = Group(self.interval)
+            fired = self._steps(self.alert.for_) + 1
+            group.expect(fired - 2, self.query, [])
+            group.expect(fired, self.query, [_alert(self.alert, self.rule_labels, labels)])
+            self._anchor(group, fired)
+            groups.append(group)
+        return groups
+
+    def groups(self) -> list[Group]:
+        alert = self.alert
+        if alert.op is not None and alert.threshold is not None:
+            return self.comparison(derive(alert.value_expr), alert.op, alert.threshold)
+        node = parse(alert.expr)
+        if not list(selectors(node)):
+            return self.always()
+        parts: list[Any] = []
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            while isinstance(current, promql_parser.ParenExpr):
+                current = current.expr
+            if isinstance(current, promql_parser.BinaryExpr) and str(current.op) == "or":
+                stack += [current.rhs, current.lhs]
+            else:
+                parts.append(current)
+        return self.alternatives(parts)
+
+
+def threshold_test_groups(plan: Plan, alert: Alert, interval: int) -> list[dict[str, Any]]:
+    """Raises Underivable when no case can be generated for the alert."""
+    return [g.data() for g in ThresholdTests(plan, alert, interval).groups()]

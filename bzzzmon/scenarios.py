@@ -1,0 +1,106 @@
+"""The runbook's incidents as data: the fault that causes each, the alert it must raise, and the
+fault to clear. ``bzzzmon demo`` plays them; tests/e2e asserts them on the real stack.
+
+The receivers an incident's alert must reach are not repeated here: they follow from the spec's
+routing for the alert's labels (``bzzzmon.render.alertmanager.receivers_for``), so a routing
+change in the spec changes the expectation with it. ``severity`` is pinned, so that a spec change
+that moves a runbook alert to another severity is noticed by the tests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from bzzzmon.conventions import LABEL_TIER
+
+
+@dataclass(frozen=True)
+class Fault:
+    """A simulator fault (``bzzzmon.sim.FAULTS``); ``agent`` None hits every agent."""
+
+    name: str
+    agent: int | None = None
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        where = "every agent" if self.agent is None else f"agent {self.agent}"
+        args = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()))
+        return f"{self.name}({args}) on {where}" if args else f"{self.name} on {where}"
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    incident: str  # as the runbook names it
+    runbook: str  # the runbook section (anchor)
+    faults: tuple[Fault, ...]  # switched on to start the incident
+    alert: str  # the alert the incident must raise
+    severity: str
+    match: Mapping[str, str] = field(default_factory=dict)  # further labels that pick the alert
+    clear: tuple[str, ...] = ()  # faults switched off to end it; empty: all of ``faults``
+
+    @property
+    def alert_labels(self) -> dict[str, str]:
+        """Labels identifying the expected alert among all notifications."""
+        return {"alertname": self.alert, **self.match}
+
+    @property
+    def faults_to_clear(self) -> tuple[str, ...]:
+        return self.clear or tuple(dict.fromkeys(f.name for f in self.faults))
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        name="system-health-critical",
+        incident="System health critical",
+        runbook="#system-health-critical-alert-bzzzsystemhealthcritical",
+        # Every agent answers its health checks with broken JSON: all components score 0.
+        faults=(Fault("malformed_health"),),
+        alert="BZZZSystemHealthCritical",
+        severity="P0",
+    ),
+    Scenario(
+        name="p2p-partition",
+        incident="P2P network partition",
+        runbook="#p2p-network-partition-alert-bzzzinsufficientpeers",
+        faults=(Fault("partition", params={"peers": 1}),),
+        alert="BZZZInsufficientPeers",
+        severity="P1",
+    ),
+    Scenario(
+        name="no-admin-elected",
+        incident="Election system failure (no admin elected)",
+        runbook="#election-system-failure-alert-bzzznoadminelected",
+        faults=(Fault("no_admin"),),
+        alert="BZZZNoAdminElected",
+        severity="P0",
+    ),
+    Scenario(
+        name="dht-replication-degraded",
+        incident="DHT replication degraded",
+        runbook="#dht-replication-failure-alert-bzzzdhtreplicationdegraded",
+        faults=(Fault("replication_degraded", params={"factor": 1}),),
+        alert="BZZZDHTReplicationDegraded",
+        severity="P1",
+    ),
+    Scenario(
+        name="dht-error-budget-burn",
+        incident="DHT operations failing (error-budget burn)",
+        runbook="#dht-operations-failing-error",
+        # 80% of DHT operations fail: far above 14.4x the 1% budget, so the fast page tier fires.
+        faults=(Fault("dht_failure_ratio", params={"ratio": 0.8}),),
+        alert="BZZZDHTErrorBudgetBurn",
+        severity="P1",
+        match={LABEL_TIER: "page-fast"},
+    ),
+)
+
+
+def scenario(name: str) -> Scenario:
+    """The scenario called ``name``; KeyError naming the known ones otherwise."""
+    for found in SCENARIOS:
+        if found.name == name:
+            return found
+    raise KeyError(f"unknown scenario {name!r}; known: {', '.join(s.name for s in SCENARIOS)}")

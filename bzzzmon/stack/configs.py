@@ -1,0 +1,154 @@
+"""The configs the stack writes: derived from the generated ones, pointed at loopback parts.
+
+- Prometheus: written here (the generated prometheus.yml names Swarm DNS and secret files); it
+  scrapes the simulator's agents and the exporter with the labels of the spec's selectors, loads
+  the time-scaled generated rules and sends alerts to the stack's Alertmanager.
+- Alertmanager: the generated alertmanager.yml with its routing tree, inhibitions and time
+  intervals untouched; only every receiver's integrations become one webhook to the sink (a
+  receiver without integrations stays silent, as in production), the global section keeps only
+  ``resolve_timeout``, template paths become absolute and grouping waits become short.
+- Exporter: the generated exporter.yml with every probe's targets replaced by the simulator's
+  agents (DNS targets dropped) and a fast probe schedule.
+"""
+
+from __future__ import annotations
+
+import copy
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bzzzmon import conventions as C
+from bzzzmon.model import Plan
+
+_ROUTE_TIMING = ("group_wait", "group_interval")
+
+
+@dataclass(frozen=True)
+class Timing:
+    """The stack's clocks, in seconds (Prometheus durations are written in milliseconds)."""
+
+    scrape_interval: float = 1.0
+    evaluation_interval: float = 1.0
+    probe_interval: float = 1.0
+    max_result_age: float = 5.0
+    group_wait: float = 1.0
+    group_interval: float = 2.0
+
+
+def _duration(seconds: float) -> str:
+    return f"{round(seconds * 1000)}ms"
+
+
+def _job(plan: Plan, selector: str, default_job: str) -> tuple[str, dict[str, str]]:
+    """Scrape job name and extra target labels that make the series match the selector."""
+    labels = dict(plan.service.matchers(selector))
+    job = labels.pop("job", default_job)
+    return job, labels
+
+
+def prometheus_config(
+    plan: Plan,
+    *,
+    agents: Sequence[str],
+    exporter: str,
+    alertmanager: str,
+    rule_glob: str | None,
+    timing: Timing,
+) -> dict[str, Any]:
+    def scrape(job: str, labels: dict[str, str], targets: Sequence[str]) -> dict[str, Any]:
+        static: dict[str, Any] = {"targets": list(targets)}
+        if labels:
+            static["labels"] = labels
+        return {"job_name": job, "static_configs": [static]}
+
+    agent_job, agent_labels = _job(plan, C.SELECTOR_AGENT, C.AGENT_JOB)
+    exporter_job, exporter_labels = _job(plan, C.SELECTOR_EXPORTER, C.EXPORTER_JOB)
+    interval = _duration(timing.scrape_interval)
+    return {
+        "global": {
+            "scrape_interval": interval,
+            "scrape_timeout": interval,
+            "evaluation_interval": _duration(timing.evaluation_interval),
+        },
+        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
+        "rule_files": [rule_glob] if rule_glob else [],
+        "scrape_configs": [
+            scrape(agent_job, agent_labels, agents),
+            scrape(exporter_job, exporter_labels, [exporter]),
+        ],
+    }
+
+
+def sink_url(base: str, receiver: str) -> str:
+    return f"{base}/{urllib.parse.quote(receiver, safe='')}"
+
+
+def _integrations(receiver: Mapping[str, Any]) -> list[str]:
+    return [k for k, v in receiver.items() if k.endswith("_configs") and v]
+
+
+def alertmanager_config(
+    generated: Mapping[str, Any], *, config_dir: Path, sink: str, timing: Timing
+) -> dict[str, Any]:
+    """``generated`` is the parsed generated alertmanager.yml; ``config_dir`` its directory."""
+    config = copy.deepcopy(dict(generated))
+    resolve_timeout = (config.get("global") or {}).get("resolve_timeout")
+    config["global"] = {"resolve_timeout": resolve_timeout} if resolve_timeout else {}
+    if not config["global"]:
+        del config["global"]
+    receivers = []
+    for receiver in config.get("receivers") or []:
+        replaced: dict[str, Any] = {"name": receiver["name"]}
+        if _integrations(receiver):
+            replaced["webhook_configs"] = [
+                {"url": sink_url(sink, receiver["name"]), "send_resolved": True}
+            ]
+        receivers.append(replaced)
+    config["receivers"] = receivers
+    config["templates"] = [
+        str(config_dir / pattern) if not Path(pattern).is_absolute() else pattern
+        for pattern in config.get("templates") or []
+    ]
+    if not config["templates"]:
+        del config["templates"]
+    route = config.setdefault("route", {})
+    _shorten_waits(route, timing, root=True)
+    return config
+
+
+def _shorten_waits(route: dict[str, Any], timing: Timing, *, root: bool) -> None:
+    values = {"group_wait": timing.group_wait, "group_interval": timing.group_interval}
+    for key in _ROUTE_TIMING:
+        if root or key in route:
+            route[key] = _duration(values[key])
+    for child in route.get("routes") or []:
+        _shorten_waits(child, timing, root=False)
+
+
+def exporter_config(
+    generated: Mapping[str, Any], *, agents: Sequence[str], timing: Timing
+) -> dict[str, Any]:
+    """``generated`` is the parsed generated exporter.yml."""
+    config = copy.deepcopy(dict(generated))
+    config["probe_interval"] = _duration(timing.probe_interval)
+    config["probe_timeout"] = _duration(timing.probe_interval)
+    config["max_result_age"] = _duration(timing.max_result_age)
+    config["jitter"] = 0
+    for probe in config.get("probes") or []:
+        probe["targets"] = {"static": list(agents), "dns": []}
+    return config
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def write_yaml(path: Path, data: Any) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, width=1 << 30), encoding="utf-8")
+    return path

@@ -1,0 +1,147 @@
+"""The webhook sink: every receiver of the stack's Alertmanager posts here, and it remembers.
+
+Each notification is split into one :class:`Notification` per alert it carries, with the
+receiver's name (from the URL path, cross-checked with the payload's ``receiver``), the alert's
+labels and status, and when it arrived.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+import urllib.parse
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from aiohttp import web
+
+from bzzzmon.stack.processes import LOOPBACK, StackError
+
+
+@dataclass(frozen=True)
+class Notification:
+    receiver: str
+    status: str  # firing | resolved (of this alert)
+    labels: Mapping[str, str]
+    annotations: Mapping[str, str]
+    starts_at: str
+    ends_at: str
+    received: float  # time.time() when the sink got it
+
+    @property
+    def alertname(self) -> str:
+        return self.labels.get("alertname", "")
+
+    def matches(self, labels: Mapping[str, str]) -> bool:
+        return all(self.labels.get(k) == v for k, v in labels.items())
+
+
+class WebhookSink:
+    """An aiohttp server on 127.0.0.1 in its own thread; thread-safe reads and waits."""
+
+    def __init__(self) -> None:
+        self._notifications: list[Notification] = []
+        self._changed = threading.Condition()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+        self.port = 0
+        self.listeners: list[Callable[[Notification], None]] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://{LOOPBACK}:{self.port}/notify"
+
+    # --- lifecycle -----------------------------------------------------------------------------
+    def start(self) -> WebhookSink:
+        ready = threading.Event()
+        failure: list[BaseException] = []
+
+        def main() -> None:
+            loop = asyncio.new_event_loop()
+            self._loop = loop
+            try:
+                loop.run_until_complete(self._serve())
+            except BaseException as exc:  # reported to start()'s caller
+                failure.append(exc)
+                ready.set()
+                loop.close()
+                return
+            ready.set()
+            loop.run_forever()
+            if self._runner is not None:
+                loop.run_until_complete(self._runner.cleanup())
+            loop.close()
+
+        self._thread = threading.Thread(target=main, name="bzzzmon-sink", daemon=True)
+        self._thread.start()
+        ready.wait()
+        if failure:
+            self._thread.join()
+            self._thread = None
+            raise StackError(f"webhook sink could not start: {failure[0]}")
+        return self
+
+    def stop(self) -> None:
+        if self._thread is None or self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+        self._thread = None
+
+    async def _serve(self) -> None:
+        app = web.Application()
+        app.router.add_post("/notify/{receiver}", self._receive)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, LOOPBACK, 0)
+        await site.start()
+        server = site._server  # aiohttp exposes the bound port only here
+        assert server is not None
+        self.port = int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+
+    async def _receive(self, request: web.Request) -> web.Response:
+        receiver = urllib.parse.unquote(request.match_info["receiver"])
+        try:
+            payload: Any = await request.json()
+        except ValueError:
+            return web.Response(status=400, text="expected JSON\n")
+        if payload.get("receiver") not in (None, receiver):
+            return web.Response(status=400, text="receiver does not match the URL\n")
+        now = time.time()
+        found = [
+            Notification(
+                receiver=receiver,
+                status=str(alert.get("status", payload.get("status", ""))),
+                labels=dict(alert.get("labels") or {}),
+                annotations=dict(alert.get("annotations") or {}),
+                starts_at=str(alert.get("startsAt", "")),
+                ends_at=str(alert.get("endsAt", "")),
+                received=now,
+            )
+            for alert in payload.get("alerts") or []
+        ]
+        with self._changed:
+            self._notifications.extend(found)
+            self._changed.notify_all()
+        for notification in found:
+            for listener in list(self.listeners):
+                listener(notification)
+        return web.Response(text="ok\n")
+
+    # --- reading -------------------------------------------------------------------------------
+    def notifications(
+        self, labels: Mapping[str, str] | None = None, status: str | None = None
+    ) -> list[Notification]:
+        with self._changed:
+            found = list(self._notifications)
+        return [
+            n
+            for n in found
+            if (labels is None or n.matches(labels)) and (status is None or n.status == status)
+        ]
+
+    def receivers(self, labels: Mapping[str, str], status: str = "firing") -> set[str]:
+        return {n.receiver for n in self.notifications(labels, status)}

@@ -1,0 +1,124 @@
+"""Run the generated rules on a faster clock: every duration in every rule divided by one factor.
+
+Why: the rules say "for 10m", "error ratio over 1h", "escalate after 2h". Waiting for that in a
+demo or in CI is impossible, and writing separate "test" rules would test something else. The
+stack therefore loads the *generated* rule files through one mechanical rewrite:
+
+- every ``for:`` (and ``keep_firing_for:``) is divided by the time scale ``k``;
+- every range in an expression (``rate(x[5m])``, ``sum_over_time(r[30d])``, subquery
+  ``[1h:5m]``) and every ``offset`` is divided by ``k``;
+- a group's own ``interval:`` is dropped, so every group runs at the stack's evaluation interval.
+
+Nothing else changes: metric and recording-rule names (``slo:sli_error:ratio_rate1h`` keeps its
+name while it now covers 1h/k), label matchers, thresholds, burn factors, operators, ``and``/
+``or`` structure, labels and annotations are byte for byte what ``bzzzmon build`` wrote. With
+``k = 60`` one minute of rule time passes in one second: ``for: 2m`` holds for 2 s, the 1h/5m
+burn-rate pair becomes 1m/5s and keeps its 12:1 ratio, so an alert fires only if the very same
+conditions hold for proportionally the same share of the windows. What the rewrite cannot
+preserve is sample density (a 5 s window holds 5 scrapes at 1 s, not 20 at 15 s): ranges are
+therefore never shortened below ``min_range`` (a few scrape intervals), which only matters for
+windows below ``k * min_range`` of rule time. The long windows (hours, days) and exact
+thresholds are proven separately by the generated ``promtool test rules`` fixtures, which run the
+unscaled rules on synthetic series.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+import yaml
+
+from bzzzmon.promql.parse import parse
+
+_UNIT_MS = {"y": 365 * 86_400_000, "w": 7 * 86_400_000, "d": 86_400_000, "h": 3_600_000}
+_UNIT_MS |= {"m": 60_000, "s": 1000, "ms": 1}
+_DURATION = r"(?:\d+(?:ms|[ywdhms]))+"
+_DURATION_PART = re.compile(r"(\d+)(ms|[ywdhms])")
+_RANGE = re.compile(rf"\[\s*({_DURATION})?\s*(?::\s*({_DURATION})?\s*)?\]")
+_OFFSET = re.compile(rf"(?<![\w:])offset(\s+)(-?)({_DURATION})\b")
+_FORMAT_UNITS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1))
+
+
+def duration_ms(text: str) -> int:
+    return sum(int(n) * _UNIT_MS[u] for n, u in _DURATION_PART.findall(text))
+
+
+def format_ms(ms: int) -> str:
+    """``90000`` -> ``1m30s``; ``1500`` -> ``1s500ms`` (a Prometheus duration)."""
+    if ms <= 0:
+        return "0s"
+    parts = []
+    for unit, size in _FORMAT_UNITS:
+        n, ms = divmod(ms, size)
+        if n:
+            parts.append(f"{n}{unit}")
+    return "".join(parts)
+
+
+@dataclass(frozen=True)
+class TimeScale:
+    """Divide rule durations by ``factor``; ranges never below ``min_range_ms``."""
+
+    factor: int = 60
+    min_range_ms: int = 3000
+
+    def scale(self, text: str, *, is_range: bool) -> str:
+        ms = duration_ms(text) // self.factor
+        if is_range:
+            ms = max(ms, self.min_range_ms)
+        return format_ms(ms)
+
+    def expr(self, expr: str) -> str:
+        """The expression with every range, subquery step and offset scaled."""
+        out: list[str] = []
+        for is_string, chunk in _split_strings(expr):
+            out.append(chunk if is_string else self._code(chunk))
+        rewritten = "".join(out)
+        parse(rewritten)  # the rewrite must leave valid PromQL; PromQLError otherwise
+        return rewritten
+
+    def _code(self, code: str) -> str:
+        def range_(m: re.Match[str]) -> str:
+            window, step = m.group(1), m.group(2)
+            inner = self.scale(window, is_range=True) if window else ""
+            if ":" in m.group(0):
+                inner += ":" + (self.scale(step, is_range=False) if step else "")
+            return f"[{inner}]"
+
+        def offset(m: re.Match[str]) -> str:
+            return f"offset{m.group(1)}{m.group(2)}{self.scale(m.group(3), is_range=False)}"
+
+        return _OFFSET.sub(offset, _RANGE.sub(range_, code))
+
+    def rule_file(self, text: str) -> str:
+        """A whole rule file (YAML text) with every group and rule rewritten."""
+        data: Any = yaml.safe_load(text) or {}
+        for group in data.get("groups") or []:
+            group.pop("interval", None)
+            for rule in group.get("rules") or []:
+                rule["expr"] = self.expr(str(rule["expr"]))
+                for key in ("for", "keep_firing_for"):
+                    if key in rule:
+                        rule[key] = self.scale(str(rule[key]), is_range=False)
+        return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1 << 30)
+
+
+def _split_strings(expr: str) -> list[tuple[bool, str]]:
+    """Split PromQL text into (is_string_literal, text) chunks, so rewrites skip label values."""
+    chunks: list[tuple[bool, str]] = []
+    i = start = 0
+    while i < len(expr):
+        quote = expr[i]
+        if quote not in "\"'`":
+            i += 1
+            continue
+        chunks.append((False, expr[start:i]))
+        j = i + 1
+        while j < len(expr) and expr[j] != quote:
+            j += 2 if expr[j] == "\\" and quote != "`" else 1
+        chunks.append((True, expr[i : j + 1]))
+        i = start = j + 1
+    chunks.append((False, expr[start:]))
+    return chunks

@@ -1,0 +1,256 @@
+"""``bzzzmon test``: generated and user-written promtool tests, and the routing tests, with a
+report a reviewer can read.
+
+User-written tests live in ``specs/tests/*.yml`` (the ``promtool test rules`` format). Their
+``rule_files`` are relative to the generated rules directory (``generated/prometheus/rules``), so a
+test says ``rule_files: [slo-dht-operations.rules.yml]`` wherever ``--out`` points; the file is
+run from a temporary copy whose ``rule_files`` are made absolute.
+
+promtool's failure output is parsed into cases: which alert (from ``alert_rule_test`` or from the
+``ALERTS{alertname=...}`` query of a ``promql_expr_test``), at what evaluation time, the expected
+and the received label sets, and the labels by which they differ.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bzzzmon import conventions as C
+from bzzzmon.verify.tools import ToolResult, require, run
+
+USER_TESTS_DIR = "tests"  # below the spec directory
+ANNOTATION_PREFIX = "annotation:"
+
+_DURATION = re.compile(r"(\d+)(ms|[ywdhms])")
+_UNIT = {"y": 31536000, "w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1, "ms": 0}
+_SAMPLE = re.compile(r"(\{(?:[^{}\"]|\"(?:[^\"\\]|\\.)*\")*\})\s+(\S+)")
+_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def seconds(duration: str) -> int:
+    return sum(int(n) * _UNIT[u] for n, u in _DURATION.findall(duration))
+
+
+def parse_labels(text: str) -> dict[str, str]:
+    return {k: v.replace('\\"', '"').replace("\\\\", "\\") for k, v in _LABEL.findall(text)}
+
+
+@dataclass
+class Case:
+    """One failing check of a promtool test file."""
+
+    alert: str  # alert name, or the expression/rule when no alert is involved
+    time: str
+    expected: list[dict[str, str]] = field(default_factory=list)
+    got: list[dict[str, str]] = field(default_factory=list)
+    raw: str = ""  # promtool's own words, for what the parser does not understand
+
+    def lines(self) -> list[str]:
+        at = f"{self.time} ({seconds(self.time)}s)" if self.time else "?"
+        out = [f"{self.alert} at {at}:"]
+        if not self.expected and not self.got and self.raw:
+            return out + [f"    {line}" for line in self.raw.splitlines()]
+        out.append(f"    expected: {_sets(self.expected)}")
+        out.append(f"    got:      {_sets(self.got)}")
+        differ = _difference(self.expected, self.got)
+        if differ:
+            out.append(f"    differ in: {differ}")
+        return out
+
+
+def _set_text(labels: dict[str, str]) -> str:
+    shown = {
+        k: v
+        for k, v in labels.items()
+        if k not in ("__name__", "alertstate") and not k.startswith(ANNOTATION_PREFIX)
+    }
+    notes = {k: v for k, v in labels.items() if k.startswith(ANNOTATION_PREFIX)}
+    state = labels.get("alertstate")
+    body = ", ".join(f'{k}="{v}"' for k, v in sorted(shown.items()))
+    text = f"{state + ' ' if state else ''}{{{body}}}"
+    if notes:
+        text += (
+            " annotations {"
+            + ", ".join(
+                f'{k.removeprefix(ANNOTATION_PREFIX)}="{v}"' for k, v in sorted(notes.items())
+            )
+            + "}"
+        )
+    return text
+
+
+def _sets(found: list[dict[str, str]]) -> str:
+    if not found:
+        return "nothing firing"
+    return "; ".join(_set_text(s) for s in found)
+
+
+def _difference(expected: list[dict[str, str]], got: list[dict[str, str]]) -> str:
+    if len(expected) != 1 or len(got) != 1:
+        return ""
+    e, g = expected[0], got[0]
+    keys = sorted(k for k in set(e) | set(g) if e.get(k) != g.get(k) and k != "__name__")
+    return ", ".join(f"{k}: {e.get(k, '(none)')!r} -> {g.get(k, '(none)')!r}" for k in keys)
+
+
+def _samples(text: str) -> list[dict[str, str]]:
+    text = text.strip()
+    if text in ("nil", "[]", ""):
+        return []
+    return [parse_labels(m.group(1)) for m in _SAMPLE.finditer(text)]
+
+
+_BRACES = r"(\{(?:[^{}\"]|\"(?:[^\"\\]|\\.)*\")*\})"
+_ALERT_BLOCK = re.compile(rf"Labels:{_BRACES}\s*Annotations:{_BRACES}")
+
+
+def _alert_blocks(text: str) -> list[dict[str, str]]:
+    """``Labels:{...} Annotations:{...}`` blocks of an alert_rule_test failure; annotations are
+    kept under ANNOTATION_PREFIX + name."""
+    found = []
+    for m in _ALERT_BLOCK.finditer(text):
+        annotations = {ANNOTATION_PREFIX + k: v for k, v in parse_labels(m.group(2)).items()}
+        found.append(parse_labels(m.group(1)) | annotations)
+    return found
+
+
+_EXPR_CASE = re.compile(
+    r'expr: "(?P<expr>(?:[^"\\]|\\.)*)", time: (?P<time>\S+?),\s*\n\s*exp: (?P<exp>.*?)\n'
+    r"\s*got: (?P<got>.*?)(?=\n\s*expr: |\n\s*alertname: |\n\s*rule: |\Z)",
+    re.S,
+)
+_ALERT_CASE = re.compile(
+    r"alertname: (?P<name>\S+?), time: (?P<time>\S+?),\s*\n\s*exp:(?P<exp>.*?)\n\s*got:"
+    r"(?P<got>.*?)(?=\n\s*expr: |\n\s*alertname: |\n\s*rule: |\Z)",
+    re.S,
+)
+_RULE_CASE = re.compile(r"rule: (?P<rule>.*?), time: (?P<time>\S+?), err: (?P<err>.*)")
+
+
+def _query_alert(expr: str) -> str:
+    expr = expr.replace('\\"', '"')
+    labels = parse_labels(expr)
+    if expr.startswith("ALERTS") and "alertname" in labels:
+        extra = {k: v for k, v in labels.items() if k not in ("alertname", "alertstate")}
+        suffix = ", ".join(f'{k}="{v}"' for k, v in sorted(extra.items()))
+        return labels["alertname"] + (f"{{{suffix}}}" if suffix else "")
+    return f"expr {expr}"
+
+
+def parse_failures(output: str) -> list[Case]:
+    cases: list[Case] = []
+    for m in _EXPR_CASE.finditer(output):
+        cases.append(
+            Case(_query_alert(m["expr"]), m["time"], _samples(m["exp"]), _samples(m["got"]))
+        )
+    for m in _ALERT_CASE.finditer(output):
+        expected = [
+            s | {"alertname": m["name"], "alertstate": "firing"} for s in _alert_blocks(m["exp"])
+        ]
+        got = [
+            s | {"alertname": m["name"], "alertstate": "firing"} for s in _alert_blocks(m["got"])
+        ]
+        cases.append(Case(m["name"], m["time"], expected, got))
+    seen_rules: set[str] = set()
+    for m in _RULE_CASE.finditer(output):
+        key = f"{m['rule']}: {m['err']}"
+        if key not in seen_rules:  # promtool repeats a rule error at every evaluation
+            seen_rules.add(key)
+            cases.append(Case(f"rule {m['rule']}", m["time"], raw=f"error: {m['err'].strip()}"))
+    return cases
+
+
+@dataclass
+class FileResult:
+    label: str  # how the report names the file
+    result: ToolResult
+    cases: list[Case]
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok
+
+
+def _run_promtool(path: Path, label: str) -> FileResult:
+    result = run([require("promtool"), "test", "rules", str(path)], timeout=600)
+    return FileResult(label, result, [] if result.ok else parse_failures(result.output))
+
+
+def generated_tests(out: Path) -> list[Path]:
+    return sorted((out / C.TESTS_DIR).glob("*.yml"))
+
+
+def user_tests(specs: Path) -> list[Path]:
+    folder = specs / USER_TESTS_DIR
+    return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
+
+
+def _rebased(test: Path, rules_dir: Path, into: Path) -> Path:
+    """A copy of a user test whose rule_files point into the generated rules directory."""
+    doc: Any = yaml.safe_load(test.read_text(encoding="utf-8")) or {}
+    if not isinstance(doc, dict):
+        raise ValueError(f"{test}: not a promtool test file (a mapping is expected)")
+    doc["rule_files"] = [str(rules_dir.resolve() / str(f)) for f in doc.get("rule_files") or []]
+    target = into / test.name
+    target.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
+    return target
+
+
+def run_rule_tests(out: Path, specs: Path | None, jobs: int = 4) -> list[FileResult]:
+    """Every generated test file and every user test, one promtool process per file."""
+    work: list[tuple[Path, str]] = [
+        (p, p.relative_to(out).as_posix()) for p in generated_tests(out)
+    ]
+    with tempfile.TemporaryDirectory(prefix="bzzzmon-test-") as tmp:
+        if specs is not None:
+            for test in user_tests(specs):
+                work.append((_rebased(test, out / C.RULES_DIR, Path(tmp)), str(test)))
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(lambda w: _run_promtool(*w), work))
+
+
+@dataclass
+class RoutingResult:
+    available: bool
+    total: int = 0
+    failed: int = 0
+    report: str = ""
+    error: str = ""
+
+
+def run_routing_tests(out: Path) -> RoutingResult:
+    """The Alertmanager routing and inhibition tests (bzzzmon.verify.amtool)."""
+    from bzzzmon.verify import amtool
+
+    route_tests = getattr(amtool, "run_route_tests", None)
+    inhibition_tests = getattr(amtool, "run_inhibition_tests", None)
+    if route_tests is None or inhibition_tests is None:
+        return RoutingResult(
+            False, error="the routing tests are not available in this build of bzzzmon"
+        )
+    routes = route_tests(out)
+    inhibitions = inhibition_tests(out)
+    failed = sum(1 for r in [*routes, *inhibitions] if not r.ok)
+    text = amtool.report(routes, inhibitions) if hasattr(amtool, "report") else ""
+    return RoutingResult(True, len(routes) + len(inhibitions), failed, text)
+
+
+def format_rule_results(results: list[FileResult]) -> str:
+    lines: list[str] = []
+    for r in results:
+        if r.ok:
+            lines.append(f"ok    {r.label}")
+            continue
+        lines.append(f"FAIL  {r.label}")
+        for case in r.cases:
+            lines.extend(f"  {line}" for line in case.lines())
+        if not r.cases:
+            lines.extend(f"  {line}" for line in r.result.output.splitlines() if line.strip())
+    return "\n".join(lines)

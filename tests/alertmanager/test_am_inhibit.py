@@ -1,0 +1,143 @@
+"""Inhibition: the generated cases, and hand-written ones for Alertmanager's semantics."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import yaml
+from am_testkit import load_yaml
+
+from bzzzmon import conventions as C
+from bzzzmon.model import Plan
+from bzzzmon.render.alertmanager_inhibit import is_inhibited
+from bzzzmon.verify import amtool
+
+Rendered = tuple[Plan, Path]
+
+
+def _rules(out: Path) -> list[dict[str, Any]]:
+    config = load_yaml(out / C.ALERTMANAGER_CONFIG)
+    assert isinstance(config, dict)
+    rules: list[dict[str, Any]] = config.get("inhibit_rules", [])
+    return rules
+
+
+def test_generated_inhibition_tests_pass(any_spec: Rendered) -> None:
+    _, out = any_spec
+    outcomes = amtool.run_inhibition_tests(out)
+    failed = [o for o in outcomes if not o.ok]
+    assert not failed, amtool.report([], failed)
+
+
+def test_every_inhibition_has_positive_and_negative_cases(shipped: Rendered) -> None:
+    plan, out = shipped
+    outcomes = amtool.run_inhibition_tests(out)
+    for inhibition in plan.routing.inhibitions:
+        mine = [o for o in outcomes if o.name.startswith(inhibition.name)]
+        assert any(o.expected for o in mine), inhibition.name
+        assert any(not o.expected for o in mine), inhibition.name
+
+
+BZZZ = {"service": "bzzz"}
+HEALTH = BZZZ | {"alertname": "BZZZSystemHealthCritical", "component": "exporter", "severity": "P0"}
+PEERS = BZZZ | {"alertname": "BZZZInsufficientPeers", "component": "pubsub", "severity": "P1"}
+EXPORTER_DOWN = BZZZ | {"alertname": "BZZZExporterDown", "component": "exporter", "severity": "P1"}
+REPLICATION = BZZZ | {"alertname": "BZZZDHTReplicationDegraded", "component": "dht"}
+DHT_BURN = BZZZ | {
+    "alertname": "BZZZDHTErrorBudgetBurn",
+    "component": "dht",
+    "slo": "dht-operations",
+    "alert_kind": "burn_rate",
+}
+
+
+def test_shipped_semantics(shipped: Rendered) -> None:
+    _, out = shipped
+    rules = _rules(out)
+
+    def inhibited(target: dict[str, str], *firing: dict[str, str]) -> bool:
+        return is_inhibited(rules, target, list(firing))
+
+    # System health critical explains the component alerts of the same service only.
+    assert inhibited(REPLICATION | {"severity": "P1"}, HEALTH)
+    assert not inhibited(REPLICATION | {"severity": "P1", "service": "other"}, HEALTH)
+    # A partition explains DHT replication and DHT SLO alerts, not election ones.
+    assert inhibited(REPLICATION, PEERS)
+    assert inhibited(DHT_BURN | {"tier": "page-fast", "severity": "P1"}, PEERS)
+    assert not inhibited(BZZZ | {"alertname": "BZZZNoAdminElected", "component": "election"}, PEERS)
+    # Exporter down explains the probe-derived alerts, but never inhibits itself.
+    assert inhibited(HEALTH, EXPORTER_DOWN)
+    assert inhibited(
+        BZZZ | {"alertname": "BZZZHealthProbesStale", "component": "exporter"}, EXPORTER_DOWN
+    )
+    assert not inhibited(EXPORTER_DOWN, EXPORTER_DOWN)
+    # A page tier silences the ticket tier of the same SLO only.
+    page = DHT_BURN | {"tier": "page-slow", "severity": "P1"}
+    ticket = DHT_BURN | {"tier": "ticket-fast", "severity": "P2"}
+    assert inhibited(ticket, page)
+    assert not inhibited(ticket | {"slo": "dht-latency"}, page)
+    assert not inhibited(page, ticket)
+    # The Watchdog and escalations are never inhibited.
+    watchdog = BZZZ | {"alertname": C.WATCHDOG_ALERT, "component": "exporter", "severity": "P3"}
+    assert not inhibited(watchdog, EXPORTER_DOWN, HEALTH)
+    escalation = REPLICATION | {
+        "alertname": "BZZZP1ResolutionTargetMissed",
+        "alert_kind": "escalation",
+        "escalation": "true",
+    }
+    assert not inhibited(escalation, HEALTH, PEERS)
+    # No firing source, no inhibition.
+    assert not inhibited(REPLICATION)
+
+
+def test_two_sided_rules_follow_alertmanager() -> None:
+    # An alert matching both sides cannot be inhibited by alerts that also match both sides,
+    # but can be by a source that matches only the source side.
+    rules = [{"source_matchers": ['severity=~"P0|P1"'], "target_matchers": ['severity=~"P1|P2"']}]
+    p1 = {"alertname": "A", "severity": "P1"}
+    p1_other = {"alertname": "B", "severity": "P1"}
+    p0 = {"alertname": "C", "severity": "P0"}
+    assert not is_inhibited(rules, p1, [p1_other])
+    assert is_inhibited(rules, p1, [p0])
+    assert is_inhibited(rules, {"alertname": "D", "severity": "P2"}, [p1_other])
+
+
+def test_equal_treats_a_missing_label_as_empty() -> None:
+    rules = [
+        {
+            "source_matchers": ['alertname="S"'],
+            "target_matchers": ['alertname="T"'],
+            "equal": ["zone"],
+        }
+    ]
+    assert is_inhibited(rules, {"alertname": "T"}, [{"alertname": "S"}])
+    assert is_inhibited(rules, {"alertname": "T", "zone": ""}, [{"alertname": "S"}])
+    assert not is_inhibited(rules, {"alertname": "T", "zone": "a"}, [{"alertname": "S"}])
+    assert is_inhibited(rules, {"alertname": "T", "zone": "a"}, [{"alertname": "S", "zone": "a"}])
+
+
+def test_teams_spec_severity_inhibition(teams: Rendered) -> None:
+    _, out = teams
+    rules = _rules(out)
+    p0 = {"service": "shop", "component": "cart", "severity": "P0", "alertname": "X"}
+    p3 = {"service": "shop", "component": "cart", "severity": "P3", "alertname": "ShopTypos"}
+    assert is_inhibited(rules, p3, [p0])
+    assert not is_inhibited(rules, p3 | {"component": "database"}, [p0])
+    assert not is_inhibited(rules, p3 | {"alertname": C.WATCHDOG_ALERT}, [p0])
+
+
+def test_a_wrong_expectation_is_reported(shipped: Rendered, tmp_path: Path) -> None:
+    _, out = shipped
+    copy = tmp_path / "out"
+    shutil.copytree(out, copy)
+    tests = copy / C.ALERTMANAGER_INHIBITION_TESTS
+    cases = yaml.safe_load(tests.read_text())
+    cases[0]["inhibited"] = False
+    tests.write_text(yaml.safe_dump(cases))
+    result = amtool.test_routes(copy)
+    assert result is not None and not result.ok
+    assert f"FAIL inhibition test {cases[0]['name']!r}: expected the source to not inhibit" in (
+        result.output
+    )

@@ -1,0 +1,42 @@
+"""Fixtures: the plan of the shipped spec and the files the dashboard-related renderers produce."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bzzzmon.model import Plan
+from bzzzmon.render import grafana, prometheus_config, rules
+from bzzzmon.render.output import Files
+from bzzzmon.spec.plan import load_plan
+
+REPO = Path(__file__).resolve().parents[2]
+SPECS = REPO / "specs"
+# CI checks out shared/ beside the clone.
+SCHEMA_DIR = REPO / ".." / "shared" / "reference" / "grafana-jsonschema"
+
+
+def render_files(plan: Plan) -> Files:
+    """What the build renders for dashboards, their rules and the Prometheus config."""
+    files: Files = {}
+    for render in (rules.render, grafana.render, prometheus_config.render):
+        files.update(render(plan))
+    return dict(sorted(files.items()))
+
+
+@pytest.fixture(scope="session")
+def plan() -> Plan:
+    return load_plan(SPECS)
+
+
+@pytest.fixture(scope="session")
+def files(plan: Plan) -> Files:
+    return render_files(plan)
+
+
+def write_tree(root: Path, files: Files) -> None:
+    for rel, text in files.items():
+        target = root / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(text, encoding="utf-8")
