@@ -29,6 +29,12 @@ SERVICE = """\
 apiVersion: bzzzmon/v1
 service:
   name: bench
+  alert_prefix: Bench
+  runbook_url: https://runbooks.example/bench.md
+metrics:
+  bench_requests_total: counter
+  bench_request_seconds: histogram
+  bench_workers: gauge
   selectors:
     app: {job: bench}
 components:

@@ -39,6 +39,7 @@ class Service:
     runbook_url: str
     grafana_url: str
     alertmanager_url: str
+    alert_prefix: str = ""
 
     def matchers(self, selector: str) -> dict[str, str]:
         return self.selectors.get(selector, {})
@@ -267,6 +268,9 @@ class Plan:
     spec_files: tuple[str, ...]
     spec_dir_name: str
     origins: dict[str, tuple[str, ...]] = field(default_factory=dict)  # section -> files
+    # Every metric expressions may use, with its type: the BZZZ agent and exporter contracts, the
+    # standard Prometheus series, and what the spec's `metrics` section declares.
+    metrics: dict[str, str] = field(default_factory=dict)
 
     def severity(self, name: str) -> Severity:
         return next(s for s in self.severities if s.name == name)

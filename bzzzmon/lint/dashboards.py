@@ -38,10 +38,11 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*"|\'(?:[^\'\\]|\\.)*\'|`[^`]*`')
 _RANGE = re.compile(r"\[([^\]]*)\]")
 
 
-def known_metrics(files: Files) -> dict[str, str]:
-    """Metric name -> type: the contracts (histograms as their series) and recorded rules."""
+def known_metrics(plan: Plan, files: Files) -> dict[str, str]:
+    """Metric name -> type: the contracts and the spec's metrics (histograms as their series)
+    and recorded rules."""
     known: dict[str, str] = {}
-    for contract in (C.AGENT_METRICS, C.EXPORTER_METRICS, C.STANDARD_METRICS):
+    for contract in (plan.metrics,):
         for name, kind in contract.items():
             if kind == "histogram":
                 for suffix in HISTOGRAM_SUFFIXES:
@@ -90,7 +91,7 @@ def _ranges(expr: str) -> Iterator[str]:
 class _Checker:
     def __init__(self, plan: Plan, files: Files) -> None:
         self.plan = plan
-        self.known = known_metrics(files)
+        self.known = known_metrics(plan, files)
         self.windows = long_windows(plan)
         self.findings: list[Finding] = []
 

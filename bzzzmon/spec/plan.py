@@ -239,6 +239,7 @@ class _Builder:
             spec_files=tuple(sorted(lf.doc.file for lf in self.files)),
             spec_dir_name=self.dir_name,
             origins={k: tuple(sorted(v)) for k, v in self.origins.items()},
+            metrics=self._metrics(),
         )
 
     def _service(self) -> M.Service:
@@ -251,7 +252,7 @@ class _Builder:
                 "no spec file declares the 'service' section",
                 "add 'service: {name: ...}' to one file",
             )
-            return M.Service("service", {}, {}, None, "", "", "")
+            return M.Service("service", {}, {}, None, "", "", "", "")
         _, s = found
         swarm = M.Swarm(**s.swarm.model_dump()) if s.swarm else None
         return M.Service(
@@ -262,7 +263,23 @@ class _Builder:
             s.runbook_url,
             s.grafana_url,
             s.alertmanager_url,
+            s.alert_prefix or s.name.upper(),
         )
+
+    def _metrics(self) -> dict[str, str]:
+        known = {**C.STANDARD_METRICS, **C.AGENT_METRICS, **C.EXPORTER_METRICS}
+        for lf in self.files:
+            for name, kind in sorted(lf.spec.metrics.items()):
+                self._note("metrics", lf)
+                if known.get(name, kind) != kind:
+                    self.errs.add_value(
+                        lf,
+                        ("metrics", name),
+                        f"metric '{name}' is a {known[name]}, not a {kind}",
+                        "it is declared twice or contradicts the BZZZ contract",
+                    )
+                known[name] = kind
+        return dict(sorted(known.items()))
 
     def _severities(self) -> tuple[M.Severity, ...]:
         found = self._single("severities")

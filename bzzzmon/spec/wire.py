@@ -69,6 +69,11 @@ class Service(Strict):
     )
     grafana_url: str = Field("", description="Grafana base URL for dashboard links")
     alertmanager_url: str = Field("", description="Alertmanager base URL for silence links")
+    alert_prefix: str | None = Field(
+        None,
+        pattern=r"^[A-Z][A-Za-z0-9]*$",
+        description="Prefix every alert name starts with (default: the service name in capitals)",
+    )
 
 
 class SeveritySpec(Strict):
@@ -339,6 +344,14 @@ class SpecFile(Strict):
     probes: list[Probe] = Field(default_factory=list)
     slos: list[SLO] = Field(default_factory=list)
     alerts: list[AlertSpec] = Field(default_factory=list)
+    metrics: dict[
+        Annotated[str, Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")],
+        Literal["counter", "gauge", "histogram", "summary"],
+    ] = Field(
+        default_factory=dict,
+        description="Metrics the service exposes beyond the BZZZ and exporter contracts, with "
+        "their types; the lint checks every expression against them",
+    )
 
 
 SINGLETON_SECTIONS = ("service", "severities", "routing", "exporter")

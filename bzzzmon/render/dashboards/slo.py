@@ -8,16 +8,15 @@ series, at ``$__rate_interval``.
 
 from __future__ import annotations
 
-import re
 from decimal import Decimal
 
 from bzzzmon import conventions as C
 from bzzzmon.model import SLO, BurnTier, Plan
-from bzzzmon.promql.builders import with_suffix
+from bzzzmon.promql.builders import selector_text, with_suffix
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction
 from bzzzmon.promql.parse import parse, selectors
-from bzzzmon.promql.selectors import escape_label_value
+from bzzzmon.promql.regex_names import finite_names
 from bzzzmon.render.dashboards.common import dashboard_path, description, overview_uid, selector
 from bzzzmon.render.dashboards.panels import (
     DashboardSpec,
@@ -73,19 +72,16 @@ def _burn_panel(slo: SLO, tier: BurnTier) -> PanelSpec:
     )
 
 
-def per_metric(selector_text: str) -> list[tuple[str, str]]:
-    """(metric, selector) for every contract metric a selector names, so a name regex such as
+def per_metric(selector: str) -> list[tuple[str, str]]:
+    """(metric, selector) for every metric a selector names, so a name regex such as
     ``{__name__=~"a|b"}`` becomes one selector per metric: ``rate()`` drops the name, and two
     series that differ only by name would collide (Prometheus rejects such a vector)."""
-    (use,) = list(selectors(parse(selector_text)))
+    (use,) = list(selectors(parse(selector)))
     if use.name_regex is None:
-        return [(use.name or selector_text, selector_text)]
-    pattern = re.compile(use.name_regex)
-    contract = {**C.AGENT_METRICS, **C.EXPORTER_METRICS}
-    names = sorted(n for n, kind in contract.items() if kind == "counter" and pattern.fullmatch(n))
+        return [(use.name or selector, selector)]
+    names = finite_names(use.name_regex) or []
     rest = [(label, op, value) for label, op, value in use.matchers if label != "__name__"]
-    inner = ", ".join(f"{label}{op}{escape_label_value(value)}" for label, op, value in rest)
-    return [(name, f"{name}{{{inner}}}" if inner else name) for name in names]
+    return [(name, selector_text(name, rest)) for name in names]
 
 
 def _input_panels(slo: SLO) -> list[PanelSpec]:
