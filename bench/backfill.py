@@ -25,6 +25,7 @@ import yaml
 from bench import promserver
 from bench.workload import METRIC
 
+CHUNK = 4 * 86400
 BAD = f'{METRIC}{{code=~"5.."}}'
 TOTAL = METRIC
 
@@ -80,14 +81,19 @@ def backfill_recorded(
     shutil.rmtree(out, ignore_errors=True)
     t0 = time.monotonic()
     with promserver.running(cfg, data_dir, log) as prom:
-        run(
-            [
-                "promtool", "tsdb", "create-blocks-from", "rules", "-q",
-                f"--url={prom.url}", f"--start={start}", f"--end={end}",
-                f"--eval-interval={eval_interval}s", f"--output-dir={out}", str(rules_file),
-            ],
-            log,
-        )  # fmt: skip
+        # In slices of at most 4 days: promtool keeps what it has written in memory until it
+        # exits (about 4 GiB for 30 days of N=100), so one long run does not fit N=1000.
+        for s_start in range(start, end, CHUNK):
+            s_end = min(end, s_start + CHUNK - eval_interval)
+            run(
+                [
+                    "promtool", "tsdb", "create-blocks-from", "rules", "-q",
+                    f"--url={prom.url}", f"--start={s_start}", f"--end={s_end}",
+                    f"--eval-interval={eval_interval}s", f"--output-dir={out}",
+                    str(rules_file),
+                ],
+                log,
+            )  # fmt: skip
     moved = 0
     for block in out.iterdir():
         if (block / "meta.json").exists():

@@ -5,8 +5,9 @@ feeder as its only scrape target, wait ``warmup`` seconds, then read ``/metrics`
 evaluation interval for ``cycles`` intervals. Reported per run:
 
 * ``group_seconds``: sum over the shape's rule groups of
-  ``prometheus_rule_group_last_duration_seconds`` (the wall time one evaluation round costs),
-  median over the sampled cycles;
+  ``prometheus_rule_group_last_duration_seconds`` (the wall time one evaluation round costs; a
+  group with a longer ``interval`` is weighted by global interval / its interval), median over
+  the sampled cycles;
 * ``rule_eval_p50/p99``: ``prometheus_rule_evaluation_duration_seconds`` quantiles (all rules);
 * ``samples``: sum of ``prometheus_rule_group_last_evaluation_samples`` (2.42's name for what
   later versions also call that; ``prometheus_rule_group_last_samples`` does not exist in 2.42);
@@ -29,6 +30,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from bench import promserver
+
+Metrics = dict[str, list[tuple[dict[str, str], float]]]
 
 
 @dataclass
@@ -54,27 +57,52 @@ class CostResult:
         return asdict(self)
 
 
-def _sum(m: dict[str, list[tuple[dict[str, str], float]]], name: str, **match: str) -> float:
+def _sum(m: Metrics, name: str, **match: str) -> float:
     return sum(
         v for labels, v in m.get(name, []) if all(labels.get(k) == x for k, x in match.items())
     )
 
 
-def _quantile(m: dict[str, list[tuple[dict[str, str], float]]], q: str) -> float:
+def _quantile(m: Metrics, q: str) -> float:
     return _sum(m, "prometheus_rule_evaluation_duration_seconds", quantile=q)
 
 
-def _per_round(
-    first: dict[str, list[tuple[dict[str, str], float]]],
-    last: dict[str, list[tuple[dict[str, str], float]]],
-    groups: int,
-) -> float:
+def _per_round(first: Metrics, last: Metrics, eval_interval: int) -> float:
+    """Rule evaluation seconds per global evaluation round, over the measured period (groups with
+    a longer interval contribute in proportion to how often they ran)."""
     name = "prometheus_rule_evaluation_duration_seconds_sum"
-    iters = "prometheus_rule_group_iterations_total"
-    rounds = (_sum(last, iters) - _sum(first, iters)) / groups if groups else 0
+    iters = {
+        labels.get("rule_group", ""): v
+        for labels, v in last.get("prometheus_rule_group_iterations_total", [])
+        if _interval(last, labels.get("rule_group", "")) == eval_interval
+    }
+    before = {
+        labels.get("rule_group", ""): v
+        for labels, v in first.get("prometheus_rule_group_iterations_total", [])
+    }
+    if not iters:
+        return 0.0
+    rounds = sum(v - before.get(g, 0.0) for g, v in iters.items()) / len(iters)
     if rounds <= 0:
         return 0.0
     return (_sum(last, name) - _sum(first, name)) / rounds
+
+
+def _interval(m: Metrics, group: str) -> float:
+    for labels, v in m.get("prometheus_rule_group_interval_seconds", []):
+        if labels.get("rule_group") == group:
+            return v
+    return 0.0
+
+
+def _weighted_last_duration(m: Metrics, eval_interval: int) -> float:
+    """Sum of the groups' last evaluation durations, each weighted by how many global rounds
+    it runs in (a group with ``interval: 4m`` counts 30s/4m of its duration)."""
+    total = 0.0
+    for labels, v in m.get("prometheus_rule_group_last_duration_seconds", []):
+        interval = _interval(m, labels.get("rule_group", "")) or eval_interval
+        total += v * min(1.0, eval_interval / interval)
+    return total
 
 
 def count_rules(rule_files: list[Path]) -> tuple[int, int]:
@@ -118,7 +146,7 @@ def measure(
         for k in range(cycles):
             time.sleep(eval_interval)
             m = promserver.parse_metrics(prom.metrics_text())
-            durations.append(_sum(m, "prometheus_rule_group_last_duration_seconds"))
+            durations.append(_weighted_last_duration(m, eval_interval))
             samples.append(_sum(m, "prometheus_rule_group_last_evaluation_samples"))
             rss.append(_sum(m, "process_resident_memory_bytes"))
             print(
@@ -137,7 +165,7 @@ def measure(
         groups=groups,
         group_seconds=statistics.median(durations),
         group_seconds_max=max(durations),
-        eval_seconds_per_round=_per_round(first, last, groups),
+        eval_seconds_per_round=_per_round(first, last, eval_interval),
         rule_eval_p50=_quantile(last, "0.5"),
         rule_eval_p99=_quantile(last, "0.99"),
         samples=statistics.median(samples),

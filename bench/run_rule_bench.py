@@ -173,7 +173,7 @@ def run_cost(
     feeder = Feeder(w, work / "input" / "finals.json")
     results = []
     with serving(feeder) as target:
-        order = list(sets)
+        order = [s for s in sets if not args.shapes or s in args.shapes]
         if args.baseline:
             order = ["none", *order]
         for shape in order:
@@ -349,6 +349,23 @@ def run_one(n: int, args: argparse.Namespace) -> dict[str, Any]:
         result["cost"] = run_cost(w, data, work, sets, args)
     result["seconds"] = round(time.monotonic() - t0)
     RESULTS.mkdir(parents=True, exist_ok=True)
+    previous = RESULTS / f"n{n}.json"
+    if previous.exists():
+        # Keep the sections (accuracy or cost) a partial run did not redo, from the same data.
+        old = json.loads(previous.read_text())
+        if old.get("end") == result["end"] and old.get("m_instances") == args.m:
+            for key in ("accuracy", "cost"):
+                if key not in result and key in old:
+                    result[key] = old[key]
+            if args.shapes and "cost" in old and "cost" in result:
+                # A partial cost run replaces only the shapes it measured.
+                redone = {c["shape"] for c in result["cost"]}
+                merged = [c for c in old["cost"] if c["shape"] not in redone] + result["cost"]
+                order = ["none", "bzzzmon", "sloth", "pyrra"]
+                result["cost"] = sorted(
+                    merged,
+                    key=lambda c: order.index(c["shape"]) if c["shape"] in order else 99,
+                )
     (RESULTS / f"n{n}.json").write_text(json.dumps(result, indent=1))
     md = report(result)
     (RESULTS / f"n{n}.md").write_text(md)
@@ -378,8 +395,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reuse", action="store_true", help="reuse the data dir of a previous run")
     p.add_argument("--baseline", action="store_true", help="also measure Prometheus without rules")
     p.add_argument("--variants", action="store_true", help="also measure bzzzmon rule variants")
+    p.add_argument("--shapes", nargs="*", help="only these shapes in the cost runs")
     p.add_argument("--skip-cost", action="store_true")
     p.add_argument("--skip-accuracy", action="store_true")
+    p.add_argument("--report-only", action="store_true", help="re-print the saved results")
     args = p.parse_args(argv)
     ns = args.n or []
     if args.all:
@@ -387,6 +406,11 @@ def main(argv: list[str] | None = None) -> int:
     if not ns:
         p.error("give --n N or --all")
     for n in ns:
+        if args.report_only:
+            md = report(json.loads((RESULTS / f"n{n}.json").read_text()))
+            (RESULTS / f"n{n}.md").write_text(md)
+            print(md)
+            continue
         run_one(n, args)
     return 0
 

@@ -25,3 +25,10 @@ def test_unknown_selector_reports_offset() -> None:
 
 def test_escape() -> None:
     assert escape_label_value('a"b\\c\nd') == '"a\\"b\\\\c\\nd"'
+
+
+def test_parsed_matcher_operators() -> None:
+    from bzzzmon.promql.parse import parse, selectors
+
+    (use,) = selectors(parse('x{a="1", b!="2", c=~"3", d!~"4"}'))
+    assert use.matchers == (("a", "=", "1"), ("b", "!=", "2"), ("c", "=~", "3"), ("d", "!~", "4"))

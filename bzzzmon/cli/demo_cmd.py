@@ -1,13 +1,208 @@
-"""Placeholder: `bzzzmon demo`, filled in by the issue that owns it."""
+"""``bzzzmon demo``: the runbook's incidents, played on real Prometheus and Alertmanager."""
 
 from __future__ import annotations
 
+import functools
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
 import click
 
-from bzzzmon.cli.common import fail
+from bzzzmon.cli.common import EXIT_FAILED, fail
+from bzzzmon.scenarios import SCENARIOS, Scenario, scenario
+from bzzzmon.spec.errors import SpecErrors
+from bzzzmon.stack import Notification, Stack, StackError, StackOptions, TimeScale
+from bzzzmon.stack.player import IncidentResult, play
+from bzzzmon.stack.prepare import build_verified
+from bzzzmon.stack.processes import find_binary
+from bzzzmon.stack.routing import notified_receivers
+from bzzzmon.stack.runner import exit_on_signals, restore_signal_handlers
+
+_HEADERS = ("incident", "alert", "severity", "receivers", "time to notify", "time to resolve")
+
+
+def _list() -> None:
+    width = max(len(s.name) for s in SCENARIOS)
+    for s in SCENARIOS:
+        alert = s.alert + "".join(f" {k}={v}" for k, v in s.match.items())
+        click.echo(f"{s.name:<{width}}  {s.incident}: {alert} ({s.severity})")
+
+
+def _table(rows: Sequence[Sequence[str]]) -> str:
+    widths = [max(len(row[i]) for row in [_HEADERS, *rows]) for i in range(len(_HEADERS))]
+
+    def line(row: Sequence[str]) -> str:
+        return "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(_HEADERS), rule, *(line(r) for r in rows)])
+
+
+class _Progress:
+    """One status line while waiting (rewritten in place on a terminal)."""
+
+    def __init__(self) -> None:
+        self.tty = sys.stdout.isatty()
+        self.shown = ""
+
+    def wait(self, alert: str, state: str, elapsed: float) -> None:
+        text = f"    ... {alert} is {state} in Prometheus ({elapsed:.0f}s)"
+        if self.tty:
+            click.echo("\r" + text.ljust(len(self.shown)), nl=False)
+            self.shown = text
+        elif state not in self.shown:
+            click.echo(text)
+            self.shown = text
+
+    def say(self, text: str) -> None:
+        if self.tty and self.shown:
+            click.echo("\r" + " " * len(self.shown) + "\r", nl=False)
+        self.shown = ""
+        click.echo(text)
+
+
+def _play_all(stack: Stack, chosen: Sequence[Scenario], timeout: float) -> int:
+    progress = _Progress()
+    current: list[Scenario] = []
+    started = [0.0]
+
+    def notified(batch: list[Notification]) -> None:
+        """One line per webhook call that carries the current incident's alert."""
+        mine = [n for n in batch if current and n.matches(current[0].alert_labels)]
+        for status in sorted({n.status for n in mine}):
+            these = [n for n in mine if n.status == status]
+            n = these[0]
+            count = f" x{len(these)}" if len(these) > 1 else ""
+            progress.say(
+                f"    -> {n.receiver:<18} {status:<8} {n.alertname}{count} "
+                f"({n.labels.get('severity', '?')})  +{n.received - started[0]:.1f}s"
+            )
+
+    stack.sink.listeners.append(notified)
+    rows: list[list[str]] = []
+    failed = 0
+    for number, s in enumerate(chosen, 1):
+        click.echo(f"\n[{number}/{len(chosen)}] {s.incident} (runbook {s.runbook})")
+        current[:] = [s]
+        started[0] = time.time()
+        try:
+            result: IncidentResult | None = play(
+                stack,
+                s,
+                expected_receivers=lambda labels: notified_receivers(stack.plan, labels),
+                on_step=lambda text: progress.say(f"    {text}"),
+                on_wait=functools.partial(progress.wait, s.alert),
+                timeout=timeout,
+            )
+        except StackError as exc:
+            progress.say(f"    FAILED: {exc}")
+            stack.check_running()  # a part that died ends the demo; a late alert does not
+            result = None
+        assert stack.sim is not None
+        stack.sim.clear_faults()
+        if result is None:
+            failed += 1
+            rows.append([s.incident, s.alert, s.severity, "-", "not notified", "-"])
+            continue
+        expected = notified_receivers(stack.plan, result.labels)
+        mismatch = list(result.receivers) != expected
+        failed += mismatch
+        receivers = ", ".join(result.receivers) + (
+            f" (routing says {', '.join(expected)})" if mismatch else ""
+        )
+        rows.append(
+            [
+                s.incident,
+                s.alert,
+                result.severity,
+                receivers,
+                f"{result.time_to_notify:.1f}s",
+                f"{result.time_to_resolve:.1f}s",
+            ]
+        )
+    current.clear()
+    click.echo("\n" + _table(rows))
+    scale = stack.options.time_scale.factor
+    click.echo(
+        f"\nTimes are wall-clock seconds on the stack's clock: rule durations (for:, windows) run "
+        f"{scale}x faster, Alertmanager waits {stack.options.timing.group_wait:g}s before the "
+        f"first notification."
+    )
+    return failed
 
 
 @click.command(name="demo")
-def demo() -> None:
-    """Not built yet."""
-    fail("`bzzzmon demo` is not built yet")
+@click.option(
+    "--specs",
+    default="specs",
+    show_default=True,
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Directory of spec files to build and run.",
+)
+@click.option("--scenario", "name", default=None, help="Play only this incident (see --list).")
+@click.option("--list", "list_only", is_flag=True, help="List the incidents and exit.")
+@click.option(
+    "--time-scale",
+    type=click.IntRange(1, 3600),
+    default=60,
+    show_default=True,
+    help="Run rule durations this many times faster (60: a minute per second).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(1, 3600),
+    default=120,
+    show_default=True,
+    help="Seconds to wait for each notification before giving up.",
+)
+def demo(specs: Path, name: str | None, list_only: bool, time_scale: int, timeout: float) -> None:
+    """Build the spec and run it for real on 127.0.0.1 (simulated BZZZ agents, the exporter,
+    Prometheus, Alertmanager and a webhook sink standing in for every receiver), then play the
+    runbook's incidents one after another and show who was notified, and when."""
+    if list_only:
+        _list()
+        return
+    try:
+        chosen = [scenario(name)] if name else list(SCENARIOS)
+    except KeyError as exc:
+        fail(str(exc.args[0]))
+    try:
+        find_binary("prometheus")
+        find_binary("alertmanager")
+    except StackError as exc:
+        fail(str(exc))
+    previous = exit_on_signals()  # SIGTERM/SIGHUP unwind like Ctrl-C: temp files go too
+    try:
+        failed = _run(specs, chosen, time_scale, timeout)
+    except KeyboardInterrupt:
+        click.echo("\ninterrupted; everything the demo started is stopped", err=True)
+        raise SystemExit(130) from None
+    finally:
+        restore_signal_handlers(previous)
+    if failed:
+        raise SystemExit(EXIT_FAILED)
+
+
+def _run(specs: Path, chosen: Sequence[Scenario], time_scale: int, timeout: float) -> int:
+    with tempfile.TemporaryDirectory(prefix="bzzzmon-demo-") as tmp:
+        click.echo(f"building {specs} ...")
+        try:
+            plan = build_verified(specs, Path(tmp) / "generated")
+        except SpecErrors as exc:
+            click.echo(exc.format(), err=True)
+            raise SystemExit(2) from None
+        except StackError as exc:
+            fail(str(exc), EXIT_FAILED)
+        click.echo("starting the simulator, exporter, Alertmanager and Prometheus on 127.0.0.1 ...")
+        options = StackOptions(time_scale=TimeScale(factor=time_scale))
+        try:
+            with Stack(plan, Path(tmp) / "generated", options) as stack:
+                click.echo(f"  Prometheus   {stack.prometheus_url}")
+                click.echo(f"  Alertmanager {stack.alertmanager_url}")
+                click.echo(f"  exporter     {stack.exporter_url}/metrics")
+                return _play_all(stack, chosen, timeout)
+        except StackError as exc:
+            fail(str(exc), EXIT_FAILED)

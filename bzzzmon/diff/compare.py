@@ -19,7 +19,7 @@ from typing import Any
 from bzzzmon import conventions as C
 from bzzzmon.lint.rules_lint import rule_refs
 from bzzzmon.model import SLO, Alert, Plan
-from bzzzmon.promql.duration import format_duration, humanize_duration
+from bzzzmon.promql.duration import humanize_duration
 from bzzzmon.promql.numbers import format_decimal, to_decimal
 from bzzzmon.render.output import Files
 from bzzzmon.slo.windows import error_ratio_threshold
@@ -149,7 +149,6 @@ def compare_alerts(base: Build, head: Build) -> list[Change]:
             continue
         assert old is not None and new is not None
         name = key[0]
-        changed = len(changes)
         a, b = old_thr.get(name), new_thr.get(name)
         if a is not None and b is not None:
             if a.value_expr != b.value_expr:
@@ -210,7 +209,6 @@ def compare_alerts(base: Build, head: Build) -> list[Change]:
                     ", ".join(who_new),
                 )
             )
-        del changed
     return changes
 
 
@@ -395,6 +393,3 @@ def compare(base: Build, head: Build, base_name: str, head_name: str) -> Report:
     report.changes += compare_slos(base, head)
     report.changes += compare_dashboards(base, head)
     return report
-
-
-__all__ = ["Build", "Change", "Report", "compare", "format_duration"]

@@ -4,8 +4,9 @@ Errors fail the build; warnings print. Every finding names the spec file and lin
 SLO it is about where one is known, else the generated rule file.
 
 Errors: alert names (CamelCase, service prefix), severities (P0-P3), required annotations, runbook
-anchors that match no heading (only when a runbook is given), metrics that neither a contract nor
-a recording rule defines, rate()/increase() of something that is not a counter.
+anchors that match no heading (only when a runbook is given), metrics that neither a contract, the
+spec's ``metrics`` section nor a recording rule defines, rate()/increase() of something that is
+not a counter.
 Warnings: counters read without rate()/increase(), recording-rule names not of the form
 level:metric:operations, oversized rule groups, integer latency thresholds (Prometheus 3 writes
 ``le="1"`` as ``le="1.0"``), burn tiers with a factor below 1, alerts with no generated test.
@@ -25,6 +26,7 @@ from bzzzmon.lint import Finding
 from bzzzmon.lint.runbook import anchor_of, anchors
 from bzzzmon.model import Plan
 from bzzzmon.promql.parse import PromQLError, SelectorUse, parse, selectors
+from bzzzmon.promql.regex_names import finite_names
 from bzzzmon.render.output import Files
 from bzzzmon.render.rules import slo_rules_file
 
@@ -41,8 +43,6 @@ COUNTER_SAFE_FUNCTIONS = RATE_FUNCTIONS | {
     "timestamp",
 }
 _RECORD_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+$")
-_GROUP = re.compile(r"\(([^()|]*(?:\|[^()|]*)+)\)")
-_LITERAL = re.compile(r"^[a-zA-Z0-9_:]+$")
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,14 @@ class RuleRef:
     rule: dict[str, Any]
 
 
-def metric_types() -> dict[str, str]:
-    """Every metric the contracts define, histogram series expanded, with its type."""
+def metric_types(plan: Plan | None = None) -> dict[str, str]:
+    """Every metric the plan may use (the contracts, the standard series and the spec's own
+    ``metrics`` section), histogram series expanded, with its type."""
     types: dict[str, str] = {}
-    for table in (C.AGENT_METRICS, C.EXPORTER_METRICS, C.STANDARD_METRICS):
+    tables = [C.AGENT_METRICS, C.EXPORTER_METRICS, C.STANDARD_METRICS]
+    if plan is not None:
+        tables.append(plan.metrics)
+    for table in tables:
         for name, kind in table.items():
             if kind == "histogram":
                 types[f"{name}_bucket"] = "counter"
@@ -66,30 +70,10 @@ def metric_types() -> dict[str, str]:
     return types
 
 
-def expand_regex(regex: str, limit: int = 64) -> list[str] | None:
-    """The names a ``__name__=~`` regex of literals and ``(a|b)`` groups selects; None when it
-    is anything fancier (the lint then cannot check it)."""
-    options = [regex]
-    while True:
-        expanded: list[str] = []
-        changed = False
-        for text in options:
-            m = _GROUP.search(text)
-            if m is None:
-                expanded.append(text)
-                continue
-            changed = True
-            for alt in m.group(1).split("|"):
-                expanded.append(text[: m.start()] + alt + text[m.end() :])
-        options = expanded
-        if len(options) > limit:
-            return None
-        if not changed:
-            break
-    alternatives = [alt for text in options for alt in text.split("|")]
-    if all(_LITERAL.match(a) for a in alternatives):
-        return alternatives
-    return None
+def expand_regex(regex: str) -> list[str] | None:
+    """The names a ``__name__=~`` regex selects when they are a short finite set (as the SLI
+    builder expands them); None when it is open-ended (the lint then cannot check it)."""
+    return finite_names(regex)
 
 
 def rule_refs(files: Files) -> Iterator[RuleRef]:
@@ -120,12 +104,14 @@ class _Lint:
             for slo in plan.slos
         }
         self.refs = list(rule_refs(files))
-        self.types = metric_types()
+        self.types = metric_types(plan)
         self.recorded = {str(r.rule["record"]) for r in self.refs if "record" in r.rule}
 
     def add(self, level: str, where: str, rule: str, message: str) -> None:
         assert level in ("error", "warning")
-        self.findings.append(Finding(level, where, rule, message))  # type: ignore[arg-type]
+        finding = Finding(level, where, rule, message)  # type: ignore[arg-type]
+        if finding not in self.findings:  # the tiers of one alert share a spec line
+            self.findings.append(finding)
 
     def where(self, ref: RuleRef) -> str:
         if "alert" in ref.rule:
@@ -135,7 +121,7 @@ class _Lint:
 
     # --- alerts --------------------------------------------------------------------------------
     def alerts(self) -> None:
-        prefix = self.plan.service.name.upper()
+        prefix = self.plan.service.alert_prefix or self.plan.service.name.upper()
         name_re = re.compile(rf"^{re.escape(prefix)}(?:[A-Z0-9][a-z0-9]*)+$")
         for ref in self.refs:
             if "alert" not in ref.rule:

@@ -45,11 +45,8 @@ _OP_TEXT = {
 
 
 def _matcher_op(m: Any) -> str:
-    raw = str(m.op)
-    for key, text in _OP_TEXT.items():
-        if raw.endswith(key) or raw == key:
-            return text
-    return raw
+    raw = str(m.op).rsplit(".", 1)[-1]  # "MatchOp.NotRe" -> "NotRe"
+    return _OP_TEXT.get(raw, raw)
 
 
 def _children(node: Any) -> Iterator[Any]:

@@ -11,7 +11,7 @@ from bzzzmon.stack.processes import StackError
 
 
 def get_json(url: str, timeout: float = 10.0) -> Any:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 (loopback)
+    with urllib.request.urlopen(url, timeout=timeout) as response:  # loopback only
         return json.loads(response.read())
 
 
@@ -46,6 +46,11 @@ class PrometheusAPI:
         """scrape URL -> whether the last scrape succeeded."""
         active = self._api("targets", state="active")["activeTargets"]
         return {t["scrapeUrl"]: t["health"] == "up" for t in active}
+
+    def alertmanagers(self) -> list[str]:
+        """URLs of the Alertmanagers the notifier currently sends to."""
+        active = self._api("alertmanagers")["activeAlertmanagers"]
+        return [str(a["url"]) for a in active]
 
     def rule_groups(self) -> list[dict[str, Any]]:
         groups: list[dict[str, Any]] = self._api("rules")["groups"]

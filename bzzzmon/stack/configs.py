@@ -38,9 +38,10 @@ class Timing:
     max_result_age: float = 5.0
     group_wait: float = 1.0
     group_interval: float = 2.0
+    resend_delay: float = 2.0
 
 
-def _duration(seconds: float) -> str:
+def duration(seconds: float) -> str:
     return f"{round(seconds * 1000)}ms"
 
 
@@ -68,12 +69,12 @@ def prometheus_config(
 
     agent_job, agent_labels = _job(plan, C.SELECTOR_AGENT, C.AGENT_JOB)
     exporter_job, exporter_labels = _job(plan, C.SELECTOR_EXPORTER, C.EXPORTER_JOB)
-    interval = _duration(timing.scrape_interval)
+    interval = duration(timing.scrape_interval)
     return {
         "global": {
             "scrape_interval": interval,
             "scrape_timeout": interval,
-            "evaluation_interval": _duration(timing.evaluation_interval),
+            "evaluation_interval": duration(timing.evaluation_interval),
         },
         "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
         "rule_files": [rule_glob] if rule_glob else [],
@@ -125,7 +126,7 @@ def _shorten_waits(route: dict[str, Any], timing: Timing, *, root: bool) -> None
     values = {"group_wait": timing.group_wait, "group_interval": timing.group_interval}
     for key in _ROUTE_TIMING:
         if root or key in route:
-            route[key] = _duration(values[key])
+            route[key] = duration(values[key])
     for child in route.get("routes") or []:
         _shorten_waits(child, timing, root=False)
 
@@ -135,9 +136,9 @@ def exporter_config(
 ) -> dict[str, Any]:
     """``generated`` is the parsed generated exporter.yml."""
     config = copy.deepcopy(dict(generated))
-    config["probe_interval"] = _duration(timing.probe_interval)
-    config["probe_timeout"] = _duration(timing.probe_interval)
-    config["max_result_age"] = _duration(timing.max_result_age)
+    config["probe_interval"] = duration(timing.probe_interval)
+    config["probe_timeout"] = duration(timing.probe_interval)
+    config["max_result_age"] = duration(timing.max_result_age)
     config["jitter"] = 0
     for probe in config.get("probes") or []:
         probe["targets"] = {"static": list(agents), "dns": []}

@@ -54,10 +54,6 @@ def alert_state(stack: Stack, labels: Mapping[str, str]) -> str:
     return "inactive"
 
 
-def _since(notes: list[Notification], start: float) -> list[Notification]:
-    return [n for n in notes if n.received >= start]
-
-
 def _key(n: Notification) -> tuple[str, tuple[tuple[str, str], ...]]:
     return n.receiver, tuple(sorted(n.labels.items()))
 
@@ -87,7 +83,7 @@ def play(
         step(f"fault on: {fault.describe()}")
 
     def fired() -> list[Notification]:
-        return _since(sink.notifications(labels, "firing"), fault_on)
+        return sink.notifications(labels, "firing", since=fault_on)
 
     first = stack.wait_until(
         fired, timeout=timeout, what=f"{scenario.alert} to notify", on_poll=waiting
@@ -108,7 +104,7 @@ def play(
 
     def all_resolved() -> list[Notification]:
         firing = {_key(n) for n in fired()}
-        resolved = _since(sink.notifications(labels, "resolved"), fault_off)
+        resolved = sink.notifications(labels, "resolved", since=fault_off)
         told = {_key(n) for n in resolved}
         return resolved if firing <= told else []
 

@@ -54,10 +54,19 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def _libc() -> ctypes.CDLL | None:
+    with contextlib.suppress(OSError):
+        return ctypes.CDLL(None, use_errno=True)
+    return None
+
+
+# Loaded in the parent: between fork and exec the child must not take the loader's locks.
+_LIBC = _libc() if sys.platform.startswith("linux") else None
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if _LIBC is not None:
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class ChildProcess:
@@ -76,7 +85,7 @@ class ChildProcess:
                 stderr=subprocess.STDOUT,
                 cwd=cwd,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,
+                preexec_fn=_die_with_parent if _LIBC is not None else None,
             )
         except OSError as exc:
             self._log_file.close()
@@ -105,10 +114,12 @@ class ChildProcess:
                     f"{self.name} exited with status {self.proc.returncode} while starting; "
                     f"last lines of {self.log}:\n{self.log_tail()}"
                 )
-            with contextlib.suppress(OSError, urllib.error.URLError):
-                with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 (loopback)
-                    if response.status == 200:
-                        return
+            with (
+                contextlib.suppress(OSError, urllib.error.URLError),
+                urllib.request.urlopen(url, timeout=2) as response,  # loopback only
+            ):
+                if response.status == 200:
+                    return
             if time.monotonic() > deadline:
                 raise StackError(
                     f"{self.name} was not ready at {url} after {timeout:g}s; "

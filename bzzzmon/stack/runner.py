@@ -7,7 +7,8 @@
 Everything it starts is stopped by :meth:`Stack.stop`: on leaving the ``with`` block, on an
 exception while starting, at interpreter exit (atexit), on SIGTERM/SIGHUP (turned into
 SystemExit so the ``with`` block unwinds) and on Ctrl-C (KeyboardInterrupt does the same).
-Children die with the parent even when it is killed outright (see processes.py).
+Children die with the parent even when it is killed outright (see processes.py; the thread that
+starts the stack must outlive it, as the main thread does).
 """
 
 from __future__ import annotations
@@ -38,6 +39,24 @@ from bzzzmon.stack.timescale import TimeScale
 
 T = TypeVar("T")
 _START_ATTEMPTS = 3  # a free port can be taken between probing it and the child binding it
+
+
+def _leave(signum: int, _frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)
+
+
+def exit_on_signals() -> dict[int, Any]:
+    """Turn SIGTERM and SIGHUP into SystemExit, so ``with``/``finally`` blocks clean up as on
+    Ctrl-C; returns the previous handlers. Only the main thread may do this (else no-op)."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}
+    return {signum: signal.signal(signum, _leave) for signum in (signal.SIGTERM, signal.SIGHUP)}
+
+
+def restore_signal_handlers(previous: dict[int, Any]) -> None:
+    for signum, handler in previous.items():
+        with contextlib.suppress(ValueError, TypeError):
+            signal.signal(signum, handler)
 
 
 class StackTimeout(StackError):
@@ -124,20 +143,11 @@ class Stack:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
     def _install_signal_handlers(self) -> None:
-        if threading.current_thread() is not threading.main_thread():
-            return  # only the main thread may set handlers; atexit still covers it
-
-        def leave(signum: int, _frame: FrameType | None) -> None:
-            raise SystemExit(128 + signum)
-
-        for signum in (signal.SIGTERM, signal.SIGHUP):
-            self._previous_handlers[signum] = signal.signal(signum, leave)
+        self._previous_handlers = exit_on_signals()
 
     def _restore_signal_handlers(self) -> None:
-        for signum, handler in self._previous_handlers.items():
-            with contextlib.suppress(ValueError, TypeError):
-                signal.signal(signum, handler)
-        self._previous_handlers.clear()
+        restore_signal_handlers(self._previous_handlers)
+        self._previous_handlers = {}
 
     # --- parts ---------------------------------------------------------------------------------
     def _dir(self, name: str) -> Path:
@@ -251,6 +261,10 @@ class Stack:
                 f"--storage.tsdb.path={storage}",
                 f"--web.listen-address={LOOPBACK}:{port}",
                 f"--web.external-url=http://{LOOPBACK}:{port}/",
+                # Firing alerts are re-sent this often: an alert sent while the notifier was
+                # still discovering Alertmanager (after start or reload) is not lost for the
+                # default minute. Alertmanager keeps alerts for 4x this long between sends.
+                f"--rules.alert.resend-delay={configs.duration(self.options.timing.resend_delay)}",
                 "--log.level=warn",
             ]
 
@@ -269,6 +283,11 @@ class Stack:
             lambda: len(api.rule_groups()) == groups,
             timeout=timeout,
             what=f"Prometheus to load {groups} rule groups (see {child.log})",
+        )
+        self.wait_until(
+            lambda: api.alertmanagers(),
+            timeout=timeout,
+            what="Prometheus to discover the Alertmanager",
         )
 
     # --- using it ------------------------------------------------------------------------------

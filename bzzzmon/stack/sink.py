@@ -48,7 +48,8 @@ class WebhookSink:
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
         self.port = 0
-        self.listeners: list[Callable[[Notification], None]] = []
+        # Called (in the sink's thread) with the alerts of each webhook call as it arrives.
+        self.listeners: list[Callable[[list[Notification]], None]] = []
 
     @property
     def url(self) -> str:
@@ -126,22 +127,30 @@ class WebhookSink:
         with self._changed:
             self._notifications.extend(found)
             self._changed.notify_all()
-        for notification in found:
-            for listener in list(self.listeners):
-                listener(notification)
+        for listener in list(self.listeners):
+            listener(found)
         return web.Response(text="ok\n")
 
     # --- reading -------------------------------------------------------------------------------
     def notifications(
-        self, labels: Mapping[str, str] | None = None, status: str | None = None
+        self,
+        labels: Mapping[str, str] | None = None,
+        status: str | None = None,
+        since: float = 0.0,
     ) -> list[Notification]:
+        """Notifications of alerts carrying ``labels``, of ``status``, received at ``since`` or
+        later (a ``time.time()``), in arrival order."""
         with self._changed:
             found = list(self._notifications)
         return [
             n
             for n in found
-            if (labels is None or n.matches(labels)) and (status is None or n.status == status)
+            if (labels is None or n.matches(labels))
+            and (status is None or n.status == status)
+            and n.received >= since
         ]
 
-    def receivers(self, labels: Mapping[str, str], status: str = "firing") -> set[str]:
-        return {n.receiver for n in self.notifications(labels, status)}
+    def receivers(
+        self, labels: Mapping[str, str], status: str | None = "firing", since: float = 0.0
+    ) -> set[str]:
+        return {n.receiver for n in self.notifications(labels, status, since)}

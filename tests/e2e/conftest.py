@@ -28,9 +28,11 @@ SPECS = Path(os.environ.get("BZZZMON_E2E_SPECS") or ROOT / "specs")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests that run the stack (test_e2e_*.py) as e2e; the unit tests here are not."""
     here = Path(__file__).parent
     for item in items:
-        if here in Path(str(item.fspath)).parents:
+        path = Path(str(item.fspath))
+        if path.parent == here and path.name.startswith("test_e2e_"):
             item.add_marker(pytest.mark.e2e)
 
 

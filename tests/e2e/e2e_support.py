@@ -6,4 +6,4 @@ from __future__ import annotations
 ESCALATED_SEVERITY = "P0"
 ESCALATION_TARGET = 600
 # Guards against a hang; no test asserts on how long anything took.
-TIMEOUT = 90.0
+TIMEOUT = 60.0

@@ -11,7 +11,7 @@ from typing import Any
 from e2e_support import TIMEOUT
 
 from bzzzmon.model import Plan
-from bzzzmon.scenarios import scenario
+from bzzzmon.scenarios import Scenario, scenario
 from bzzzmon.stack import Stack
 from bzzzmon.stack.player import alert_state
 from bzzzmon.stack.routing import notified_receivers
@@ -20,83 +20,77 @@ SOURCE = scenario("system-health-critical")
 TARGET = scenario("p2p-partition")
 
 
-def _suppressed_in_alertmanager(stack: Stack, labels: dict[str, str]) -> list[dict[str, Any]]:
+def _switch_on(stack: Stack, incident: Scenario) -> None:
+    assert stack.sim is not None
+    for fault in incident.faults:
+        stack.sim.set_fault(fault.name, fault.agent, **fault.params)
+
+
+def _switch_off(stack: Stack, incident: Scenario) -> None:
+    assert stack.sim is not None
+    for name in incident.faults_to_clear:
+        stack.sim.clear_faults(name)
+
+
+def _inhibited(stack: Stack, labels: dict[str, str]) -> list[dict[str, Any]]:
+    """The matching alerts Alertmanager holds, if every one of them is inhibited."""
     held = [
         a
         for a in stack.alertmanager.alerts()
         if all(a["labels"].get(k) == v for k, v in labels.items())
     ]
-    inhibited = [a for a in held if a["status"]["state"] == "suppressed"]
-    ok = held and len(inhibited) == len(held) and all(a["status"]["inhibitedBy"] for a in held)
-    return held if ok else []
+    if held and all(
+        a["status"]["state"] == "suppressed" and a["status"]["inhibitedBy"] for a in held
+    ):
+        return held
+    return []
 
 
 def test_system_health_critical_inhibits_component_alerts(stack: Stack, plan: Plan) -> None:
-    assert stack.sim is not None
-    timing = stack.options.timing
+    sink, timing = stack.sink, stack.options.timing
     start = time.time()
-    for fault in SOURCE.faults:
-        stack.sim.set_fault(fault.name, fault.agent, **fault.params)
+    _switch_on(stack, SOURCE)
     stack.wait_until(
-        lambda: [
-            n for n in stack.sink.notifications(SOURCE.alert_labels, "firing") if n.received >= start
-        ],
+        lambda: sink.notifications(SOURCE.alert_labels, "firing", since=start),
         timeout=TIMEOUT,
         what=f"{SOURCE.alert} to notify",
     )
 
-    for fault in TARGET.faults:
-        stack.sim.set_fault(fault.name, fault.agent, **fault.params)
+    _switch_on(stack, TARGET)
     stack.wait_until(
         lambda: alert_state(stack, TARGET.alert_labels) == "firing",
         timeout=TIMEOUT,
         what=f"{TARGET.alert} to fire in Prometheus",
     )
     stack.wait_until(
-        lambda: _suppressed_in_alertmanager(stack, TARGET.alert_labels),
+        lambda: _inhibited(stack, TARGET.alert_labels),
         timeout=TIMEOUT,
         what=f"Alertmanager to hold {TARGET.alert} as inhibited",
     )
     # Give Alertmanager every chance to notify: the group's wait plus two flushes.
     time.sleep(timing.group_wait + 2 * timing.group_interval + 1)
-    leaked = [n for n in stack.sink.notifications(TARGET.alert_labels) if n.received >= start]
-    assert leaked == []
+    assert sink.notifications(TARGET.alert_labels, since=start) == []
 
     # The counter-proof: the source resolves, the inhibition lifts, the alert is delivered.
     lifted = time.time()
-    for name in SOURCE.faults_to_clear:
-        stack.sim.clear_faults(name)
+    _switch_off(stack, SOURCE)
     delivered = stack.wait_until(
-        lambda: [
-            n
-            for n in stack.sink.notifications(TARGET.alert_labels, "firing")
-            if n.received >= lifted
-        ],
+        lambda: sink.notifications(TARGET.alert_labels, "firing", since=lifted),
         timeout=TIMEOUT,
         what=f"{TARGET.alert} to notify once {SOURCE.alert} resolved",
     )
     expected = set(notified_receivers(plan, delivered[0].labels))
+    assert expected
     stack.wait_until(
-        lambda: expected
-        <= {
-            n.receiver
-            for n in stack.sink.notifications(TARGET.alert_labels, "firing")
-            if n.received >= lifted
-        },
+        lambda: expected <= sink.receivers(TARGET.alert_labels, since=lifted),
         timeout=TIMEOUT,
         what=f"{TARGET.alert} to reach {sorted(expected)}",
     )
     cleared = time.time()
-    for name in TARGET.faults_to_clear:
-        stack.sim.clear_faults(name)
+    _switch_off(stack, TARGET)
     stack.wait_until(
-        lambda: [
-            n
-            for n in stack.sink.notifications(TARGET.alert_labels, "resolved")
-            if n.received >= cleared
-        ],
+        lambda: sink.notifications(TARGET.alert_labels, "resolved", since=cleared),
         timeout=TIMEOUT,
         what=f"{TARGET.alert} to resolve",
     )
-    told = {n.receiver for n in stack.sink.notifications(TARGET.alert_labels) if n.received >= start}
-    assert told == expected
+    assert sink.receivers(TARGET.alert_labels, status=None, since=start) == expected

@@ -92,7 +92,8 @@ def _input_panels(slo: SLO) -> list[PanelSpec]:
     if slo.sli.kind == "ratio":
         queries = [
             Query(f"{sum_by}(rate({sel}[{RATE}]))", _legend(slo, f"{role} {name}"))
-            for role in ("total", "bad")
+            for role in ("total", "bad", "good")
+            if role in inputs
             for name, sel in per_metric(inputs[role])
         ]
         return [

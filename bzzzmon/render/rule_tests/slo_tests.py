@@ -213,9 +213,8 @@ class SLOTests:
         if threshold >= 1:
             return None
         scale = 1 + MARGIN if above else 1 - MARGIN
-        bad = min(EVENTS, math.floor(threshold * scale * EVENTS) if above else 0)
-        if not above:
-            bad = math.ceil(threshold * scale * EVENTS)
+        target = threshold * scale * EVENTS
+        bad = min(EVENTS, math.floor(target)) if above else math.ceil(target)
         if (Fraction(bad, EVENTS) > threshold) != above:
             return None
         group = Group(self.interval)
