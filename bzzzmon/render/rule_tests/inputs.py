@@ -119,6 +119,14 @@ def other_value(value: str) -> str:
     return "bzzzmon-test"
 
 
+def _escaping_value(op: str, value: str) -> str:
+    """A value the matcher ``label <op> value`` does not select: for a negative matcher the
+    value itself (a regex such as ``5..`` matches its own text), else any other value."""
+    if op == "!=" or (op == "!~" and re.fullmatch(value, value)):
+        return value
+    return other_value(value)
+
+
 def one_selector(text: str) -> SelectorUse:
     found = list(selectors(parse(text)))
     if len(found) != 1:
@@ -138,9 +146,9 @@ def split_selected(selected: str, others: str) -> tuple[Series, Series]:
     base = _label_values(total)
     for name in _names(total):
         variants = []
-        for label, _op, value in sel.matchers:
+        for label, op, value in sel.matchers:
             if label != "__name__" and label not in base:
-                variants.append(base | {label: other_value(value)})
+                variants.append(base | {label: _escaping_value(op, value)})
         variants.append(dict(base))
         for labels in variants:
             cand = Series(name, tuple(sorted(labels.items())))
