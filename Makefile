@@ -36,6 +36,7 @@ pytest: install tools
 test: tools install lint check pytest
 
 bench: install tools
+	$(BIN)/pip install -q -e '.[dev,bench]'
 	$(BIN)/python bench/build_bench.py
 
 clean:

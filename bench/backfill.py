@@ -22,7 +22,7 @@ from pathlib import Path
 
 import yaml
 
-from bench import promserver
+from bench import peers, promserver
 from bench.workload import METRIC
 
 CHUNK = 4 * 86400
@@ -169,12 +169,34 @@ def settle(data_dir: Path, work: Path, log: Path, quiet_for: float = 90.0) -> No
     print(f"  data dir settled in {time.monotonic() - t0:.0f}s")
 
 
-def check_equivalence(prom: promserver.Prometheus, per_slo_bad: str, slo: str, at: int) -> float:
-    """Largest relative difference between a backfilled base series and the per-SLO rule's
-    expression, at one instant (expected: 0)."""
-    want = prom.query(per_slo_bad, at)
-    got = prom.query(f'slo:sli_bad_events:rate5m{{slo="{slo}"}}', at)
-    if not want or not got:
-        return math.inf
-    a, b = float(want[0]["value"][1]), float(got[0]["value"][1])
-    return abs(a - b) / max(abs(a), 1e-300)
+def check_equivalence(
+    prom: promserver.Prometheus,
+    slos: list[peers.Slo],
+    bzzzmon_bad: dict[str, str],
+    times: list[int],
+) -> tuple[int, float]:
+    """Compare the backfilled (``by (slo)``) base series with the per-SLO expressions, at the
+    recorded samples' own timestamps. ``bzzzmon_bad`` maps an SLO to the expression of bzzzmon's
+    generated bad-events rule. Returns (comparisons, largest relative difference); expected 0."""
+    worst, count = 0.0, 0
+    for slo in slos:
+        pairs = [
+            (bzzzmon_bad[slo.name], f'slo:sli_bad_events:rate5m{{slo="{slo.name}"}}'),
+            (f"sum(rate({slo.total}[5m]))", f'slo:sli_total_events:rate5m{{slo="{slo.name}"}}'),
+            (
+                peers.sloth_ratio_expr(slo, "5m"),
+                f"slo:sli_error:ratio_rate5m{{{peers.sloth_sel(slo)}}}",
+            ),
+        ]
+        for t in times:
+            for per_slo, backfilled in pairs:
+                got = prom.query(f"{backfilled}[1m]", t)
+                if not got:
+                    return count, math.inf
+                ts, value = got[0]["values"][-1]
+                want = prom.query(per_slo, float(ts))
+                a, b = float(want[0]["value"][1]), float(value)
+                if not (math.isnan(a) and math.isnan(b)):
+                    worst = max(worst, abs(a - b) / max(abs(a), 1e-300))
+                count += 1
+    return count, worst

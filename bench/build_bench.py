@@ -31,12 +31,12 @@ service:
   name: bench
   alert_prefix: Bench
   runbook_url: https://runbooks.example/bench.md
+  selectors:
+    app: {job: bench}
 metrics:
   bench_requests_total: counter
   bench_request_seconds: histogram
   bench_workers: gauge
-  selectors:
-    app: {job: bench}
 components:
   - name: api
     weight: 1
@@ -111,7 +111,11 @@ def main() -> None:
     )
     args = parser.parse_args()
     rows = []
-    with tempfile.TemporaryDirectory() as tmp:
+    # The work tree sits beside the repository: on this machine /tmp creates files ten times
+    # slower than the project's filesystem, which would measure the filesystem, not bzzzmon.
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=results) as tmp:
         work = Path(tmp)
         cases: list[tuple[str, Path, int]] = [("shipped BZZZ spec", ROOT / "specs", 5)]
         for n in args.sizes:

@@ -113,6 +113,15 @@ def run_accuracy(
             "pyrra": accuracy.pyrra_period_exprs(slos),
         }
         out["period_exprs_example"] = {k: v[names[0]] for k, v in exprs.items()}
+        bad_rules = {
+            r.labels.get("slo", ""): r.expr
+            for r in accuracy.Inliner(sets["bzzzmon"]).rules.get("slo:sli_bad_events:rate5m", [])
+        }
+        checked = slos[:3]
+        when = [w.period_start + k * 86400 * 3 + 4321 for k in range(10)]
+        count, worst = backfill.check_equivalence(prom, checked, bad_rules, when)
+        out["backfill_equivalence"] = {"comparisons": count, "worst_rel_diff": worst}
+        print(f"  backfilled base series vs per-SLO rules: {count} compared, worst {worst:.3g}")
         for shape, by_slo in exprs.items():
             rows = accuracy.period_rows(prom, shape, by_slo, truth, w.end, slos[0].objective / 100)
             out["period"][shape] = [

@@ -211,9 +211,6 @@ def dashboard_uid(service: str, kind: str, name: str = "") -> str:
     return _UID_UNSAFE.sub("-", raw)[:40].strip("-")
 
 
-# The component that stands for the exporter itself (scored from its own probe loop).
-EXPORTER_COMPONENT = "exporter"
-
 # Alert names the runbook and routing rely on.
 WATCHDOG_ALERT = "BZZZWatchdog"
 

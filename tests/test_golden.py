@@ -44,3 +44,13 @@ def test_build_is_deterministic(case: str, tmp_path: Path) -> None:
         )
         assert result.returncode == 0, result.stderr
     assert tree(first) == tree(second)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_generated_rule_tests_pass(case: str, tmp_path: Path) -> None:
+    """The promtool tests generated for each golden spec pass on the real promtool."""
+    out = tmp_path / "generated"
+    specs = GOLDEN / case / "specs"
+    assert run_cli("build", "--specs", str(specs), "--out", str(out)).returncode == 0
+    result = run_cli("test", "--out", str(out), "--specs", str(specs))
+    assert result.returncode == 0, result.stdout + result.stderr

@@ -8,28 +8,14 @@ import click
 
 from bzzzmon.build import BuildError
 from bzzzmon.build import build as run_build
-from bzzzmon.cli.common import EXIT_FAILED, fail
+from bzzzmon.cli.common import EXIT_FAILED, fail, out_option, specs_option
 from bzzzmon.spec.errors import SpecErrors
 from bzzzmon.verify.tools import ToolMissing
 
 
 @click.command()
-@click.option(
-    "--specs",
-    "specs",
-    default="specs",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Directory of spec files.",
-)
-@click.option(
-    "--out",
-    "out",
-    default="generated",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Output directory, replaced as a whole.",
-)
+@specs_option("Directory of spec files.")
+@out_option("Output directory, replaced as a whole.")
 @click.option(
     "--check",
     is_flag=True,

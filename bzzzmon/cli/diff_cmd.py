@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from bzzzmon.cli.common import EXIT_USAGE, fail
+from bzzzmon.cli.common import EXIT_USAGE, fail, specs_option
 from bzzzmon.spec.errors import SpecErrors
 
 
@@ -18,14 +18,7 @@ from bzzzmon.spec.errors import SpecErrors
     help="Git ref or spec directory to compare against "
     "[default: the merge base of HEAD with origin/main or main].",
 )
-@click.option(
-    "--specs",
-    "specs",
-    default="specs",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="The current spec directory.",
-)
+@specs_option("The current spec directory.")
 @click.option(
     "--format",
     "fmt",

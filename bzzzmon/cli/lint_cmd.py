@@ -6,19 +6,12 @@ from pathlib import Path
 
 import click
 
-from bzzzmon.cli.common import EXIT_FAILED, EXIT_USAGE, fail
+from bzzzmon.cli.common import EXIT_FAILED, EXIT_USAGE, fail, specs_option
 from bzzzmon.spec.errors import SpecErrors
 
 
 @click.command(name="lint")
-@click.option(
-    "--specs",
-    "specs",
-    default="specs",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Directory of spec files.",
-)
+@specs_option("Directory of spec files.")
 @click.option(
     "--runbook",
     "runbook",

@@ -7,27 +7,13 @@ from pathlib import Path
 
 import click
 
-from bzzzmon.cli.common import EXIT_FAILED, fail
+from bzzzmon.cli.common import EXIT_FAILED, fail, out_option, specs_option
 from bzzzmon.verify.tools import ToolMissing
 
 
 @click.command(name="test")
-@click.option(
-    "--out",
-    "out",
-    default="generated",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="The generated directory to test (run `bzzzmon build` first).",
-)
-@click.option(
-    "--specs",
-    "specs",
-    default="specs",
-    show_default=True,
-    type=click.Path(path_type=Path),
-    help="Spec directory; user-written tests are read from its tests/ folder.",
-)
+@out_option("The generated directory to test (run `bzzzmon build` first).")
+@specs_option("Spec directory; user-written tests are read from its tests/ folder.")
 @click.option(
     "--jobs",
     "jobs",

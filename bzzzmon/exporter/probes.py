@@ -110,6 +110,8 @@ async def run_probe(
         return _failed(started, _os_reason(exc), _short(exc))
     except aiohttp.ClientError as exc:
         return _failed(started, "error", _short(exc))
+    except Exception as exc:  # e.g. a host name IDNA cannot encode: one target, not the round
+        return _failed(started, "error", f"{type(exc).__name__}: {_short(exc)}")
 
 
 async def http_get(

@@ -51,6 +51,8 @@ class ProbeScheduler:
         self._task: asyncio.Task[None] | None = None
         self._round_lock = asyncio.Lock()
         self._wake = asyncio.Event()
+        # Called after every round (the web page uses this to pre-render /metrics).
+        self.round_listeners: list[Callable[[], object]] = []
 
     @property
     def config(self) -> ExporterConfig:
@@ -93,6 +95,9 @@ class ProbeScheduler:
             state.last_round_finished = self._clock()
             state.last_round_seconds = time.monotonic() - round_started
             state.rounds += 1
+            state.version += 1
+        for listener in self.round_listeners:
+            listener()
 
     async def _loop(self) -> None:
         while True:

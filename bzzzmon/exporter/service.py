@@ -49,6 +49,7 @@ class ExporterService:
         Counters and the latest results survive: they live in :attr:`state`, not in the config.
         """
         self.state.config_reloads += 1
+        self.state.version += 1
         try:
             config = load_config(self.config_path) if self.config_path else self.config
             web = load_web_config(self.web_config_path) if self.web_config_path else self.web

@@ -58,11 +58,26 @@ class ExporterState:
         self.last_round_finished: float | None = None
         self.last_round_seconds: float | None = None
         self.rounds = 0
+        self.version = 0  # bumped on every change, so a rendered page knows it is current
         self._stale_counted: set[ResultKey] = set()
         self._check_series: set[tuple[str, str]] = set()
 
+    def frozen_copy(self) -> ExporterState:
+        """A copy whose containers the probe loop will not touch (for rendering in a thread)."""
+        copy = ExporterState()
+        copy.__dict__.update(self.__dict__)
+        copy.results = dict(self.results)
+        copy.checks_passed = Counter(self.checks_passed)
+        copy.checks_failed = Counter(self.checks_failed)
+        copy.probe_failures = Counter(self.probe_failures)
+        copy.duration_bucket_counts = list(self.duration_bucket_counts)
+        copy._stale_counted = set()
+        copy._check_series = set()
+        return copy
+
     def record(self, result: TargetResult) -> None:
         """Store a fresh result and count what it says."""
+        self.version += 1
         key = (result.probe, result.target)
         self.results[key] = result
         self._stale_counted.discard(key)
@@ -90,11 +105,13 @@ class ExporterState:
         for key, result in self.results.items():
             if key not in self._stale_counted and now - result.finished_at > max_age:
                 self._stale_counted.add(key)
+                self.version += 1
                 for component in result.components:
                     self.probe_failures[(component, result.target, "stale")] += 1
 
     def retain(self, keys: Iterable[ResultKey]) -> None:
         """Forget results (and per-target series) of targets that are no longer probed."""
+        self.version += 1
         keep = set(keys)
         self.results = {k: v for k, v in self.results.items() if k in keep}
         self._stale_counted &= keep

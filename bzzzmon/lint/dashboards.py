@@ -26,7 +26,7 @@ from bzzzmon.model import Plan
 from bzzzmon.promql.duration import parse_duration
 from bzzzmon.promql.parse import PromQLError, parse, selectors
 from bzzzmon.render.dashboards import queries as Q
-from bzzzmon.render.output import Files
+from bzzzmon.render.output import Files, load_generated_yaml
 
 COUNTER_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
@@ -62,7 +62,7 @@ def recorded_names(files: Files) -> set[str]:
         if not path.startswith(prefix):
             continue
         try:
-            data = yaml.safe_load(text)
+            data = load_generated_yaml(text)
         except yaml.YAMLError:
             continue  # the rules lint and promtool report broken rule files
         for group in (data or {}).get("groups", []) or []:

@@ -19,15 +19,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import yaml
-
 from bzzzmon import conventions as C
 from bzzzmon.lint import Finding
 from bzzzmon.lint.runbook import anchor_of, anchors
 from bzzzmon.model import Plan
 from bzzzmon.promql.parse import PromQLError, SelectorUse, parse, selectors
 from bzzzmon.promql.regex_names import finite_names
-from bzzzmon.render.output import Files
+from bzzzmon.render.output import Files, load_generated_yaml
 from bzzzmon.render.rules import slo_rules_file
 
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url")
@@ -81,7 +79,7 @@ def rule_refs(files: Files) -> Iterator[RuleRef]:
     for path, text in sorted(files.items()):
         if not path.startswith(prefix) or not path.endswith(".yml"):
             continue
-        doc = yaml.safe_load(text) or {}
+        doc = load_generated_yaml(text) or {}
         for group in doc.get("groups") or []:
             for rule in group.get("rules") or []:
                 yield RuleRef(path, str(group.get("name", "")), rule)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _UNITS = (("y", 365 * 86400), ("w", 7 * 86400), ("d", 86400), ("h", 3600), ("m", 60), ("s", 1))
 _UNIT_SECONDS = dict(_UNITS) | {"ms": 0}
@@ -30,6 +31,7 @@ def parse_duration(text: str) -> int:
     return total
 
 
+@lru_cache(maxsize=4096)
 def format_duration(seconds: int) -> str:
     """Canonical duration: ``3600`` -> ``1h``, ``5400`` -> ``1h30m``, ``2592000`` -> ``30d``.
 

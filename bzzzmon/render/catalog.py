@@ -201,4 +201,9 @@ def render(plan: Plan) -> Files:
     files: Files = {}
     files.update(rules.render(plan))
     files.update(escalation.render(plan))
+    return render_from_files(plan, files)
+
+
+def render_from_files(plan: Plan, files: Files) -> Files:
+    """The catalog of the rule files a build has already rendered."""
     return {C.ALERT_CATALOG: render_catalog(plan, files)}

@@ -29,7 +29,7 @@ def _probe(p: Probe) -> dict[str, Any]:
 def _scored(plan: Plan, component: str) -> bool:
     """Components the exporter reports: those it probes, and the exporter itself. A component
     with no probe or check (e.g. the agent process, covered by threshold alerts) has no score."""
-    if component == C.EXPORTER_COMPONENT:
+    if component == C.EXPORTER_SELF_COMPONENT:
         return True
     c = plan.component(component)
     return bool(c.checks or c.probes or any(p.component == component for p in plan.probes))

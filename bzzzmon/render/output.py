@@ -6,9 +6,12 @@ strings are never folded, and multi-line strings use block literals so PR diffs 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
+
+import orjson
+import yaml
 
 from bzzzmon import __version__
 from bzzzmon.render.yamlemit import emit
@@ -41,5 +44,21 @@ def dump_yaml(data: Any, sources: Iterable[str]) -> str:
 
 
 def dump_json(data: Any) -> str:
-    """JSON cannot carry comments; dashboards say they are generated in their description."""
-    return json.dumps(data, indent=2, sort_keys=False, ensure_ascii=False) + "\n"
+    """Two-space indented JSON, keys in the renderer's order. JSON cannot carry comments;
+    dashboards say they are generated in their description.
+
+    orjson writes the same text as ``json.dumps(indent=2, ensure_ascii=False)`` an order of
+    magnitude faster (the standard library's indenting encoder is pure Python, and was most of
+    a 1,000-SLO build).
+    """
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
+
+
+_FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+@lru_cache(maxsize=8192)
+def load_generated_yaml(text: str) -> Any:
+    """Parse a generated YAML file (libyaml when present). Cached by text, because the lints and
+    the catalog each read every rule file: callers must not modify the result."""
+    return yaml.load(text, Loader=_FastLoader)

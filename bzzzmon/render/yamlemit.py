@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping, Sequence
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -37,6 +38,7 @@ def _resolves_to_other_type(text: str) -> bool:
     return any(rx.match(text) for _tag, rx in candidates)
 
 
+@lru_cache(maxsize=1 << 16)
 def plain_ok(text: str) -> bool:
     if not text or text != text.strip() or not _PRINTABLE.match(text):
         return False

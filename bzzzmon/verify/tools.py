@@ -48,15 +48,18 @@ def require(tool: str) -> str:
     return path
 
 
-def run(args: list[str], cwd: Path | None = None, timeout: float = 300) -> ToolResult:
-    proc = subprocess.run(
-        args,
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        check=False,
-    )
+def run(args: list[str], cwd: Path | None = None, timeout: float = 600) -> ToolResult:
+    try:
+        proc = subprocess.run(
+            args,
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        return ToolResult(tuple(args), 124, f"{Path(args[0]).name} timed out after {timeout:g} s")
     output = (proc.stdout + proc.stderr).strip()
     return ToolResult(tuple(args), proc.returncode, output)
 

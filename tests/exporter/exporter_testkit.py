@@ -7,9 +7,10 @@ import concurrent.futures
 import socket
 import ssl
 import threading
+import time
 import urllib.error
 import urllib.request
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
 from aiohttp import web
@@ -75,8 +76,9 @@ class RunningExporter:
         web_config: WebConfig | None = None,
         background: bool = False,
         config_path: str | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
-        self.service = ExporterService(config, web=web_config, config_path=config_path)
+        self.service = ExporterService(config, web=web_config, config_path=config_path, clock=clock)
         self.port = free_port()
         self.scheme = "https" if web_config and web_config.ssl_context else "http"
         self.url = f"{self.scheme}://127.0.0.1:{self.port}"

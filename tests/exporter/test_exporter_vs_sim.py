@@ -5,16 +5,18 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from exporter_testkit import RunningExporter, value
+from exporter_testkit import RunningExporter, agent_probe, config_data, value
 
 from bzzzmon.conventions import (
     COMPONENT_HEALTH_SCORE,
     EXPORTER_PROBE_FAILURES,
+    EXPORTER_STALE_PROBES,
     HEALTH_CHECKS_FAILED,
     HEALTH_CHECKS_PASSED,
     PROBE_SUCCESS,
     SYSTEM_HEALTH_SCORE,
 )
+from bzzzmon.exporter.config import parse_config
 from bzzzmon.sim import Simulator
 
 HEALTHY = {"pubsub": 1.0, "dht": 1.0, "election": 1.0, "slurp": 1.0, "ucxi": 1.0}
@@ -101,3 +103,51 @@ def test_no_score_before_the_first_round(exporter_for: RunningExporter) -> None:
     assert not any(name == SYSTEM_HEALTH_SCORE for name, _labels in samples)
     status, _body = exporter_for.get("/")
     assert status == 200
+
+
+def test_dns_discovery_and_unresolvable_names(sim: Simulator) -> None:
+    port = int(sim.agent_targets[0].rsplit(":", 1)[1])
+    probe = {
+        "name": "agent-health-checks",
+        "type": "health_checks",
+        "targets": {
+            "dns": [
+                {"name": "localhost", "port": port},
+                {"name": "no-such-host.invalid", "port": 1},
+            ]
+        },
+    }
+    config = parse_config(config_data([probe]))
+    with RunningExporter(config) as exporter:
+        exporter.run_round()
+        samples = exporter.metrics()
+    # localhost's A record became a target; the unresolvable name is a failed target of its own.
+    assert value(samples, PROBE_SUCCESS, component="dht", target=f"127.0.0.1:{port}") == 1.0
+    unresolved = "no-such-host.invalid:1"
+    assert value(samples, PROBE_SUCCESS, component="dht", target=unresolved) == 0.0
+    assert (
+        value(samples, EXPORTER_PROBE_FAILURES, component="dht", target=unresolved, reason="dns")
+        == 1.0
+    )
+    assert value(samples, COMPONENT_HEALTH_SCORE, component="dht") == 0.5
+
+
+def test_stale_results_count_as_failed(sim: Simulator) -> None:
+    now = [1_000_000.0]
+    config = parse_config(config_data([agent_probe(sim.agent_targets)], max_result_age="30s"))
+    with RunningExporter(config, clock=lambda: now[0]) as exporter:
+        exporter.run_round()
+        assert value(exporter.metrics(), SYSTEM_HEALTH_SCORE) == 1.0
+        now[0] += 31  # the probe loop fell behind: every result is now too old
+        samples = exporter.metrics()
+        assert value(samples, SYSTEM_HEALTH_SCORE) == 0.0
+        assert value(samples, COMPONENT_HEALTH_SCORE, component="exporter") == 0.0
+        assert value(samples, EXPORTER_STALE_PROBES, component="dht") == 3.0
+        assert value(samples, PROBE_SUCCESS, component="dht", target=sim.agent_targets[0]) == 0.0
+        exporter.run_round()  # counts each stale result once, then replaces it
+        samples = exporter.metrics()
+    target = sim.agent_targets[0]
+    stale = value(samples, EXPORTER_PROBE_FAILURES, component="dht", target=target, reason="stale")
+    assert stale == 1.0
+    assert value(samples, SYSTEM_HEALTH_SCORE) == 1.0
+    assert value(samples, EXPORTER_STALE_PROBES, component="dht") == 0.0

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import json
+import signal
 import socket
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -220,3 +224,24 @@ def test_fixed_base_port_and_cli_port_taken() -> None:
         )
     assert result.exit_code == 2
     assert len(result.output.strip().splitlines()) == 1 and "Traceback" not in result.output
+
+
+def test_cli_serves_until_interrupted() -> None:
+    code = "from bzzzmon.cli.sim_cmd import sim; sim(prog_name='bzzzmon sim')"
+    process = subprocess.Popen(
+        [sys.executable, "-c", code, "--agents", "2", "--base-port", "0", "--control-port", "0"],
+        cwd=Path(__file__).resolve().parents[2],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        first = process.stdout.readline()  # "agent 0: http://127.0.0.1:PORT/health/checks ..."
+        url = first.split()[2].removesuffix("/health/checks")
+        assert json.loads(get(url + "/health/checks")[1])["status"] == "healthy"
+    finally:
+        process.send_signal(signal.SIGINT)
+        _out, err = process.communicate(timeout=10)
+    assert process.returncode == 0, err
+    assert "Traceback" not in err
