@@ -16,6 +16,10 @@ evaluation interval for ``cycles`` intervals. Reported per run:
   sample);
 * ``cpu_seconds_per_min``: ``process_cpu_seconds_total`` growth per minute over the measured
   cycles (includes scraping the feeder and the TSDB, which the ``none`` baseline run shows);
+* ``cpu_seconds_per_round``: the same CPU growth per completed evaluation round, and
+  ``rounds_per_min`` (2 at a 30 s interval when evaluation keeps up). When many groups run at
+  once on 2 cores, each group's wall time includes waiting for a core, so the wall-time sums
+  above overstate the work and this is the measure to compare;
 * ``rss_mib``: the largest ``process_resident_memory_bytes`` seen;
 * ``missed`` / ``failures``: iterations missed and rule evaluation failures (expected 0).
 """
@@ -43,6 +47,8 @@ class CostResult:
     group_seconds: float
     group_seconds_max: float
     eval_seconds_per_round: float
+    cpu_seconds_per_round: float
+    rounds_per_min: float
     rule_eval_p50: float
     rule_eval_p99: float
     samples: float
@@ -67,10 +73,9 @@ def _quantile(m: Metrics, q: str) -> float:
     return _sum(m, "prometheus_rule_evaluation_duration_seconds", quantile=q)
 
 
-def _per_round(first: Metrics, last: Metrics, eval_interval: int) -> float:
-    """Rule evaluation seconds per global evaluation round, over the measured period (groups with
-    a longer interval contribute in proportion to how often they ran)."""
-    name = "prometheus_rule_evaluation_duration_seconds_sum"
+def _rounds(first: Metrics, last: Metrics, eval_interval: int) -> float:
+    """Evaluation rounds completed in the measured period: iterations of the groups that run at
+    the global interval, divided by their number."""
     iters = {
         labels.get("rule_group", ""): v
         for labels, v in last.get("prometheus_rule_group_iterations_total", [])
@@ -82,7 +87,12 @@ def _per_round(first: Metrics, last: Metrics, eval_interval: int) -> float:
     }
     if not iters:
         return 0.0
-    rounds = sum(v - before.get(g, 0.0) for g, v in iters.items()) / len(iters)
+    return sum(v - before.get(g, 0.0) for g, v in iters.items()) / len(iters)
+
+
+def _per_round(first: Metrics, last: Metrics, eval_interval: int, name: str) -> float:
+    """Growth of counter ``name`` per evaluation round over the measured period."""
+    rounds = _rounds(first, last, eval_interval)
     if rounds <= 0:
         return 0.0
     return (_sum(last, name) - _sum(first, name)) / rounds
@@ -165,7 +175,11 @@ def measure(
         groups=groups,
         group_seconds=statistics.median(durations),
         group_seconds_max=max(durations),
-        eval_seconds_per_round=_per_round(first, last, eval_interval),
+        eval_seconds_per_round=_per_round(
+            first, last, eval_interval, "prometheus_rule_evaluation_duration_seconds_sum"
+        ),
+        cpu_seconds_per_round=_per_round(first, last, eval_interval, "process_cpu_seconds_total"),
+        rounds_per_min=_rounds(first, last, eval_interval) / elapsed * 60,
         rule_eval_p50=_quantile(last, "0.5"),
         rule_eval_p99=_quantile(last, "0.99"),
         samples=statistics.median(samples),

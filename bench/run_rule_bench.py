@@ -207,9 +207,9 @@ def cost_table(cost: list[dict[str, Any]]) -> str:
     bz = by.get("bzzzmon")
     lines = [
         "| shape | rules | groups | group time / round (median) | max | bzzzmon / shape | "
-        "rule eval time / round (mean) | bzzzmon / shape | samples / round | CPU s/min | "
-        "RSS MiB | missed | failures | load avg |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "rule eval time / round (mean) | bzzzmon / shape | CPU s / round | bzzzmon / shape | "
+        "rounds / min | samples / round | CPU s/min | RSS MiB | missed | failures | load avg |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in cost:
         ratio = bz["group_seconds"] / c["group_seconds"] if bz and c["group_seconds"] else math.nan
@@ -218,10 +218,14 @@ def cost_table(cost: list[dict[str, Any]]) -> str:
             if bz and c["eval_seconds_per_round"]
             else math.nan
         )
+        cpu = c.get("cpu_seconds_per_round", math.nan)
+        bz_cpu = bz.get("cpu_seconds_per_round", math.nan) if bz else math.nan
+        ratio3 = bz_cpu / cpu if cpu else math.nan
         lines.append(
             f"| {c['shape']} | {c['rules']} | {c['groups']} | {c['group_seconds'] * 1000:.1f} ms | "
             f"{c['group_seconds_max'] * 1000:.1f} ms | {fmt(ratio, 3)} | "
             f"{c['eval_seconds_per_round'] * 1000:.1f} ms | {fmt(ratio2, 3)} | "
+            f"{fmt(cpu, 3)} | {fmt(ratio3, 3)} | {fmt(c.get('rounds_per_min', math.nan), 3)} | "
             f"{c['samples']:.0f} | "
             f"{c['cpu_seconds_per_min']:.2f} | {c['rss_mib']:.0f} | {c['missed']:.0f} | "
             f"{c['failures']:.0f} | {c.get('load_avg_1m', math.nan):.1f} |"
