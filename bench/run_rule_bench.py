@@ -196,8 +196,10 @@ def run_cost(
 
 
 # --- reporting --------------------------------------------------------------------------------
-def fmt(x: float, digits: int = 4) -> str:
-    if x is None or (isinstance(x, float) and math.isnan(x)):
+def fmt(x: float | None, digits: int = 4) -> str:
+    if x is None:
+        return "n/a"
+    if isinstance(x, float) and math.isnan(x):
         return "NaN"
     return f"{x:.{digits}g}"
 
@@ -218,14 +220,14 @@ def cost_table(cost: list[dict[str, Any]]) -> str:
             if bz and c["eval_seconds_per_round"]
             else math.nan
         )
-        cpu = c.get("cpu_seconds_per_round", math.nan)
-        bz_cpu = bz.get("cpu_seconds_per_round", math.nan) if bz else math.nan
-        ratio3 = bz_cpu / cpu if cpu else math.nan
+        cpu = c.get("cpu_seconds_per_round")
+        bz_cpu = bz.get("cpu_seconds_per_round") if bz else None
+        ratio3 = bz_cpu / cpu if cpu and bz_cpu else None
         lines.append(
             f"| {c['shape']} | {c['rules']} | {c['groups']} | {c['group_seconds'] * 1000:.1f} ms | "
             f"{c['group_seconds_max'] * 1000:.1f} ms | {fmt(ratio, 3)} | "
             f"{c['eval_seconds_per_round'] * 1000:.1f} ms | {fmt(ratio2, 3)} | "
-            f"{fmt(cpu, 3)} | {fmt(ratio3, 3)} | {fmt(c.get('rounds_per_min', math.nan), 3)} | "
+            f"{fmt(cpu, 3)} | {fmt(ratio3, 3)} | {fmt(c.get('rounds_per_min'), 3)} | "
             f"{c['samples']:.0f} | "
             f"{c['cpu_seconds_per_min']:.2f} | {c['rss_mib']:.0f} | {c['missed']:.0f} | "
             f"{c['failures']:.0f} | {c.get('load_avg_1m', math.nan):.1f} |"

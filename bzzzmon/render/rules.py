@@ -5,7 +5,9 @@ Per SLO, three groups:
   ratio of every window needed, each as ``sum_over_time(bad) / sum_over_time(total)`` over the two
   base series. The ratio is traffic-weighted (a busy minute counts more than an idle one), one
   missing sample does not poison the period, and no window reads raw series again.
-- ``meta``: objective, budget, period, current and period burn rate, budget remaining.
+- ``meta``: objective, budget, period, current burn rate.
+- ``period``: the whole-period ratio, period burn rate and budget remaining, every 4 minutes
+  (the period's sum is most of the rules' cost; see bzzzmon.slo.windows).
 - ``alerts``: one rule per burn-rate tier (same alert name, ``tier`` label), the missing-data
   alert (quiet while the service is merely idle) and the budget-exhausted alert.
 """
@@ -21,7 +23,7 @@ from bzzzmon.promql.builders import slo_selector
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction
 from bzzzmon.render.output import Files, dump_yaml
-from bzzzmon.slo.windows import BASE_WINDOW
+from bzzzmon.slo.windows import BASE_WINDOW, PERIOD_EVALUATION_INTERVAL
 
 Rule = dict[str, Any]
 
@@ -60,6 +62,8 @@ def sli_rules(slo: SLO) -> list[Rule]:
         {"record": total, "expr": slo.sli.total, "labels": labels},
     ]
     for window in slo.windows:
+        if window == slo.period:
+            continue  # recorded by the period group
         w = format_duration(window)
         if window == BASE_WINDOW:
             expr = f"{slo_selector(bad, slo.name)} / {slo_selector(total, slo.name)}"
@@ -70,6 +74,33 @@ def sli_rules(slo: SLO) -> list[Rule]:
             )
         rules.append({"record": C.rec_name(C.REC_ERROR_RATIO, w), "expr": expr, "labels": labels})
     return rules
+
+
+def period_rules(slo: SLO) -> list[Rule]:
+    """The whole-period ratio, burn rate and budget remaining: a group of their own, evaluated
+    every PERIOD_EVALUATION_INTERVAL (see bzzzmon.slo.windows)."""
+    labels = {C.LABEL_SLO: slo.name}
+    budget = format_decimal(slo.budget)
+    w = slo.period_text
+    bad = slo_selector(C.rec_name(C.REC_BAD_RATE, format_duration(BASE_WINDOW)), slo.name)
+    total = slo_selector(C.rec_name(C.REC_TOTAL_RATE, format_duration(BASE_WINDOW)), slo.name)
+    return [
+        {
+            "record": C.rec_name(C.REC_ERROR_RATIO, w),
+            "expr": f"sum_over_time({bad}[{w}]) / sum_over_time({total}[{w}])",
+            "labels": labels,
+        },
+        {
+            "record": C.REC_PERIOD_BURN,
+            "expr": f"{_ratio(slo, slo.period)} / {budget}",
+            "labels": labels,
+        },
+        {
+            "record": C.REC_BUDGET_REMAINING,
+            "expr": f"1 - {slo_selector(C.REC_PERIOD_BURN, slo.name)}",
+            "labels": labels,
+        },
+    ]
 
 
 def meta_rules(plan: Plan, slo: SLO) -> list[Rule]:
@@ -95,16 +126,6 @@ def meta_rules(plan: Plan, slo: SLO) -> list[Rule]:
         {
             "record": C.REC_CURRENT_BURN,
             "expr": f"{_ratio(slo, BASE_WINDOW)} / {budget}",
-            "labels": labels,
-        },
-        {
-            "record": C.REC_PERIOD_BURN,
-            "expr": f"{_ratio(slo, slo.period)} / {budget}",
-            "labels": labels,
-        },
-        {
-            "record": C.REC_BUDGET_REMAINING,
-            "expr": f"1 - {slo_selector(C.REC_PERIOD_BURN, slo.name)}",
             "labels": labels,
         },
         {"record": C.REC_SLI_INFO, "expr": "vector(1)", "labels": dict(sorted(info.items()))},
@@ -244,6 +265,11 @@ def render(plan: Plan) -> Files:
         groups = [
             {"name": C.slo_group(svc, slo.name, "sli"), "rules": sli_rules(slo)},
             {"name": C.slo_group(svc, slo.name, "meta"), "rules": meta_rules(plan, slo)},
+            {
+                "name": C.slo_group(svc, slo.name, "period"),
+                "interval": format_duration(PERIOD_EVALUATION_INTERVAL),
+                "rules": period_rules(slo),
+            },
         ]
         alerts = slo_alert_rules(plan, slo)
         if alerts:
