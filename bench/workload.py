@@ -1,6 +1,6 @@
 """Synthetic SLO workload: counters for N SLOs x M instances, backfilled into a Prometheus TSDB.
 
-Model (documented in RULES_RESULTS.md; everything is deterministic for a given seed):
+Model (documented in BENCHMARKS.md; everything is deterministic for a given seed):
 
 * One counter family ``bench_requests_total{slo, instance, code}`` with ``code`` in ``200``/``500``.
   Per SLO and instance there are two series, so N SLOs x M instances make ``2*N*M`` series.
