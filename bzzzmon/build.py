@@ -17,8 +17,9 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
-from bzzzmon.lint import Finding
+from bzzzmon.lint import Finding, dashboards, rules_lint
 from bzzzmon.model import Plan
 from bzzzmon.render import (
     alertmanager,
@@ -32,7 +33,7 @@ from bzzzmon.render import (
 )
 from bzzzmon.render.output import Files
 from bzzzmon.spec.plan import load_plan
-from bzzzmon.verify import promtool
+from bzzzmon.verify import amtool, promtool
 from bzzzmon.verify.tools import ToolMissing, ToolResult, find
 
 MARKER = ".bzzzmon-generated"
@@ -58,21 +59,21 @@ DocumentRenderer = Callable[[Plan, Files], Files]
 DOCUMENT_RENDERERS: tuple[DocumentRenderer, ...] = (catalog.render_from_files,)
 
 
-def _checks() -> tuple[Check, ...]:
-    from bzzzmon.lint import dashboards, rules_lint
-
-    return (rules_lint.check, dashboards.check)
+CHECKS: tuple[Check, ...] = (rules_lint.check, dashboards.check)
 
 
-def _verifiers() -> tuple[tuple[str, str, Callable[[Path], ToolResult | None]], ...]:
-    from bzzzmon.verify import amtool
+class Verifier(NamedTuple):
+    tool: str  # the binary it needs
+    name: str  # what the build reports
+    run: Callable[[Path], ToolResult | None]  # None: nothing of that kind to verify
 
-    return (
-        ("promtool", "promtool check rules", promtool.check_rules),
-        ("promtool", "promtool check config", promtool.check_config),
-        ("amtool", "amtool check-config", amtool.check_config),
-        ("amtool", "amtool config routes test", amtool.test_routes),
-    )
+
+VERIFIERS: tuple[Verifier, ...] = (
+    Verifier("promtool", "promtool check rules", promtool.check_rules),
+    Verifier("promtool", "promtool check config", promtool.check_config),
+    Verifier("amtool", "amtool check-config", amtool.check_config),
+    Verifier("amtool", "amtool config routes test", amtool.test_routes),
+)
 
 
 class BuildError(Exception):
@@ -88,15 +89,10 @@ class BuildResult:
     skipped: list[str] = field(default_factory=list)
     failures: list[ToolResult] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # with check=True: files that differ
-    written: bool = False
 
     @property
     def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.level == "error"]
-
-    @property
-    def warnings(self) -> list[Finding]:
-        return [f for f in self.findings if f.level == "warning"]
 
     @property
     def ok(self) -> bool:
@@ -194,7 +190,7 @@ def build(
     plan = load_plan(specs)
     files = render_all(plan)
     result = BuildResult(plan, files)
-    for run_check in _checks():
+    for run_check in CHECKS:
         result.findings.extend(run_check(plan, files))
     result.findings.sort()
     if result.errors:
@@ -206,16 +202,16 @@ def build(
     try:
         write_tree(staged, files)
         if verify:
-            for tool, name, verifier in _verifiers():
-                if find(tool) is None:
+            for verifier in VERIFIERS:
+                if find(verifier.tool) is None:
                     if require_tools:
-                        raise ToolMissing(tool)
-                    result.skipped.append(name)
+                        raise ToolMissing(verifier.tool)
+                    result.skipped.append(verifier.name)
                     continue
-                outcome = verifier(staged)
+                outcome = verifier.run(staged)
                 if outcome is None:
                     continue
-                result.verified.append(name)
+                result.verified.append(verifier.name)
                 if not outcome.ok:
                     result.failures.append(outcome)
         if result.failures:
@@ -224,7 +220,6 @@ def build(
             result.stale = compare(files, read_tree(out))
             return result
         _swap(staged, out)
-        result.written = True
         return result
     finally:
         if staged.exists():

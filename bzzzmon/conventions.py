@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 
 # --- Spec wire format --------------------------------------------------------------------------
-API_VERSION = "bzzzmon/v1"
 SEVERITIES = ("P0", "P1", "P2", "P3")
 
 # --- BZZZ agent contract (scraped as job bzzz-agent) -------------------------------------------
@@ -118,14 +117,12 @@ STANDARD_METRICS: dict[str, str] = {
 
 # --- Labels ------------------------------------------------------------------------------------
 LABEL_SLO = "slo"
-LABEL_SERVICE = "service"
 LABEL_COMPONENT = "component"
 LABEL_SEVERITY = "severity"
 LABEL_TIER = "tier"
 LABEL_WINDOW = "window"
 LABEL_ALERT_KIND = "alert_kind"  # burn_rate | missing_data | budget_exhausted | threshold | ...
 LABEL_ESCALATION = "escalation"
-LABEL_TEAM = "team"
 # Keeps the rates of several counters of one SLI apart until they are summed (never output).
 LABEL_SLI_METRIC = "bzzzmon_sli_metric"
 # On escalation alerts: the name of the alert that outlived its resolution target.

@@ -212,8 +212,6 @@ class SLO:
     group_by: tuple[str, ...]
     sli: SLI
     alert_name: str
-    page_severity: str
-    ticket_severity: str
     tiers: tuple[BurnTier, ...]
     missing_data: AuxAlert
     budget_exhausted: AuxAlert
@@ -266,7 +264,6 @@ class Plan:
     slos: tuple[SLO, ...]
     alerts: tuple[Alert, ...]
     spec_files: tuple[str, ...]
-    spec_dir_name: str
     origins: dict[str, tuple[str, ...]] = field(default_factory=dict)  # section -> files
     # Every metric expressions may use, with its type: the BZZZ agent and exporter contracts, the
     # standard Prometheus series, and what the spec's `metrics` section declares.

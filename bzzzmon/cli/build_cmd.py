@@ -9,7 +9,6 @@ import click
 from bzzzmon.build import BuildError
 from bzzzmon.build import build as run_build
 from bzzzmon.cli.common import EXIT_FAILED, fail, out_option, specs_option
-from bzzzmon.spec.errors import SpecErrors
 from bzzzmon.verify.tools import ToolMissing
 
 
@@ -36,9 +35,6 @@ def build(specs: Path, out: Path, check: bool, no_verify: bool, require_tools: b
         result = run_build(
             specs, out, check=check, verify=not no_verify, require_tools=require_tools
         )
-    except SpecErrors as exc:
-        click.echo(exc.format(), err=True)
-        raise SystemExit(2) from None
     except (BuildError, ToolMissing) as exc:
         fail(str(exc))
     for finding in result.findings:

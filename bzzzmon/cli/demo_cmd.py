@@ -13,7 +13,6 @@ import click
 
 from bzzzmon.cli.common import EXIT_FAILED, fail
 from bzzzmon.scenarios import SCENARIOS, Scenario, scenario
-from bzzzmon.spec.errors import SpecErrors
 from bzzzmon.stack import Notification, Stack, StackError, StackOptions, TimeScale
 from bzzzmon.stack.player import IncidentResult, play
 from bzzzmon.stack.prepare import build_verified
@@ -191,9 +190,6 @@ def _run(specs: Path, chosen: Sequence[Scenario], time_scale: int, timeout: floa
         click.echo(f"building {specs} ...")
         try:
             plan = build_verified(specs, Path(tmp) / "generated")
-        except SpecErrors as exc:
-            click.echo(exc.format(), err=True)
-            raise SystemExit(2) from None
         except StackError as exc:
             fail(str(exc), EXIT_FAILED)
         click.echo("starting the simulator, exporter, Alertmanager and Prometheus on 127.0.0.1 ...")

@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from bzzzmon.cli.common import EXIT_USAGE, fail, specs_option
-from bzzzmon.spec.errors import SpecErrors
+from bzzzmon.cli.common import fail, specs_option
 
 
 @click.command(name="diff")
@@ -43,8 +42,5 @@ def diff(base: str | None, specs: Path, fmt: str) -> None:
         new = compile_dir(specs)
     except BaseError as exc:
         fail(str(exc))
-    except SpecErrors as exc:
-        click.echo(exc.format(), err=True)
-        raise SystemExit(EXIT_USAGE) from None
     report = compare(old, new, name, str(specs))
     click.echo(render(report, fmt), nl=False)

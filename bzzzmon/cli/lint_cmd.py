@@ -6,8 +6,7 @@ from pathlib import Path
 
 import click
 
-from bzzzmon.cli.common import EXIT_FAILED, EXIT_USAGE, fail, specs_option
-from bzzzmon.spec.errors import SpecErrors
+from bzzzmon.cli.common import EXIT_FAILED, fail, specs_option
 
 
 @click.command(name="lint")
@@ -23,15 +22,11 @@ from bzzzmon.spec.errors import SpecErrors
 def lint(specs: Path, runbook: Path | None) -> None:
     """Check alert names, severities, annotations, metrics against the contracts, rate() on
     counters, recording-rule names, group sizes and SLO settings. Errors exit 1."""
-    from bzzzmon.build import _checks, render_all
+    from bzzzmon.build import CHECKS, render_all
     from bzzzmon.lint import rules_lint
     from bzzzmon.spec.plan import load_plan
 
-    try:
-        plan = load_plan(specs)
-    except SpecErrors as exc:
-        click.echo(exc.format(), err=True)
-        raise SystemExit(EXIT_USAGE) from None
+    plan = load_plan(specs)  # a bad spec is reported by the command group
     runbook_text = None
     if runbook is not None:
         try:
@@ -40,7 +35,7 @@ def lint(specs: Path, runbook: Path | None) -> None:
             fail(f"cannot read --runbook {runbook}: {exc.strerror or exc}")
     files = render_all(plan)
     findings = []
-    for run_check in _checks():
+    for run_check in CHECKS:
         findings.extend(run_check(plan, files))
     if runbook is not None and runbook_text is not None:
         markdown = runbook.suffix.lower() in (".md", ".markdown")

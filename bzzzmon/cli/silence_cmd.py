@@ -13,10 +13,8 @@ input exit with status 2 and a message, never a traceback.
 from __future__ import annotations
 
 import getpass
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, TypeVar
 
 import click
 
@@ -27,15 +25,11 @@ from bzzzmon.alertmanager_api import (
     MatcherError,
     Silence,
     SilenceMatcher,
-    format_time,
     parse_matcher,
 )
-from bzzzmon.cli.common import fail
+from bzzzmon.cli.common import F, fail
 from bzzzmon.promql.duration import DurationError, parse_duration
-from bzzzmon.spec.errors import SpecErrors
 from bzzzmon.spec.plan import load_plan
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _target_options(func: F) -> F:
@@ -58,11 +52,7 @@ def alertmanager_url(alertmanager: str | None, specs: Path | None) -> str:
     if alertmanager:
         return alertmanager
     if specs is not None:
-        try:
-            plan = load_plan(specs)
-        except SpecErrors as exc:
-            click.echo(exc.format(), err=True)
-            raise SystemExit(2) from None
+        plan = load_plan(specs)  # a bad spec is reported by the command group
         if plan.service.alertmanager_url:
             return plan.service.alertmanager_url
     return DEFAULT_URL
@@ -166,4 +156,4 @@ def expire(ids: tuple[str, ...], alertmanager: str | None, specs: Path | None) -
         fail(str(exc))
 
 
-__all__ = ["format_time", "silence"]
+__all__ = ["silence"]

@@ -10,7 +10,6 @@ burn-rate alerts it regenerates are not repeated as expression changes.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -21,6 +20,7 @@ from bzzzmon.lint.rules_lint import rule_refs
 from bzzzmon.model import SLO, Alert, Plan
 from bzzzmon.promql.duration import humanize_duration
 from bzzzmon.promql.numbers import format_decimal, to_decimal
+from bzzzmon.render.alertmanager import receivers_for
 from bzzzmon.render.output import Files
 from bzzzmon.slo.windows import error_ratio_threshold
 
@@ -103,14 +103,7 @@ def _subject(key: AlertKey) -> str:
 def _receivers(plan: Plan | None, name: str, labels: dict[str, str]) -> list[str] | None:
     if plan is None:
         return None
-    finder: Callable[[Plan, dict[str, str]], list[str]] | None
-    try:
-        from bzzzmon.render.alertmanager import receivers_for as finder
-    except ImportError:  # the routing renderer is not there
-        finder = None
-    if finder is None:
-        return None
-    return list(finder(plan, {**labels, "alertname": name}))
+    return receivers_for(plan, {**labels, "alertname": name})
 
 
 def _threshold_alerts(plan: Plan | None) -> dict[str, Alert]:

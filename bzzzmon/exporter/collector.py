@@ -103,12 +103,7 @@ def take_snapshot(config: ExporterConfig, state: ExporterState, now: float) -> S
             if is_stale:
                 stale[component] = stale.get(component, 0) + 1
     known = set(config.component_names())
-    scores = {
-        c: s
-        for c, s in component_scores(
-            (o for o in observations if o.component in known), measured
-        ).items()
-    }
+    scores = component_scores((o for o in observations if o.component in known), measured)
     scores[EXPORTER_SELF_COMPONENT] = exporter_score(
         state.last_round_finished, now, config.max_result_age
     )

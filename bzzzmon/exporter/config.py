@@ -89,7 +89,10 @@ class ExporterConfig:
 
 
 def parse_duration(text: str) -> float:
-    """Seconds in a Prometheus duration such as ``15s``, ``1m30s`` or ``250ms``."""
+    """Seconds in a Prometheus duration such as ``15s``, ``1m30s`` or ``250ms``.
+
+    Not bzzzmon.promql.duration.parse_duration: that one (for rules) refuses sub-second parts,
+    which probe timeouts and the stack's fast schedule need."""
     if not text or _DURATION_PART.sub("", text) != "":
         raise ValueError(f"{text!r} is not a duration; use e.g. 250ms, 15s, 1m30s or 1h")
     return sum(int(n) * _DURATION_UNITS[u] for n, u in _DURATION_PART.findall(text))

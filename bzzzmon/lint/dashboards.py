@@ -39,16 +39,14 @@ _RANGE = re.compile(r"\[([^\]]*)\]")
 
 
 def known_metrics(plan: Plan, files: Files) -> dict[str, str]:
-    """Metric name -> type: the contracts and the spec's metrics (histograms as their series)
-    and recorded rules."""
+    """Metric name -> type: the plan's metrics (histograms as their series) and recorded rules."""
     known: dict[str, str] = {}
-    for contract in (plan.metrics,):
-        for name, kind in contract.items():
-            if kind == "histogram":
-                for suffix in HISTOGRAM_SUFFIXES:
-                    known[name + suffix] = "counter"
-            else:
-                known[name] = kind
+    for name, kind in plan.metrics.items():
+        if kind == "histogram":
+            for suffix in HISTOGRAM_SUFFIXES:
+                known[name + suffix] = "counter"
+        else:
+            known[name] = kind
     for name in recorded_names(files):
         known.setdefault(name, "recording")
     return known
@@ -150,7 +148,7 @@ class _Checker:
                 where,
                 "panel-range",
                 f"range window [{window}] should be [$__rate_interval] (or a deliberate long "
-                f"window of the spec: {', '.join(sorted(self.windows, key=_seconds))})",
+                f"window of the spec: {', '.join(sorted(self.windows, key=parse_duration))})",
             )
         try:
             text = Q.substitute(expr, variables)
@@ -215,34 +213,30 @@ def _sdk_round_trip(board: dict[str, Any]) -> Any:
         return None
 
 
-def _seconds(window: str) -> int:
-    return parse_duration(window)
-
-
 def _links(plan: Plan, uids: set[str]) -> Iterator[Finding]:
-    for slo in plan.slos:
-        if slo.dashboard_uid not in uids:
+    """Every dashboard an SLO's alerts or an alert links to is rendered."""
+    linked = [
+        (slo.origin, f"slo {slo.name}", slo.dashboard_uid, "dashboard_url of its alerts")
+        for slo in plan.slos
+    ]
+    linked += [
+        (alert.origin, f"alert {alert.name}", alert.dashboard_uid, "its dashboard_url")
+        for alert in plan.alerts
+    ]
+    for origin, what, uid, link in linked:
+        if uid not in uids:
             yield Finding(
                 "error",
-                f"{slo.origin.file}:{slo.origin.line} slo {slo.name}",
+                f"{origin.file}:{origin.line} {what}",
                 "dashboard-link",
-                f"dashboard {slo.dashboard_uid} (dashboard_url of its alerts) is not rendered",
-            )
-    for alert in plan.alerts:
-        if alert.dashboard_uid not in uids:
-            yield Finding(
-                "error",
-                f"{alert.origin.file}:{alert.origin.line} alert {alert.name}",
-                "dashboard-link",
-                f"dashboard {alert.dashboard_uid} (its dashboard_url) is not rendered",
+                f"dashboard {uid} ({link}) is not rendered",
             )
 
 
 def check(plan: Plan, files: Files) -> list[Finding]:
     checker = _Checker(plan, files)
     uids: set[str] = set()
-    prefix = C.GRAFANA_DASHBOARDS_DIR + "/"
-    for path in sorted(p for p in files if p.startswith(prefix) and p.endswith(".json")):
+    for path in Q.dashboard_paths(files):
         try:
             board = json.loads(files[path])
         except ValueError as exc:
@@ -253,6 +247,6 @@ def check(plan: Plan, files: Files) -> list[Finding]:
             checker.add(path, "dashboard-uid", f"uid {uid} is used by another dashboard")
         uids.add(uid)
         checker.dashboard(path, board)
-    if any(p.startswith(prefix) for p in files):
+    if any(p.startswith(C.GRAFANA_DASHBOARDS_DIR + "/") for p in files):
         checker.findings.extend(_links(plan, uids))
     return sorted(checker.findings)

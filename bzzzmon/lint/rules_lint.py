@@ -50,21 +50,17 @@ class RuleRef:
     rule: dict[str, Any]
 
 
-def metric_types(plan: Plan | None = None) -> dict[str, str]:
-    """Every metric the plan may use (the contracts, the standard series and the spec's own
-    ``metrics`` section), histogram series expanded, with its type."""
+def metric_types(plan: Plan) -> dict[str, str]:
+    """Every metric the plan may use (``plan.metrics``: the contracts, the standard series and
+    the spec's own ``metrics`` section), histogram series expanded, with its type."""
     types: dict[str, str] = {}
-    tables = [C.AGENT_METRICS, C.EXPORTER_METRICS, C.STANDARD_METRICS]
-    if plan is not None:
-        tables.append(plan.metrics)
-    for table in tables:
-        for name, kind in table.items():
-            if kind == "histogram":
-                types[f"{name}_bucket"] = "counter"
-                types[f"{name}_count"] = "counter"
-                types[f"{name}_sum"] = "counter"
-            else:
-                types[name] = kind
+    for name, kind in plan.metrics.items():
+        if kind == "histogram":
+            types[f"{name}_bucket"] = "counter"
+            types[f"{name}_count"] = "counter"
+            types[f"{name}_sum"] = "counter"
+        else:
+            types[name] = kind
     return types
 
 

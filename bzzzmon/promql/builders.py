@@ -12,14 +12,10 @@ from bzzzmon.promql.parse import is_binary, parse
 from bzzzmon.promql.selectors import escape_label_value
 
 
-def by_clause(labels: Sequence[str]) -> str:
-    return f" by ({', '.join(labels)})" if labels else ""
-
-
 def aggregate(op: str, labels: Sequence[str], inner: str) -> str:
     """``sum by (a) (inner)`` or ``sum(inner)``."""
     if labels:
-        return f"{op}{by_clause(labels)} ({inner})"
+        return f"{op} by ({', '.join(labels)}) ({inner})"
     return f"{op}({inner})"
 
 

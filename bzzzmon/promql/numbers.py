@@ -44,7 +44,3 @@ def format_fraction(value: Fraction) -> str:
     if dec is not None:
         return format_decimal(dec)
     return f"({value.numerator} / {value.denominator})"
-
-
-def decimal_to_fraction(value: Decimal | int) -> Fraction:
-    return Fraction(value)

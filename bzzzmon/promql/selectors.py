@@ -7,7 +7,6 @@ strings is left alone, so a regex such as ``=~"foo$"`` keeps its ``$``.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from collections.abc import Mapping
 
@@ -56,25 +55,3 @@ def expand(text: str, selectors: Mapping[str, Mapping[str, str]]) -> str:
         out.append(ch)
         i += 1
     return "".join(out)
-
-
-def placeholders(text: str) -> list[str]:
-    """Names of the ``$name`` placeholders used outside string literals."""
-    found: list[str] = []
-    with contextlib.suppress(UnknownSelector):
-        expand(text, _Collect(found))
-    return found
-
-
-class _Collect(dict[str, Mapping[str, str]]):
-    def __init__(self, sink: list[str]) -> None:
-        super().__init__()
-        self.sink = sink
-
-    def __contains__(self, key: object) -> bool:
-        if isinstance(key, str):
-            self.sink.append(key)
-        return True
-
-    def __getitem__(self, key: str) -> Mapping[str, str]:
-        return {}

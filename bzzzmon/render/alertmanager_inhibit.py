@@ -25,9 +25,12 @@ from bzzzmon.render.alertmanager_matchers import (
     equal_or_any,
     parse_all,
 )
-from bzzzmon.spec.plan import escalation_alert_name
 
 Rule = dict[str, Any]
+
+# What ``_protected`` adds to a target (the inhibition tests look for these in the config).
+NOT_WATCHDOG = Matcher("alertname", "!=", C.WATCHDOG_ALERT)
+NOT_ESCALATION = Matcher(C.LABEL_ALERT_KIND, "!=", C.ALERT_KIND_ESCALATION)
 
 
 def alternatives(side: InhibitMatch) -> list[list[Matcher]]:
@@ -58,9 +61,9 @@ def _protected(target: list[Matcher]) -> list[Matcher]:
     pinned = {m.name for m in target if m.op in ("=", "=~")}
     extra = []
     if "alertname" not in pinned:
-        extra.append(Matcher("alertname", "!=", C.WATCHDOG_ALERT))
+        extra.append(NOT_WATCHDOG)
         if C.LABEL_ALERT_KIND not in pinned:
-            extra.append(Matcher(C.LABEL_ALERT_KIND, "!=", C.ALERT_KIND_ESCALATION))
+            extra.append(NOT_ESCALATION)
     return target + extra
 
 
@@ -106,7 +109,3 @@ def is_inhibited(
             if all(alert.get(n, "") == target.get(n, "") for n in rule.get("equal", [])):
                 return True
     return False
-
-
-def escalation_names(plan: Plan) -> list[str]:
-    return [escalation_alert_name(s) for s in plan.routing.escalate]

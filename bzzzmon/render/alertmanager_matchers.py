@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from functools import cache
 from typing import Literal
 
+from bzzzmon.promql.selectors import escape_label_value
+
 Op = Literal["=", "!=", "=~", "!~"]
 _REGEX_META = re.compile(r"([\\.+*?()|\[\]{}^$])")
 # name, operator, double-quoted value with \" and \\ escapes (the form ``format`` writes).
@@ -26,8 +28,8 @@ class Matcher:
     value: str
 
     def format(self) -> str:
-        escaped = self.value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-        return f'{self.name}{self.op}"{escaped}"'
+        # Alertmanager reads a matcher's quoted value as PromQL reads a label value.
+        return f"{self.name}{self.op}{escape_label_value(self.value)}"
 
     def matches(self, labels: Mapping[str, str]) -> bool:
         actual = labels.get(self.name, "")

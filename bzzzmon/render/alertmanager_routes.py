@@ -41,10 +41,6 @@ from bzzzmon.render.alertmanager_matchers import Matcher, all_match, equal_or_an
 
 Route = dict[str, Any]
 
-WATCHDOG_GROUP_WAIT = 0
-WATCHDOG_GROUP_INTERVAL = 60
-WATCHDOG_REPEAT_INTERVAL = 60
-
 
 @dataclass(frozen=True)
 class Timings:
@@ -58,6 +54,10 @@ class Timings:
             "group_interval": _duration(self.group_interval),
             "repeat_interval": _duration(self.repeat_interval),
         }
+
+
+# 0s / 1m / 1m (see the module doc).
+WATCHDOG_TIMINGS = Timings(group_wait=0, group_interval=60, repeat_interval=60)
 
 
 def _duration(seconds: int) -> str:
@@ -90,25 +90,32 @@ def watchdog_route(plan: Plan) -> Route:
     return {
         "matchers": [Matcher("alertname", "=", C.WATCHDOG_ALERT).format()],
         "receiver": plan.routing.heartbeat_receiver or C.NULL_RECEIVER,
-        "group_wait": _duration(WATCHDOG_GROUP_WAIT),
-        "group_interval": _duration(WATCHDOG_GROUP_INTERVAL),
-        "repeat_interval": _duration(WATCHDOG_REPEAT_INTERVAL),
+        **WATCHDOG_TIMINGS.as_route(),
     }
+
+
+def _parent(matchers: list[Matcher], severity: Severity, children: list[Route]) -> Route:
+    """A route with the severity's timings whose leaf children name the receivers."""
+    route: Route = {
+        "matchers": [m.format() for m in matchers],
+        "receiver": C.NULL_RECEIVER,
+        **timings(severity).as_route(),
+    }
+    if children:
+        route["routes"] = children
+    return route
 
 
 def escalation_route(plan: Plan, severity: Severity) -> Route:
     mutes = mutes_of(plan, severity.name)
-    route: Route = {
-        "matchers": [
-            Matcher(C.LABEL_ESCALATION, "=", "true").format(),
-            Matcher(C.LABEL_SEVERITY, "=", severity.name).format(),
+    return _parent(
+        [
+            Matcher(C.LABEL_ESCALATION, "=", "true"),
+            Matcher(C.LABEL_SEVERITY, "=", severity.name),
         ],
-        "receiver": C.NULL_RECEIVER,
-        **timings(severity).as_route(),
-    }
-    if severity.escalate_to:
-        route["routes"] = [_leaf(r, mutes) for r in severity.escalate_to]
-    return route
+        severity,
+        [_leaf(r, mutes) for r in severity.escalate_to],
+    )
 
 
 def severity_route(plan: Plan, severity: Severity) -> Route:
@@ -119,14 +126,7 @@ def severity_route(plan: Plan, severity: Severity) -> Route:
         children.extend(
             _leaf(r, mutes, [component]) for r in team.receivers if r not in severity.receivers
         )
-    route: Route = {
-        "matchers": [Matcher(C.LABEL_SEVERITY, "=", severity.name).format()],
-        "receiver": C.NULL_RECEIVER,
-        **timings(severity).as_route(),
-    }
-    if children:
-        route["routes"] = children
-    return route
+    return _parent([Matcher(C.LABEL_SEVERITY, "=", severity.name)], severity, children)
 
 
 def route_tree(plan: Plan) -> Route:

@@ -13,6 +13,8 @@ refuses ``urlquery`` inside attributes), the plain-text parts use ``urlquery``.
 
 from __future__ import annotations
 
+import posixpath
+
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
 from bzzzmon.render.output import header
@@ -27,7 +29,10 @@ SILENCE_URL = "bzzz.silence_url"
 ALERT = "bzzz.alert"
 
 # Relative to alertmanager.yml: Alertmanager resolves template globs against the config's dir.
-TEMPLATES_GLOB = "templates/*.tmpl"
+TEMPLATES_GLOB = posixpath.join(
+    posixpath.relpath(C.ALERTMANAGER_TEMPLATES_DIR, posixpath.dirname(C.ALERTMANAGER_CONFIG)),
+    "*.tmpl",
+)
 
 
 def use(name: str) -> str:

@@ -18,7 +18,12 @@ from typing import Any
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan, Severity
-from bzzzmon.render.alertmanager_inhibit import alternatives, inhibit_rules
+from bzzzmon.render.alertmanager_inhibit import (
+    NOT_ESCALATION,
+    NOT_WATCHDOG,
+    alternatives,
+    inhibit_rules,
+)
 from bzzzmon.render.alertmanager_matchers import Matcher, example_value, parse_all
 from bzzzmon.render.alertmanager_routes import mutes_of
 from bzzzmon.spec.plan import escalation_alert_name
@@ -173,8 +178,12 @@ def inhibition_cases(plan: Plan) -> list[Case]:
             value = source.get(eq) or target.get(eq) or f"example-{eq}"
             source[eq] = target[eq] = value
         cases.append(
-            {"name": f"{label}: source inhibits target", "source": source, "target": target}
-            | {"inhibited": True}
+            {
+                "name": f"{label}: source inhibits target",
+                "source": source,
+                "target": target,
+                "inhibited": True,
+            }
         )
         if rule.get("equal"):
             eq = rule["equal"][0]
@@ -188,7 +197,7 @@ def inhibition_cases(plan: Plan) -> list[Case]:
                 }
             )
         targets = rule["target_matchers"]
-        if Matcher("alertname", "!=", C.WATCHDOG_ALERT).format() in targets:
+        if NOT_WATCHDOG.format() in targets:
             cases.append(
                 {
                     "name": f"{label}: never the watchdog",
@@ -197,7 +206,7 @@ def inhibition_cases(plan: Plan) -> list[Case]:
                     "inhibited": False,
                 }
             )
-        if Matcher(C.LABEL_ALERT_KIND, "!=", C.ALERT_KIND_ESCALATION).format() in targets:
+        if NOT_ESCALATION.format() in targets:
             severity = target.get(C.LABEL_SEVERITY, plan.severities[0].name)
             cases.append(
                 {

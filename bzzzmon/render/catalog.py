@@ -18,6 +18,7 @@ from bzzzmon.lint.rules_lint import rule_refs
 from bzzzmon.model import SLO, Alert, Plan
 from bzzzmon.promql.duration import format_duration, humanize_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction, to_decimal
+from bzzzmon.render.alertmanager import receivers_for
 from bzzzmon.render.output import Files, header
 from bzzzmon.slo.windows import detection_time, error_ratio_threshold, time_to_exhaustion
 from bzzzmon.templates import environment
@@ -57,10 +58,6 @@ class AlertEntry:
 
 
 def _receivers(plan: Plan, name: str, labels: dict[str, str]) -> str:
-    try:
-        from bzzzmon.render.alertmanager import receivers_for
-    except ImportError:  # routing not built yet
-        return "(routing not generated)"
     found = receivers_for(plan, {**labels, "alertname": name})
     return ", ".join(dict.fromkeys(found)) or "nobody"
 
@@ -192,16 +189,6 @@ def render_catalog(plan: Plan, files: Files) -> str:
         slos=[slo_entry(s) for s in plan.slos],
     )
     return body
-
-
-def render(plan: Plan) -> Files:
-    # The catalog describes the rules the build emits, so it renders them first.
-    from bzzzmon.render import escalation, rules
-
-    files: Files = {}
-    files.update(rules.render(plan))
-    files.update(escalation.render(plan))
-    return render_from_files(plan, files)
 
 
 def render_from_files(plan: Plan, files: Files) -> Files:

@@ -27,6 +27,7 @@ from typing import Any
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan, Severity
+from bzzzmon.promql.builders import selector_text
 from bzzzmon.promql.duration import format_duration, humanize_duration
 from bzzzmon.render.output import Files, dump_yaml
 from bzzzmon.spec.plan import escalation_alert_name
@@ -37,15 +38,15 @@ Rule = dict[str, Any]
 RUNBOOK_ANCHOR = "#escalation-procedures"
 
 
-def _regex_alternation(names: list[str]) -> str:
-    return "|".join(names)
-
-
 def escalation_expr(plan: Plan, severity: Severity) -> str:
     excluded = [escalation_alert_name(s) for s in plan.routing.escalate] + [C.WATCHDOG_ALERT]
-    selector = (
-        f'ALERTS{{alertstate="firing", {C.LABEL_SEVERITY}="{severity.name}", '
-        f'alertname!~"{_regex_alternation(excluded)}"}}'
+    selector = selector_text(
+        "ALERTS",
+        [
+            ("alertstate", "=", "firing"),
+            (C.LABEL_SEVERITY, "=", severity.name),
+            ("alertname", "!~", "|".join(excluded)),
+        ],
     )
     return (
         f"label_replace(max without (alertstate) ({selector}), "

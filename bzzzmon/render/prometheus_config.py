@@ -30,6 +30,14 @@ def _job_name(plan: Plan, selector: str, default: str) -> str:
     return plan.service.matchers(selector).get("job", default)
 
 
+def _target_jobs(plan: Plan) -> tuple[str, str]:
+    """The agent's and the exporter's job names, as the spec's selectors give them."""
+    return (
+        _job_name(plan, C.SELECTOR_AGENT, C.AGENT_JOB),
+        _job_name(plan, C.SELECTOR_EXPORTER, C.EXPORTER_JOB),
+    )
+
+
 def targets_glob(job: str) -> str:
     return f"{C.TARGETS_SUBDIR}/{job}*.yml"
 
@@ -83,8 +91,7 @@ def _swarm_job(job: str, service: str | None, port: int | None) -> dict[str, Any
 
 def config(plan: Plan) -> dict[str, Any]:
     swarm = plan.service.swarm
-    agent_job = _job_name(plan, C.SELECTOR_AGENT, C.AGENT_JOB)
-    exporter_job = _job_name(plan, C.SELECTOR_EXPORTER, C.EXPORTER_JOB)
+    agent_job, exporter_job = _target_jobs(plan)
     return {
         "global": {
             "scrape_interval": C.SCRAPE_INTERVAL,
@@ -129,13 +136,8 @@ def targets_file(job: str) -> str:
 def render(plan: Plan) -> Files:
     sources = plan.files_of("service", "slos", "alerts")
     files = {C.PROMETHEUS_CONFIG: dump_yaml(config(plan), sources)}
-    for selector, default in (
-        (C.SELECTOR_AGENT, C.AGENT_JOB),
-        (C.SELECTOR_EXPORTER, C.EXPORTER_JOB),
-    ):
+    for job in _target_jobs(plan):
         # No static targets by default: Swarm discovery finds them. An empty list, spelled out
         # (the YAML emitter writes an empty document for it, which file_sd reads as null).
-        files[targets_file(_job_name(plan, selector, default))] = (
-            header(plan.files_of("service")) + "[]\n"
-        )
+        files[targets_file(job)] = header(plan.files_of("service")) + "[]\n"
     return files

@@ -103,7 +103,7 @@ def period_rules(slo: SLO) -> list[Rule]:
     ]
 
 
-def meta_rules(plan: Plan, slo: SLO) -> list[Rule]:
+def meta_rules(slo: SLO) -> list[Rule]:
     labels = {C.LABEL_SLO: slo.name}
     budget = format_decimal(slo.budget)
     info = {
@@ -264,7 +264,7 @@ def render(plan: Plan) -> Files:
     for slo in plan.slos:
         groups = [
             {"name": C.slo_group(svc, slo.name, "sli"), "rules": sli_rules(slo)},
-            {"name": C.slo_group(svc, slo.name, "meta"), "rules": meta_rules(plan, slo)},
+            {"name": C.slo_group(svc, slo.name, "meta"), "rules": meta_rules(slo)},
             {
                 "name": C.slo_group(svc, slo.name, "period"),
                 "interval": format_duration(PERIOD_EVALUATION_INTERVAL),

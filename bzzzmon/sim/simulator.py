@@ -23,13 +23,14 @@ import json
 import signal
 import socket
 import threading
-from collections.abc import Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any, TypeVar
 
 from aiohttp import web
 
 from bzzzmon.sim.agent import AgentModel
 from bzzzmon.sim.faults import FAULTS, FaultSet, make_fault
+from bzzzmon.sim.loop_thread import LoopThread
 
 T = TypeVar("T")
 DEFAULT_BASE_PORT = 8081
@@ -62,49 +63,19 @@ class Simulator:
         self.ports: list[int] = []
         self._runners: list[web.AppRunner | None] = [None] * agents
         self._control_runner: web.AppRunner | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._serving = LoopThread("bzzzmon-sim")
         self._ticker: asyncio.Task[None] | None = None
         self._stopped: asyncio.Event | None = None
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> Simulator:
         """Start serving in a background thread; returns once every port is listening."""
-        if self._thread is not None:
-            return self
-        ready: threading.Event = threading.Event()
-        failure: list[BaseException] = []
-
-        def main() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            try:
-                loop.run_until_complete(self._start_servers())
-            except BaseException as exc:  # reported to the caller of start()
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            loop.run_forever()
-            loop.run_until_complete(self._stop_servers())
-            loop.close()
-
-        self._thread = threading.Thread(target=main, name="bzzzmon-sim", daemon=True)
-        self._thread.start()
-        ready.wait()
-        if failure:
-            self._thread.join()
-            self._thread = None
-            raise failure[0]
+        if not self._serving.running:
+            self._serving.start(self._start_servers, self._stop_servers)
         return self
 
     def stop(self) -> None:
-        if self._thread is None or self._loop is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._thread = None
+        self._serving.stop()
 
     def __enter__(self) -> Simulator:
         return self.start()
@@ -140,10 +111,11 @@ class Simulator:
         return [f.as_dict() for f in self.faults.all()]
 
     def _call(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        if self._loop is None or self._thread is None:
+        loop = self._serving.loop
+        if loop is None or not self._serving.running:
             coroutine.close()
             raise RuntimeError("the simulator is not running; call start() first")
-        return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout=30)
+        return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=30)
 
     async def _add_fault(self, name: str, agent: int | None, params: dict[str, Any]) -> None:
         self.faults.add(make_fault(name, agent, len(self.models), params))
@@ -245,15 +217,17 @@ class Simulator:
                 return web.Response(body=_MALFORMED, content_type="application/json")
             return None
 
-        async def health(_request: web.Request) -> web.Response:
-            broken = await health_gate()
-            flapping = self.faults.get("leader_flapping", i) is not None
-            return broken or _json(model.health_document(self.faults, flapping))
+        def health_endpoint(
+            document: Callable[[FaultSet, bool], dict[str, Any]],
+        ) -> Callable[[web.Request], Awaitable[web.Response]]:
+            """/health and /health/checks: the same faults, a different document."""
 
-        async def health_checks(_request: web.Request) -> web.Response:
-            broken = await health_gate()
-            flapping = self.faults.get("leader_flapping", i) is not None
-            return broken or _json(model.health_checks_document(self.faults, flapping))
+            async def answer(_request: web.Request) -> web.Response:
+                broken = await health_gate()
+                flapping = self.faults.get("leader_flapping", i) is not None
+                return broken or _json(document(self.faults, flapping))
+
+            return answer
 
         async def metrics(_request: web.Request) -> web.Response:
             return web.Response(
@@ -262,8 +236,8 @@ class Simulator:
             )
 
         app = web.Application()
-        app.router.add_get("/health", health)
-        app.router.add_get("/health/checks", health_checks)
+        app.router.add_get("/health", health_endpoint(model.health_document))
+        app.router.add_get("/health/checks", health_endpoint(model.health_checks_document))
         app.router.add_get("/metrics", metrics)
         return app
 
@@ -273,13 +247,13 @@ class Simulator:
             return _json(
                 {
                     "agents": self.agent_urls,
-                    "faults": self.active_faults_now(),
+                    "faults": self.active_faults(),
                     "fault_names": {k: dict(v) for k, v in sorted(FAULTS.items())},
                 }
             )
 
         async def list_faults(_request: web.Request) -> web.Response:
-            return _json({"faults": self.active_faults_now()})
+            return _json({"faults": self.active_faults()})
 
         async def add(request: web.Request) -> web.Response:
             try:
@@ -293,7 +267,7 @@ class Simulator:
                 await self._add_fault(name, agent, body)
             except ValueError as exc:  # json.JSONDecodeError is a ValueError too
                 return _json({"error": str(exc)}, status=400)
-            return _json({"faults": self.active_faults_now()})
+            return _json({"faults": self.active_faults()})
 
         async def clear_all(_request: web.Request) -> web.Response:
             await self._remove_fault(None, None)
@@ -306,7 +280,7 @@ class Simulator:
             await self._remove_fault(
                 request.match_info["name"], None if raw_agent is None else int(raw_agent)
             )
-            return _json({"faults": self.active_faults_now()})
+            return _json({"faults": self.active_faults()})
 
         app = web.Application()
         app.router.add_get("/", index)
@@ -315,9 +289,6 @@ class Simulator:
         app.router.add_delete("/faults", clear_all)
         app.router.add_delete("/faults/{name}", clear_one)
         return app
-
-    def active_faults_now(self) -> list[dict[str, Any]]:
-        return [f.as_dict() for f in self.faults.all()]
 
 
 def _json(body: object, status: int = 200) -> web.Response:

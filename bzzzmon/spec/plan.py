@@ -15,6 +15,7 @@ from bzzzmon import conventions as C
 from bzzzmon import model as M
 from bzzzmon.promql import builders as B
 from bzzzmon.promql.duration import parse_duration
+from bzzzmon.promql.numbers import format_decimal
 from bzzzmon.promql.parse import PromQLError, is_vector_selector, parse
 from bzzzmon.promql.parse import selectors as parse_selectors
 from bzzzmon.promql.regex_names import finite_names
@@ -91,17 +92,24 @@ def _dashboard_url(grafana: str, uid: str) -> str:
 
 
 class _Builder:
-    def __init__(self, files: list[LoadedFile], dir_name: str) -> None:
+    def __init__(self, files: list[LoadedFile]) -> None:
         self.files = files
-        self.dir_name = dir_name
         self.errs = _Collector()
         self.origins: dict[str, set[str]] = {}
+        self.singles: dict[str, tuple[LoadedFile, Any] | None] = {}
 
     # --- helpers ------------------------------------------------------------------------------
     def _note(self, section: str, lf: LoadedFile) -> None:
         self.origins.setdefault(section, set()).add(lf.doc.file)
 
     def _single(self, section: str) -> tuple[LoadedFile, Any] | None:
+        """The one file declaring ``section`` and its value; resolved (and a second
+        declaration reported) once, however many steps read the section."""
+        if section not in self.singles:
+            self.singles[section] = self._find_single(section)
+        return self.singles[section]
+
+    def _find_single(self, section: str) -> tuple[LoadedFile, Any] | None:
         found = [(lf, getattr(lf.spec, section)) for lf in self.files if getattr(lf.spec, section)]
         for lf, _ in found[1:]:
             first = found[0][0].doc.file
@@ -237,7 +245,6 @@ class _Builder:
             slos=slos,
             alerts=alerts,
             spec_files=tuple(sorted(lf.doc.file for lf in self.files)),
-            spec_dir_name=self.dir_name,
             origins={k: tuple(sorted(v)) for k, v in self.origins.items()},
             metrics=self._metrics(),
         )
@@ -364,7 +371,7 @@ class _Builder:
         items = self._each("components")
         _unique([(lf, p, c.name) for lf, p, c in items], "component", self.errs)
         svc = self._single("service")
-        runbook = svc[1].runbook_url if svc else ""
+        runbook = svc[1].runbook_url if svc else ""  # the plan's Service is built from this
         checks: list[tuple[LoadedFile, YPath, str]] = []
         probe_names: list[tuple[LoadedFile, YPath, str]] = []
         out = []
@@ -474,7 +481,7 @@ class _Builder:
                     "name the histogram without its _bucket/_count/_sum suffix",
                 )
                 return None
-            le = _format_le(lat.threshold)
+            le = format_decimal(lat.threshold)  # as client libraries write the bucket bound
             bucket = B.with_matcher(B.with_suffix(hist, "_bucket"), "le", le)
             count = B.with_suffix(hist, "_count")
             t5 = B.aggregate("sum", g, B.rate(count, BASE_WINDOW))
@@ -546,8 +553,6 @@ class _Builder:
                     group_by=tuple(s.group_by),
                     sli=sli,
                     alert_name=a.name,
-                    page_severity=a.page,
-                    ticket_severity=a.ticket,
                     tiers=tiers,
                     missing_data=missing,
                     budget_exhausted=exhausted,
@@ -843,12 +848,6 @@ def _default_path(probe_type: str) -> str:
     return {"health_checks": "/health/checks", "health": "/health"}.get(probe_type, "")
 
 
-def _format_le(value: Decimal) -> str:
-    """The ``le`` label text a client library writes for a bucket bound."""
-    text = format(value.normalize(), "f")
-    return text
-
-
 def load_plan(spec_dir: Path) -> M.Plan:
     """Load, check and resolve a spec directory. Raises ``SpecErrors`` listing every problem."""
     files, errors = load_dir(spec_dir)
@@ -856,4 +855,4 @@ def load_plan(spec_dir: Path) -> M.Plan:
         # Report cross-file problems only once every file is well-formed; partial merges would
         # produce misleading follow-on errors.
         raise SpecErrors(errors)
-    return _Builder(files, spec_dir.name or str(spec_dir)).build()
+    return _Builder(files).build()

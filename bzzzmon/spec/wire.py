@@ -352,7 +352,3 @@ class SpecFile(Strict):
         description="Metrics the service exposes beyond the BZZZ and exporter contracts, with "
         "their types; the lint checks every expression against them",
     )
-
-
-SINGLETON_SECTIONS = ("service", "severities", "routing", "exporter")
-LIST_SECTIONS = ("receivers", "components", "probes", "slos", "alerts")

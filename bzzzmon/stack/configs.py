@@ -24,6 +24,7 @@ import yaml
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
+from bzzzmon.render.output import load_generated_yaml
 
 _ROUTE_TIMING = ("group_wait", "group_interval")
 
@@ -146,7 +147,8 @@ def exporter_config(
 
 
 def load_yaml(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    """A generated file, parsed once per text (shared: callers copy before changing it)."""
+    return load_generated_yaml(path.read_text(encoding="utf-8"))
 
 
 def write_yaml(path: Path, data: Any) -> Path:

@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
+from bzzzmon.render.output import load_generated_yaml
 from bzzzmon.sim import Simulator
 from bzzzmon.stack import configs
 from bzzzmon.stack.client import AlertmanagerAPI, PrometheusAPI
@@ -235,9 +236,12 @@ class Stack:
         rules = self._dir("prometheus/rules")
         groups = 0
         for source in sorted((self.generated / C.RULES_DIR).glob("*.yml")):
-            text = self.options.time_scale.rule_file(source.read_text(encoding="utf-8"))
-            (rules / source.name).write_text(text, encoding="utf-8")
-            groups += len((configs.load_yaml(rules / source.name) or {}).get("groups") or [])
+            text = source.read_text(encoding="utf-8")
+            (rules / source.name).write_text(
+                self.options.time_scale.rule_file(text), encoding="utf-8"
+            )
+            # The rewrite keeps every group, so count them in the (already parsed) source.
+            groups += len((load_generated_yaml(text) or {}).get("groups") or [])
         storage = self._dir("prometheus/data")
         config_path = self._dir("prometheus") / "prometheus.yml"
         agents = self.sim.agent_targets

@@ -7,7 +7,6 @@ labels and status, and when it arrived.
 
 from __future__ import annotations
 
-import asyncio
 import threading
 import time
 import urllib.parse
@@ -17,6 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bzzzmon.sim.loop_thread import LoopThread
 from bzzzmon.stack.processes import LOOPBACK, StackError
 
 
@@ -44,8 +44,7 @@ class WebhookSink:
     def __init__(self) -> None:
         self._notifications: list[Notification] = []
         self._changed = threading.Condition()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._serving = LoopThread("bzzzmon-sink")
         self._runner: web.AppRunner | None = None
         self.port = 0
         # Called (in the sink's thread) with the alerts of each webhook call as it arrives.
@@ -57,40 +56,14 @@ class WebhookSink:
 
     # --- lifecycle -----------------------------------------------------------------------------
     def start(self) -> WebhookSink:
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def main() -> None:
-            loop = asyncio.new_event_loop()
-            self._loop = loop
-            try:
-                loop.run_until_complete(self._serve())
-            except BaseException as exc:  # reported to start()'s caller
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            loop.run_forever()
-            if self._runner is not None:
-                loop.run_until_complete(self._runner.cleanup())
-            loop.close()
-
-        self._thread = threading.Thread(target=main, name="bzzzmon-sink", daemon=True)
-        self._thread.start()
-        ready.wait()
-        if failure:
-            self._thread.join()
-            self._thread = None
-            raise StackError(f"webhook sink could not start: {failure[0]}")
+        try:
+            self._serving.start(self._serve, self._close)
+        except BaseException as exc:  # whatever stopped it, as the stack's own error
+            raise StackError(f"webhook sink could not start: {exc}") from None
         return self
 
     def stop(self) -> None:
-        if self._thread is None or self._loop is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._thread = None
+        self._serving.stop()
 
     async def _serve(self) -> None:
         app = web.Application()
@@ -102,6 +75,10 @@ class WebhookSink:
         server = site._server  # aiohttp exposes the bound port only here
         assert server is not None
         self.port = int(server.sockets[0].getsockname()[1])  # type: ignore[attr-defined]
+
+    async def _close(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
 
     async def _receive(self, request: web.Request) -> web.Response:
         receiver = urllib.parse.unquote(request.match_info["receiver"])

@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from bzzzmon import conventions as C
 from bzzzmon.render.alertmanager_inhibit import is_inhibited
 from bzzzmon.render.alertmanager_matchers import Matcher
 from bzzzmon.render.alertmanager_routes import match_routes
+from bzzzmon.render.output import load_generated_yaml
 from bzzzmon.verify.tools import ToolResult, require, run
 
 
@@ -48,7 +47,8 @@ class InhibitionTestOutcome:
 
 
 def _load(path: Path) -> Any:
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    """The generated file's data (shared, cached parse: read only)."""
+    return load_generated_yaml(path.read_text(encoding="utf-8"))
 
 
 def check_config(out: Path) -> ToolResult | None:
@@ -59,7 +59,7 @@ def check_config(out: Path) -> ToolResult | None:
 
 
 def amtool_route(config: Path, labels: dict[str, str], expected: list[str]) -> ToolResult:
-    args = [f"{Matcher(k, '=', v).format()}" for k, v in sorted(labels.items())]
+    args = [Matcher(k, "=", v).format() for k, v in sorted(labels.items())]
     return run(
         [
             require("amtool"),

@@ -1,4 +1,5 @@
-"""promtool: check rules, check config, test rules."""
+"""promtool: check rules, check config. (`bzzzmon test` runs `promtool test rules` per file,
+to report each file's failures; see bzzzmon.testing.)"""
 
 from __future__ import annotations
 
@@ -10,10 +11,6 @@ from bzzzmon.verify.tools import ToolResult, require, run
 
 def rule_files(out: Path) -> list[Path]:
     return sorted((out / C.RULES_DIR).glob("*.yml"))
-
-
-def test_files(out: Path) -> list[Path]:
-    return sorted((out / C.TESTS_DIR).glob("*.yml"))
 
 
 def check_rules(out: Path) -> ToolResult | None:
@@ -29,11 +26,3 @@ def check_config(out: Path) -> ToolResult | None:
         return None
     # A full check: the rule files and file_sd target files it names must exist beside it.
     return run([require("promtool"), "check", "config", config.name], cwd=config.parent)
-
-
-def test_rules(out: Path, files: list[Path] | None = None) -> ToolResult | None:
-    """Run ``promtool test rules``; test files name rule files relative to themselves."""
-    chosen = files if files is not None else test_files(out)
-    if not chosen:
-        return None
-    return run([require("promtool"), "test", "rules", *map(str, chosen)])

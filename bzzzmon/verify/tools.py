@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 INSTALL_HINT = (
@@ -62,14 +60,3 @@ def run(args: list[str], cwd: Path | None = None, timeout: float = 600) -> ToolR
         return ToolResult(tuple(args), 124, f"{Path(args[0]).name} timed out after {timeout:g} s")
     output = (proc.stdout + proc.stderr).strip()
     return ToolResult(tuple(args), proc.returncode, output)
-
-
-@cache
-def version(tool: str) -> tuple[int, int, int]:
-    """The tool's version, e.g. (2, 42, 0); (0, 0, 0) when it cannot be told."""
-    path = require(tool)
-    result = run([path, "--version"])
-    m = re.search(r"version (\d+)\.(\d+)\.(\d+)", result.output)
-    if not m:
-        return (0, 0, 0)
-    return (int(m.group(1)), int(m.group(2)), int(m.group(3)))

@@ -22,6 +22,9 @@ ROOT = Path(__file__).resolve().parents[2]
 SHIPPED_SPECS = ROOT / "specs"
 TEST_SPECS = Path(__file__).resolve().parent / "specs"
 
+# A spec's plan and the directory its Alertmanager outputs were rendered to (the fixtures').
+Rendered = tuple[Plan, Path]
+
 
 def render_alerting(spec_dir: Path, out: Path) -> Plan:
     """Write the Alertmanager config, templates, routing tests and escalation rules of a spec."""

@@ -7,7 +7,7 @@ import socketserver
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 
 class _Recorder:
@@ -27,7 +27,30 @@ class _Recorder:
             return list(self.items)
 
 
-class CaptureHTTP:
+class _Serving:
+    """A server on 127.0.0.1, served by a daemon thread from ``with`` entry to exit."""
+
+    def __init__(self, server: socketserver.TCPServer) -> None:
+        self.server = server
+        self.address = f"127.0.0.1:{server.server_address[1]}"
+        self.thread = threading.Thread(target=server.serve_forever, daemon=True)
+
+    def __enter__(self) -> Self:
+        self.thread.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+
+class CaptureHTTP(_Serving):
     """Records (path, body) of every POST and answers 200."""
 
     def __init__(self) -> None:
@@ -46,26 +69,11 @@ class CaptureHTTP:
             def log_message(self, *args: Any) -> None:
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> CaptureHTTP:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+        super().__init__(ThreadingHTTPServer(("127.0.0.1", 0), Handler))
+        self.url = f"http://{self.address}"
 
 
-class CaptureSMTP:
+class CaptureSMTP(_Serving):
     """Just enough SMTP (no TLS, no AUTH) to receive a message; records the DATA bytes."""
 
     def __init__(self) -> None:
@@ -98,21 +106,6 @@ class CaptureSMTP:
                     else:
                         self.wfile.write(b"250 ok\r\n")
 
-        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.address = f"127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self) -> CaptureSMTP:
-        self.thread.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
+        server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        server.daemon_threads = True
+        super().__init__(server)

@@ -2,14 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from am_testkit import SHIPPED_SPECS, TEST_SPECS, render_alerting
-
-from bzzzmon.model import Plan
-
-Rendered = tuple[Plan, Path]
+from am_testkit import SHIPPED_SPECS, TEST_SPECS, Rendered, render_alerting
 
 
 @pytest.fixture(scope="session")

@@ -7,15 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from am_testkit import load_yaml
+from am_testkit import Rendered, load_yaml
 
 from bzzzmon import conventions as C
-from bzzzmon.model import Plan
 from bzzzmon.render.alertmanager_routes import timings
 from bzzzmon.spec.plan import DEFAULT_SEVERITIES
 from bzzzmon.verify import amtool
-
-Rendered = tuple[Plan, Path]
 
 
 def _config(out: Path) -> dict[str, Any]:
@@ -25,7 +22,8 @@ def _config(out: Path) -> dict[str, Any]:
 
 
 def _top_route(config: dict[str, Any], *matchers: str) -> dict[str, Any]:
-    for route in config["route"]["routes"]:
+    routes: list[dict[str, Any]] = config["route"]["routes"]
+    for route in routes:
         if route.get("matchers") == list(matchers):
             return route
     raise AssertionError(f"no top-level route with matchers {matchers}")

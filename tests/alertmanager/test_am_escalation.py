@@ -7,12 +7,10 @@ import subprocess
 from pathlib import Path
 
 import yaml
+from am_testkit import Rendered
 
 from bzzzmon import conventions as C
-from bzzzmon.model import Plan
 from bzzzmon.render.escalation import escalation_rules
-
-Rendered = tuple[Plan, Path]
 
 REPLICATION = {
     "alertname": "BZZZDHTReplicationDegraded",

@@ -7,14 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from am_testkit import load_yaml
+from am_testkit import Rendered, load_yaml
 
 from bzzzmon import conventions as C
-from bzzzmon.model import Plan
 from bzzzmon.render.alertmanager_inhibit import is_inhibited
 from bzzzmon.verify import amtool
-
-Rendered = tuple[Plan, Path]
 
 
 def _rules(out: Path) -> list[dict[str, Any]]:

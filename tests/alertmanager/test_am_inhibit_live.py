@@ -16,11 +16,9 @@ import pytest
 from am_testkit import RunningAlertmanager, load_yaml
 
 from bzzzmon import conventions as C
-from bzzzmon.model import Plan
 from bzzzmon.render.alertmanager_inhibit import is_inhibited
 
 pytestmark = pytest.mark.e2e
-Rendered = tuple[Plan, Path]
 
 SENTINEL_RULE = {
     "source_matchers": ['sentinel="source"'],

@@ -11,15 +11,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from am_testkit import RunningAlertmanager
+from am_testkit import Rendered, RunningAlertmanager
 from capture_servers import CaptureHTTP, CaptureSMTP
 
 from bzzzmon import conventions as C
-from bzzzmon.model import Plan
 from bzzzmon.render.alertmanager_receivers import receiver
 
 pytestmark = pytest.mark.e2e
-Rendered = tuple[Plan, Path]
 
 LABELS = {
     "alertname": "BZZZDHTReplicationDegraded",

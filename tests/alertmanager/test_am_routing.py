@@ -7,14 +7,11 @@ import shutil
 from pathlib import Path
 
 import yaml
-from am_testkit import load_yaml
+from am_testkit import Rendered, load_yaml
 
 from bzzzmon import conventions as C
-from bzzzmon.model import Plan
 from bzzzmon.render.alertmanager import receivers_for
 from bzzzmon.verify import amtool
-
-Rendered = tuple[Plan, Path]
 
 
 def test_generated_routing_tests_pass_in_amtool(any_spec: Rendered) -> None:

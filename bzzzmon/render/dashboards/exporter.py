@@ -7,14 +7,16 @@ from decimal import Decimal
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
-from bzzzmon.promql.selectors import matchers_text
 from bzzzmon.render.dashboards.common import (
+    RATE,
     dashboard_path,
     description,
     exporter_uid,
+    histogram_quantile,
     job_matchers,
     overview_uid,
     selector,
+    sum_rate,
 )
 from bzzzmon.render.dashboards.panels import (
     DashboardSpec,
@@ -26,7 +28,19 @@ from bzzzmon.render.dashboards.panels import (
     label_variable,
 )
 
-RATE = "$__rate_interval"
+
+def _healthy_when_one(title: str, query: Query, what: str) -> PanelSpec:
+    """A yes/no stat: red unless the value is 1."""
+    return PanelSpec(
+        "stat",
+        title,
+        "bool_yes_no",
+        (query,),
+        what,
+        width=6,
+        base_color="red",
+        thresholds=(Threshold(1, "green"),),
+    )
 
 
 def build(plan: Plan) -> DashboardSpec:
@@ -59,8 +73,10 @@ def build(plan: Plan) -> DashboardSpec:
             "cps",
             (
                 Query(
-                    f"sum by ({C.LABEL_COMPONENT}, {C.LABEL_TARGET}, {C.LABEL_REASON}) "
-                    f"(rate({e(C.EXPORTER_PROBE_FAILURES)}[{RATE}]))",
+                    sum_rate(
+                        e(C.EXPORTER_PROBE_FAILURES),
+                        (C.LABEL_COMPONENT, C.LABEL_TARGET, C.LABEL_REASON),
+                    ),
                     "{{component}} {{target}} {{reason}}",
                 ),
             ),
@@ -72,10 +88,7 @@ def build(plan: Plan) -> DashboardSpec:
             "Probe duration",
             "s",
             tuple(
-                Query(
-                    f"histogram_quantile({q}, sum by (le) (rate({duration}[{RATE}])))",
-                    f"quantile {q}",
-                )
+                Query(histogram_quantile(q, duration, ("le",)), f"quantile {q}")
                 for q in ("0.5", "0.9", "0.99")
             ),
             "Duration of every probe of every target (the histogram carries no per-target "
@@ -133,13 +146,11 @@ def build(plan: Plan) -> DashboardSpec:
             "cps",
             (
                 Query(
-                    f"sum by ({C.LABEL_COMPONENT}, {C.LABEL_CHECK}) "
-                    f"(rate({e(C.HEALTH_CHECKS_PASSED)}[{RATE}]))",
+                    sum_rate(e(C.HEALTH_CHECKS_PASSED), (C.LABEL_COMPONENT, C.LABEL_CHECK)),
                     "passed {{component}} {{check}}",
                 ),
                 Query(
-                    f"sum by ({C.LABEL_COMPONENT}, {C.LABEL_CHECK}) "
-                    f"(rate({e(C.HEALTH_CHECKS_FAILED)}[{RATE}]))",
+                    sum_rate(e(C.HEALTH_CHECKS_FAILED), (C.LABEL_COMPONENT, C.LABEL_CHECK)),
                     "failed {{component}} {{check}}",
                 ),
             ),
@@ -156,25 +167,15 @@ def build(plan: Plan) -> DashboardSpec:
             max=1,
         ),
         Row("Exporter process"),
-        PanelSpec(
-            "stat",
+        _healthy_when_one(
             "Exporter scraped",
-            "bool_yes_no",
-            (Query(f"min({selector('up', exporter)})", "up"),),
+            Query(f"min({plain('up')})", "up"),
             "Whether Prometheus' latest scrape of the exporter succeeded.",
-            width=6,
-            base_color="red",
-            thresholds=(Threshold(1, "green"),),
         ),
-        PanelSpec(
-            "stat",
+        _healthy_when_one(
             "Last config reload successful",
-            "bool_yes_no",
-            (Query(f"min({plain(C.EXPORTER_CONFIG_LAST_RELOAD_OK)})", "reload ok"),),
+            Query(f"min({plain(C.EXPORTER_CONFIG_LAST_RELOAD_OK)})", "reload ok"),
             "0 after a reload (SIGHUP) whose config was rejected; the old config stays in use.",
-            width=6,
-            base_color="red",
-            thresholds=(Threshold(1, "green"),),
         ),
         PanelSpec(
             "stat",
@@ -188,7 +189,7 @@ def build(plan: Plan) -> DashboardSpec:
             "stat",
             "Scrape duration",
             "s",
-            (Query(f"max({selector('scrape_duration_seconds', exporter)})", "scrape"),),
+            (Query(f"max({plain('scrape_duration_seconds')})", "scrape"),),
             "A scrape reads the latest results and should never wait on a probe.",
             width=6,
             thresholds=(Threshold(1, "orange"),),
@@ -198,23 +199,17 @@ def build(plan: Plan) -> DashboardSpec:
         uid=exporter_uid(plan),
         title="BZZZ exporter",
         description=description(
-            plan,
             plan.files_of("service", "components", "probes", "exporter"),
             "The bzzzmon exporter's own view: probe success and duration, stale probes.",
         ),
         tags=(plan.service.name, "bzzzmon", C.DASHBOARD_KIND_EXPORTER),
         variables=[
             datasource_variable(),
-            label_variable(
-                C.VAR_COMPONENT,
-                "Component",
-                f"{C.PROBE_SUCCESS}{{{matchers_text(exporter)}}}" if exporter else C.PROBE_SUCCESS,
-            ),
+            label_variable(C.VAR_COMPONENT, "Component", plain(C.PROBE_SUCCESS)),
         ],
         items=items,
         links=[
             ("Overview", dashboard_path(overview_uid(plan))),
             ("Runbook", plan.service.runbook_url),
         ],
-        time_from="now-6h",
     )

@@ -6,15 +6,16 @@ from decimal import Decimal
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
-from bzzzmon.promql.selectors import matchers_text
 from bzzzmon.render.dashboards.common import (
     alert_threshold,
     dashboard_path,
     description,
     exporter_uid,
+    histogram_quantile,
     job_matchers,
     overview_uid,
     selector,
+    sum_rate,
 )
 from bzzzmon.render.dashboards.panels import (
     DashboardSpec,
@@ -25,8 +26,6 @@ from bzzzmon.render.dashboards.panels import (
     datasource_variable,
     label_variable,
 )
-
-RATE = "$__rate_interval"
 
 
 def _critical_below(value: Decimal | None) -> tuple[str, tuple[Threshold, ...]]:
@@ -125,7 +124,7 @@ def build(plan: Plan) -> DashboardSpec:
             "timeseries",
             "Leader changes per minute",
             "cpm",
-            (Query(f"sum(rate({a(C.AGENT_LEADER_CHANGES)}[{RATE}])) * 60", "leader changes"),),
+            (Query(f"{sum_rate(a(C.AGENT_LEADER_CHANGES))} * 60", "leader changes"),),
             "Admin role changes; frequent changes mean an unstable election.",
             width=8,
             min=0,
@@ -156,14 +155,8 @@ def build(plan: Plan) -> DashboardSpec:
             "DHT operations per second",
             "ops",
             (
-                Query(
-                    f"sum by ({C.LABEL_RESULT}) (rate({a(C.AGENT_DHT_PUT)}[{RATE}]))",
-                    "put {{result}}",
-                ),
-                Query(
-                    f"sum by ({C.LABEL_RESULT}) (rate({a(C.AGENT_DHT_GET)}[{RATE}]))",
-                    "get {{result}}",
-                ),
+                Query(sum_rate(a(C.AGENT_DHT_PUT), (C.LABEL_RESULT,)), "put {{result}}"),
+                Query(sum_rate(a(C.AGENT_DHT_GET), (C.LABEL_RESULT,)), "get {{result}}"),
             ),
             "Put and get operations by result.",
             width=8,
@@ -175,8 +168,7 @@ def build(plan: Plan) -> DashboardSpec:
             "s",
             tuple(
                 Query(
-                    f"histogram_quantile({q}, sum by (le, {C.LABEL_OPERATION}) "
-                    f"(rate({a(latency)}[{RATE}])))",
+                    histogram_quantile(q, a(latency), ("le", C.LABEL_OPERATION)),
                     f"p{q[2:].ljust(2, '0')} {{{{operation}}}}",
                 )
                 for q in ("0.5", "0.99")
@@ -190,12 +182,7 @@ def build(plan: Plan) -> DashboardSpec:
             "timeseries",
             "Errors per second by component",
             "cps",
-            (
-                Query(
-                    f"sum by ({C.LABEL_COMPONENT}) (rate({a(C.AGENT_ERRORS)}[{RATE}]))",
-                    "{{component}}",
-                ),
-            ),
+            (Query(sum_rate(a(C.AGENT_ERRORS), (C.LABEL_COMPONENT,)), "{{component}}"),),
             "Errors the agents count, by component.",
             width=8,
             min=0,
@@ -204,12 +191,7 @@ def build(plan: Plan) -> DashboardSpec:
             "timeseries",
             "PubSub messages per second",
             "cps",
-            (
-                Query(
-                    f"sum by ({C.LABEL_DIRECTION}) (rate({a(C.AGENT_PUBSUB_MESSAGES)}[{RATE}]))",
-                    "{{direction}}",
-                ),
-            ),
+            (Query(sum_rate(a(C.AGENT_PUBSUB_MESSAGES), (C.LABEL_DIRECTION,)), "{{direction}}"),),
             "Messages sent and received over PubSub.",
             width=8,
             min=0,
@@ -231,18 +213,13 @@ def build(plan: Plan) -> DashboardSpec:
         uid=overview_uid(plan),
         title="BZZZ overview",
         description=description(
-            plan,
             plan.files_of("service", "components", "alerts"),
             "BZZZ system health, P2P network, admin election, DHT, errors and firing alerts.",
         ),
         tags=(plan.service.name, "bzzzmon", C.DASHBOARD_KIND_OVERVIEW),
         variables=[
             datasource_variable(),
-            label_variable(
-                C.VAR_INSTANCE,
-                "Agent",
-                f"{C.AGENT_PEERS}{{{matchers_text(agent)}}}" if agent else C.AGENT_PEERS,
-            ),
+            label_variable(C.VAR_INSTANCE, "Agent", selector(C.AGENT_PEERS, agent)),
         ],
         items=items,
         links=[

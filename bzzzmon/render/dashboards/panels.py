@@ -105,15 +105,16 @@ def _thresholds(spec: PanelSpec) -> dashboard_builders.ThresholdsConfig:
     )
 
 
-def _target(index: int, query: Query, *, instant: bool) -> prometheus_builders.Dataquery:
-    target = (
+def _target(index: int, query: Query) -> prometheus_builders.Dataquery:
+    # Range queries only: stat panels draw the series (graph mode area) and show its last value.
+    return (
         prometheus_builders.Dataquery()
         .ref_id(_ref_id(index))
         .datasource(DATASOURCE)
         .expr(query.expr)
         .legend_format(query.legend or "__auto")
+        .range()
     )
-    return target.instant() if instant else target.range()
 
 
 def _timeseries(spec: PanelSpec) -> timeseries_builders.Panel:
@@ -146,8 +147,6 @@ def _timeseries(spec: PanelSpec) -> timeseries_builders.Panel:
         panel = panel.stacking(
             common_builders.StackingConfig().mode(common_models.StackingMode.NORMAL)
         )
-    for i, query in enumerate(spec.queries):
-        panel = panel.with_target(_target(i, query, instant=False))
     return panel
 
 
@@ -158,8 +157,6 @@ def _stat(spec: PanelSpec) -> stat_builders.Panel:
         .color_mode(common_models.BigValueColorMode.VALUE)
         .reduce_options(common_builders.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
     )
-    for i, query in enumerate(spec.queries):
-        panel = panel.with_target(_target(i, query, instant=False))
     return panel
 
 
@@ -181,6 +178,8 @@ def build_panel(spec: PanelSpec, panel_id: int) -> Any:
         panel = panel.max(_float(spec.max))
     if spec.decimals is not None:
         panel = panel.decimals(spec.decimals)
+    for i, query in enumerate(spec.queries):
+        panel = panel.with_target(_target(i, query))
     return panel
 
 

@@ -45,10 +45,6 @@ class PanelQuery:
     expr: str  # as stored in the dashboard, with Grafana variables
 
 
-def variables_in(expr: str) -> list[str]:
-    return [m.group(1) or m.group(2) for m in _VARIABLE.finditer(expr)]
-
-
 def substitute(expr: str, variables: frozenset[str] | set[str]) -> str:
     """``expr`` with Grafana's variables replaced; raises UnknownVariable for any other ``$x``."""
 
@@ -63,12 +59,16 @@ def substitute(expr: str, variables: frozenset[str] | set[str]) -> str:
     return _VARIABLE.sub(value, expr)
 
 
+def dashboard_paths(files: Files) -> list[str]:
+    """The path of every rendered dashboard, in order."""
+    prefix = C.GRAFANA_DASHBOARDS_DIR + "/"
+    return sorted(p for p in files if p.startswith(prefix) and p.endswith(".json"))
+
+
 def dashboards(files: Files) -> Iterator[tuple[str, dict[str, Any]]]:
     """(path, dashboard JSON) of every rendered dashboard, in path order."""
-    prefix = C.GRAFANA_DASHBOARDS_DIR + "/"
-    for path in sorted(files):
-        if path.startswith(prefix) and path.endswith(".json"):
-            yield path, json.loads(files[path])
+    for path in dashboard_paths(files):
+        yield path, json.loads(files[path])
 
 
 def panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:

@@ -17,7 +17,14 @@ from bzzzmon.promql.duration import format_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction
 from bzzzmon.promql.parse import parse, selectors
 from bzzzmon.promql.regex_names import finite_names
-from bzzzmon.render.dashboards.common import dashboard_path, description, overview_uid, selector
+from bzzzmon.render.dashboards.common import (
+    dashboard_path,
+    description,
+    histogram_quantile,
+    overview_uid,
+    selector,
+    sum_rate,
+)
 from bzzzmon.render.dashboards.panels import (
     DashboardSpec,
     PanelSpec,
@@ -29,7 +36,6 @@ from bzzzmon.render.dashboards.panels import (
 )
 from bzzzmon.slo.windows import BASE_WINDOW
 
-RATE = "$__rate_interval"
 BURN_UNIT = "suffix:x"
 
 
@@ -72,13 +78,13 @@ def _burn_panel(slo: SLO, tier: BurnTier) -> PanelSpec:
     )
 
 
-def per_metric(selector: str) -> list[tuple[str, str]]:
-    """(metric, selector) for every metric a selector names, so a name regex such as
+def per_metric(text: str) -> list[tuple[str, str]]:
+    """(metric, selector) for every metric the selector ``text`` names, so a name regex such as
     ``{__name__=~"a|b"}`` becomes one selector per metric: ``rate()`` drops the name, and two
     series that differ only by name would collide (Prometheus rejects such a vector)."""
-    (use,) = list(selectors(parse(selector)))
+    (use,) = list(selectors(parse(text)))
     if use.name_regex is None:
-        return [(use.name or selector, selector)]
+        return [(use.name or text, text)]
     names = finite_names(use.name_regex) or []
     rest = [(label, op, value) for label, op, value in use.matchers if label != "__name__"]
     return [(name, selector_text(name, rest)) for name in names]
@@ -86,12 +92,10 @@ def per_metric(selector: str) -> list[tuple[str, str]]:
 
 def _input_panels(slo: SLO) -> list[PanelSpec]:
     """The SLI's raw inputs at Grafana's resolution, to look behind the 5m recording rules."""
-    by = ", ".join(slo.group_by)
-    sum_by = f"sum by ({by}) " if by else "sum"
     inputs = slo.sli.inputs
     if slo.sli.kind == "ratio":
         queries = [
-            Query(f"{sum_by}(rate({sel}[{RATE}]))", _legend(slo, f"{role} {name}"))
+            Query(sum_rate(sel, slo.group_by), _legend(slo, f"{role} {name}"))
             for role in ("total", "bad", "good")
             if role in inputs
             for name, sel in per_metric(inputs[role])
@@ -108,7 +112,6 @@ def _input_panels(slo: SLO) -> list[PanelSpec]:
         ]
     if slo.sli.kind == "latency":
         bucket = with_suffix(inputs["histogram"], "_bucket")
-        le_by = ", ".join(("le", *slo.group_by))
         return [
             PanelSpec(
                 "timeseries",
@@ -116,7 +119,7 @@ def _input_panels(slo: SLO) -> list[PanelSpec]:
                 "s",
                 tuple(
                     Query(
-                        f"histogram_quantile({q}, sum by ({le_by}) (rate({bucket}[{RATE}])))",
+                        histogram_quantile(q, bucket, ("le", *slo.group_by)),
                         _legend(slo, f"quantile {q}"),
                     )
                     for q in ("0.5", "0.9", "0.99")
@@ -150,6 +153,9 @@ def build(plan: Plan, slo: SLO) -> DashboardSpec:
     total = _rec(slo, C.rec_name(C.REC_TOTAL_RATE, base))
     bad = _rec(slo, C.rec_name(C.REC_BAD_RATE, base))
     time_kind = slo.sli.kind == "time"
+    remaining = Query(_rec(slo, C.REC_BUDGET_REMAINING), _legend(slo, "remaining"))
+    # Red below the objective, green from it upwards.
+    meets_objective = (Threshold(slo.objective, "green"),)
     # The SLI over the fastest tier's long window: smooth enough to read, quick to react.
     short = slo.tiers[0].long if slo.tiers else BASE_WINDOW
     items: list[PanelSpec | Row] = [
@@ -163,14 +169,14 @@ def build(plan: Plan, slo: SLO) -> DashboardSpec:
             f"objective {objective_pct}%.",
             width=6,
             base_color="red",
-            thresholds=(Threshold(slo.objective, "green"),),
+            thresholds=meets_objective,
             decimals=3,
         ),
         PanelSpec(
             "stat",
             f"Error budget remaining ({slo.period_text})",
             "percentunit",
-            (Query(_rec(slo, C.REC_BUDGET_REMAINING), _legend(slo, "remaining")),),
+            (remaining,),
             "Share of the period's error budget not yet spent; at 0 the objective is missed.",
             width=6,
             base_color="red",
@@ -211,14 +217,14 @@ def build(plan: Plan, slo: SLO) -> DashboardSpec:
             ),
             f"The SLI over a short and the whole window, against the objective {objective}.",
             base_color="red",
-            thresholds=(Threshold(slo.objective, "green"),),
+            thresholds=meets_objective,
             max=1,
         ),
         PanelSpec(
             "timeseries",
             f"Error budget remaining over the {slo.period_text} period",
             "percentunit",
-            (Query(_rec(slo, C.REC_BUDGET_REMAINING), _legend(slo, "remaining")),),
+            (remaining,),
             "1 - (error ratio over the period / budget), as the budget-exhausted alert reads it.",
             base_color="red",
             thresholds=(Threshold(0, "green"),),
@@ -270,7 +276,6 @@ def build(plan: Plan, slo: SLO) -> DashboardSpec:
         uid=slo.dashboard_uid,
         title=f"BZZZ SLO: {slo.title}",
         description=description(
-            plan,
             [slo.origin.file],
             f"SLO {slo.name}: {slo.description} Objective {objective_pct}% over {slo.period_text}.",
         ),

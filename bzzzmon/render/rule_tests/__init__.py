@@ -10,9 +10,12 @@ from __future__ import annotations
 import posixpath
 from typing import Any
 
+import promql_parser
+
 from bzzzmon import conventions as C
 from bzzzmon.model import Alert, Plan
 from bzzzmon.promql.parse import parse
+from bzzzmon.render.escalation import escalation_rules
 from bzzzmon.render.output import Files, dump_yaml
 from bzzzmon.render.rule_tests.escalation_tests import escalation_test_groups
 from bzzzmon.render.rule_tests.inputs import Underivable
@@ -35,8 +38,6 @@ def _relative(rules_path: str) -> str:
 
 def _ranges(expr: str) -> list[int]:
     """Range durations (seconds) of the matrix selectors in ``expr``."""
-    import promql_parser
-
     found: list[int] = []
     stack: list[Any] = [parse(expr)]
     while stack:
@@ -122,10 +123,6 @@ def render(plan: Plan) -> Files:
 
 
 def _escalation(plan: Plan) -> Files:
-    try:
-        from bzzzmon.render.escalation import escalation_rules
-    except ImportError:  # the escalation renderer is not there yet
-        return {}
     rules = escalation_rules(plan)
     if not rules:
         return {}

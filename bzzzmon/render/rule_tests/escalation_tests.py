@@ -13,7 +13,13 @@ from typing import Any
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
 from bzzzmon.render.rule_tests.inputs import Series
-from bzzzmon.render.rule_tests.timeline import Group, Labels, firing_query, steps_for
+from bzzzmon.render.rule_tests.timeline import (
+    Group,
+    Labels,
+    firing_labels,
+    firing_query,
+    steps_for,
+)
 from bzzzmon.slo.windows import BASE_WINDOW
 
 
@@ -49,10 +55,8 @@ def escalation_test_groups(
         hold = plan.severity(severity).resolution_target
         name, component = _sample_alert(plan, severity)
         query = firing_query(rule["alert"])
-        expected = (
-            {C.LABEL_COMPONENT: component, C.LABEL_ESCALATED_ALERT: name}
-            | labels
-            | {"alertname": rule["alert"], "alertstate": "firing"}
+        expected = firing_labels(
+            rule["alert"], labels, {C.LABEL_COMPONENT: component, C.LABEL_ESCALATED_ALERT: name}
         )
 
         # Firing from t=0 on: escalates once it has fired for the resolution target.

@@ -10,6 +10,7 @@ cases (or none, said in the generated file).
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -17,7 +18,6 @@ from typing import Any
 
 import promql_parser
 
-from bzzzmon import conventions as C
 from bzzzmon.promql.parse import PromQLError, SelectorUse, parse, selectors
 from bzzzmon.promql.selectors import escape_label_value
 
@@ -31,15 +31,23 @@ _COUNTER_FUNCTIONS = {"rate", "irate", "increase"}
 _SIMPLE_ALTERNATIVES = re.compile(r"^[A-Za-z0-9_:.\-+ ]+(\|[A-Za-z0-9_:.\-+ ]+)*$")
 
 
-def contract_metric_names() -> list[str]:
-    """Every metric name the contracts define, histograms with their series suffixes."""
+Metrics = Mapping[str, str]  # metric name -> type: ``Plan.metrics``
+
+
+def metric_names(metrics: Metrics) -> list[str]:
+    """Every metric name of ``metrics``, histograms with their series suffixes."""
     names: list[str] = []
-    for table in (C.AGENT_METRICS, C.EXPORTER_METRICS, C.STANDARD_METRICS):
-        for name, kind in table.items():
-            names.append(name)
-            if kind == "histogram":
-                names += [f"{name}_bucket", f"{name}_count", f"{name}_sum"]
+    for name, kind in metrics.items():
+        names.append(name)
+        if kind == "histogram":
+            names += [f"{name}_bucket", f"{name}_count", f"{name}_sum"]
     return sorted(set(names))
+
+
+def labels_text(name: str, labels: Mapping[str, str]) -> str:
+    """``name{a="b"}``, labels sorted; the braces stay even when there are no labels."""
+    inner = ", ".join(f"{k}={escape_label_value(v)}" for k, v in sorted(labels.items()))
+    return f"{name}{{{inner}}}"
 
 
 @dataclass(frozen=True)
@@ -50,8 +58,7 @@ class Series:
     labels: tuple[tuple[str, str], ...]
 
     def text(self) -> str:
-        inner = ", ".join(f"{k}={escape_label_value(v)}" for k, v in self.labels)
-        return f"{self.name}{{{inner}}}"
+        return labels_text(self.name, self.label_map())
 
     def label_map(self) -> dict[str, str]:
         return dict(self.labels)
@@ -79,12 +86,12 @@ def matches(use: SelectorUse, series: Series) -> bool:
     return not (use.name is not None and series.name != use.name)
 
 
-def _names(use: SelectorUse) -> list[str]:
+def _names(use: SelectorUse, metrics: Metrics) -> list[str]:
     if use.name is not None:
         return [use.name]
     if use.name_regex is None:
         raise Underivable("a selector without a metric name")
-    found = [n for n in contract_metric_names() if re.fullmatch(use.name_regex, n)]
+    found = [n for n in metric_names(metrics) if re.fullmatch(use.name_regex, n)]
     if not found:
         raise Underivable(f'no contract metric matches __name__=~"{use.name_regex}"')
     return found
@@ -104,10 +111,15 @@ def _label_values(use: SelectorUse) -> dict[str, str]:
     return labels
 
 
-def concrete(use: SelectorUse) -> list[Series]:
+def equality_labels(use: SelectorUse) -> dict[str, str]:
+    """The labels ``use`` fixes with ``=`` (what absent() of it puts on its result)."""
+    return {k: v for k, op, v in use.matchers if op == "=" and k != "__name__"}
+
+
+def concrete(use: SelectorUse, metrics: Metrics) -> list[Series]:
     """Series selected by ``use``, one per metric name it can select, first one first."""
     labels = _label_values(use)
-    out = [Series(n, tuple(sorted(labels.items()))) for n in _names(use)]
+    out = [Series(n, tuple(sorted(labels.items()))) for n in _names(use, metrics)]
     return [s for s in out if matches(use, s)]
 
 
@@ -134,17 +146,17 @@ def one_selector(text: str) -> SelectorUse:
     return found[0]
 
 
-def split_selected(selected: str, others: str) -> tuple[Series, Series]:
+def split_selected(selected: str, others: str, metrics: Metrics) -> tuple[Series, Series]:
     """Two series of ``others`` (e.g. all events): one ``selected`` selects and one it does not.
 
     Used for ratio SLIs: the bad (or good) series and the rest of the total.
     """
     sel, total = one_selector(selected), one_selector(others)
-    inside = [s for s in concrete(sel) if matches(total, s)] or concrete(sel)
+    inside = [s for s in concrete(sel, metrics) if matches(total, s)] or concrete(sel, metrics)
     if not inside:
         raise Underivable(f"no series for {selected!r}")
     base = _label_values(total)
-    for name in _names(total):
+    for name in _names(total, metrics):
         variants = []
         for label, op, value in sel.matchers:
             if label != "__name__" and label not in base:
@@ -175,18 +187,19 @@ class ValueInput:
         return value / self.range_seconds if self.range_seconds else value
 
 
-def _unwrap(node: Any) -> Any:
+def unwrap(node: Any) -> Any:
+    """``node`` without the parentheses around it."""
     while isinstance(node, promql_parser.ParenExpr):
         node = node.expr
     return node
 
 
 def _is_vector_literal(node: Any) -> bool:
-    node = _unwrap(node)
+    node = unwrap(node)
     return (
         isinstance(node, promql_parser.Call)
         and node.func.name == "vector"
-        and isinstance(_unwrap(node.args[0]), promql_parser.NumberLiteral)
+        and isinstance(unwrap(node.args[0]), promql_parser.NumberLiteral)
     )
 
 
@@ -198,7 +211,7 @@ class _Shape:
 
 
 def _walk(node: Any, shape: _Shape) -> None:
-    node = _unwrap(node)
+    node = unwrap(node)
     if isinstance(node, promql_parser.VectorSelector):
         return
     if isinstance(node, promql_parser.AggregateExpr):
@@ -227,7 +240,7 @@ def _walk(node: Any, shape: _Shape) -> None:
     raise Underivable(f"{type(node).__name__} in the expression")
 
 
-def derive(expr: str) -> ValueInput:
+def derive(expr: str, metrics: Metrics) -> ValueInput:
     """The single input series of ``expr`` and how its value maps to the expression's."""
     try:
         tree = parse(expr)
@@ -236,7 +249,7 @@ def derive(expr: str) -> ValueInput:
     use = one_selector(expr)
     shape = _Shape()
     _walk(tree, shape)
-    series = concrete(use)
+    series = concrete(use, metrics)
     if not series:
         raise Underivable(f"no series for {expr!r}")
     chosen = series[0]
@@ -254,16 +267,14 @@ def comparison_sides(op: str, threshold: Decimal) -> tuple[Decimal, Decimal]:
     side, both a clear step away from the threshold except where equality is already quiet."""
     step = abs(threshold) / 10 if threshold != 0 else Decimal(1)
     above, below = threshold + step, threshold - step
-    if op == "<":
-        return below, threshold
-    if op == "<=":
-        return below, above
-    if op == ">":
-        return above, threshold
-    if op == ">=":
-        return above, below
-    if op == "==":
-        return threshold, above
-    if op == "!=":
-        return above, threshold
-    raise Underivable(f"operator {op}")
+    sides = {
+        "<": (below, threshold),
+        "<=": (below, above),
+        ">": (above, threshold),
+        ">=": (above, below),
+        "==": (threshold, above),
+        "!=": (above, threshold),
+    }
+    if op not in sides:
+        raise Underivable(f"operator {op}")
+    return sides[op]

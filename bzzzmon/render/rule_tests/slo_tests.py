@@ -27,15 +27,24 @@ from bzzzmon import conventions as C
 from bzzzmon.model import SLO, BurnTier, Plan
 from bzzzmon.promql.parse import parse
 from bzzzmon.render.rule_tests.inputs import (
+    Metrics,
     Series,
     Underivable,
     comparison_sides,
     concrete,
     derive,
+    equality_labels,
     one_selector,
     split_selected,
+    unwrap,
 )
-from bzzzmon.render.rule_tests.timeline import Group, Labels, firing_query, steps_for
+from bzzzmon.render.rule_tests.timeline import (
+    Group,
+    Labels,
+    firing_labels,
+    firing_query,
+    steps_for,
+)
 from bzzzmon.render.rules import slo_alert_rules
 from bzzzmon.slo.windows import BASE_WINDOW, detection_time, error_ratio_threshold
 
@@ -63,26 +72,26 @@ def _group_labels(slo: SLO) -> dict[str, str]:
     return {g: f"test-{g}" for g in slo.group_by}
 
 
-def sli_feed(slo: SLO) -> SLIFeed:
+def sli_feed(slo: SLO, metrics: Metrics) -> SLIFeed:
     """Raises Underivable when the SLI's inputs cannot be driven by generated series."""
     extra = _group_labels(slo)
     sli = slo.sli
     if sli.kind == "ratio":
         total = sli.inputs["total"]
         if "bad" in sli.inputs:
-            bad, rest = split_selected(sli.inputs["bad"], total)
+            bad, rest = split_selected(sli.inputs["bad"], total, metrics)
             return SLIFeed(
                 "ratio",
                 (bad.with_labels(extra), rest.with_labels(extra)),
                 bad_in_total=True,
             )
-        good, bad = split_selected(sli.inputs["good"], total)
+        good, bad = split_selected(sli.inputs["good"], total, metrics)
         return SLIFeed(
             "ratio", (bad.with_labels(extra), good.with_labels(extra)), bad_in_total=True
         )
     if sli.kind == "latency":
-        bucket = concrete(one_selector(sli.inputs["bucket"]))
-        count = concrete(one_selector(sli.inputs["count"]))
+        bucket = concrete(one_selector(sli.inputs["bucket"]), metrics)
+        count = concrete(one_selector(sli.inputs["count"]), metrics)
         if not bucket or not count:
             raise Underivable("no histogram series")
         return SLIFeed(
@@ -91,12 +100,10 @@ def sli_feed(slo: SLO) -> SLIFeed:
             bad_in_total=True,
         )
     condition = sli.inputs["condition"]
-    value = derive(sli.inputs["expr"])
+    value = derive(sli.inputs["expr"], metrics)
     if value.kind != "gauge":
         raise Underivable("a time SLI on a counter")
-    node = parse(condition)
-    while isinstance(node, promql_parser.ParenExpr):
-        node = node.expr
+    node = unwrap(parse(condition))
     op = str(node.op)
     threshold = node.rhs.val
     good_level, bad_level = comparison_sides(op, Decimal(str(threshold)))
@@ -163,12 +170,7 @@ def _absent_labels(raw: str) -> Labels:
     node = parse(raw)
     if not isinstance(node, promql_parser.VectorSelector):
         return {}
-    use = one_selector(raw)
-    return {k: v for k, op, v in use.matchers if op == "=" and k != "__name__"}
-
-
-def _alert(name: str, rule_labels: Labels, expr_labels: Labels) -> Labels:
-    return expr_labels | rule_labels | {"alertname": name, "alertstate": "firing"}
+    return equality_labels(one_selector(raw))
 
 
 def ramp_delay(spent: Fraction) -> Fraction:
@@ -190,7 +192,7 @@ class SLOTests:
         self.plan = plan
         self.slo = slo
         self.interval = interval
-        self.feed = sli_feed(slo)
+        self.feed = sli_feed(slo, plan.metrics)
         self.rules = _rules(plan, slo)
         self.series_labels = {C.LABEL_SLO: slo.name} | _group_labels(slo)
 
@@ -202,10 +204,15 @@ class SLOTests:
         return firing_query(self.slo.alert_name, **{C.LABEL_TIER: tier.name})
 
     def _tier_alert(self, tier: BurnTier) -> Labels:
-        return _alert(self.slo.alert_name, self.rules.tiers[tier.name], self.series_labels)
+        return firing_labels(self.slo.alert_name, self.rules.tiers[tier.name], self.series_labels)
 
     def _steps(self, seconds: int | Fraction) -> int:
         return steps_for(seconds, self.interval)
+
+    def _fed_group(self) -> tuple[Group, _Phases]:
+        """A new test group and the feed of the SLI's input series in it."""
+        group = Group(self.interval)
+        return group, _Phases(group, self.feed)
 
     # --- scenarios -----------------------------------------------------------------------------
     def constant_burn(self, tier: BurnTier, above: bool) -> Group | None:
@@ -217,8 +224,7 @@ class SLOTests:
         bad = min(EVENTS, math.floor(target)) if above else math.ceil(target)
         if (Fraction(bad, EVENTS) > threshold) != above:
             return None
-        group = Group(self.interval)
-        feed = _Phases(group, self.feed)
+        group, feed = self._fed_group()
         # Data starts at sample 0; the first rate exists at sample 1, so the condition holds from
         # sample 1 and the alert fires at sample 1 + ceil(for / interval).
         fires = 1 + self._steps(tier.for_)
@@ -236,8 +242,7 @@ class SLOTests:
     def outage(self) -> Group:
         """Healthy history as long as the longest window, then every event fails."""
         slo = self.slo
-        group = Group(self.interval)
-        feed = _Phases(group, self.feed)
+        group, feed = self._fed_group()
         longest = max(t.long for t in slo.tiers)
         history = self._steps(longest) + 2
         feed.run(history, 0)
@@ -273,7 +278,8 @@ class SLOTests:
                 spent = budget * slo.period
             due = start + spent + lag + slo.budget_exhausted.for_
             fired = math.ceil(due / self.interval) + 1
-            group.expect(fired, query, [_alert(name, self.rules.exhausted, self.series_labels)])
+            exhausted = firing_labels(name, self.rules.exhausted, self.series_labels)
+            group.expect(fired, query, [exhausted])
             last = max(last, fired)
         if self.rules.missing is not None:
             group.expect(last, firing_query(slo.missing_data.name), [])
@@ -283,8 +289,7 @@ class SLOTests:
     def idle(self) -> Group | None:
         if self.rules.missing is None:
             return None
-        group = Group(self.interval)
-        feed = _Phases(group, self.feed)
+        group, feed = self._fed_group()
         samples = self._steps(self.slo.missing_data.for_ + 2 * BASE_WINDOW) + 2
         feed.run(samples, 0, events=0)
         group.expect(samples - 1, firing_query(self.slo.missing_data.name), [])
@@ -294,8 +299,7 @@ class SLOTests:
     def vanished(self) -> Group | None:
         if self.rules.missing is None:
             return None
-        group = Group(self.interval)
-        feed = _Phases(group, self.feed)
+        group, feed = self._fed_group()
         samples = self._steps(2 * BASE_WINDOW) + 1
         feed.run(samples, 0)
         last_sample = (samples - 1) * self.interval
@@ -305,7 +309,7 @@ class SLOTests:
         query = firing_query(name)
         group.expect(samples - 1, query, [])
         group.expect(math.floor(due / self.interval) - 1, query, [])
-        firing = _alert(name, self.rules.missing, _absent_labels(self.slo.sli.raw))
+        firing = firing_labels(name, self.rules.missing, _absent_labels(self.slo.sli.raw))
         group.expect(math.ceil(due / self.interval) + 1, query, [firing])
         return group
 

@@ -23,10 +23,18 @@ from bzzzmon.render.rule_tests.inputs import (
     ValueInput,
     comparison_sides,
     derive,
+    equality_labels,
     matches,
     one_selector,
+    unwrap,
 )
-from bzzzmon.render.rule_tests.timeline import Group, Labels, firing_query, steps_for
+from bzzzmon.render.rule_tests.timeline import (
+    Group,
+    Labels,
+    firing_labels,
+    firing_query,
+    steps_for,
+)
 from bzzzmon.render.rules import threshold_rule
 from bzzzmon.slo.windows import BASE_WINDOW
 
@@ -35,16 +43,16 @@ def _literal(node: Any) -> Decimal:
     return Decimal(str(node.val))
 
 
-def _alert(alert: Alert, rule_labels: Labels, expr_labels: Labels) -> Labels:
-    return expr_labels | rule_labels | {"alertname": alert.name, "alertstate": "firing"}
-
-
 class ThresholdTests:
     def __init__(self, plan: Plan, alert: Alert, interval: int) -> None:
         self.alert = alert
+        self.metrics = plan.metrics
         self.interval = interval
         self.rule_labels: Labels = dict(threshold_rule(plan, alert)["labels"])
         self.query = firing_query(alert.name)
+
+    def _firing(self, expr_labels: Labels) -> Labels:
+        return firing_labels(self.alert.name, self.rule_labels, expr_labels)
 
     def _steps(self, seconds: int | Fraction) -> int:
         return steps_for(seconds, self.interval)
@@ -69,7 +77,7 @@ class ThresholdTests:
             near = threshold - step if op in (">", ">=", "!=") else threshold + step
             if op in ("==", "!="):
                 raise Underivable("equality on a rate")
-        firing = [_alert(alert, self.rule_labels, value.output_labels)]
+        firing = [self._firing(value.output_labels)]
         groups = []
 
         group = Group(self.interval)
@@ -106,7 +114,7 @@ class ThresholdTests:
     def always(self) -> list[Group]:
         group = Group(self.interval)
         fired = self._steps(self.alert.for_) + 1
-        group.expect(fired, self.query, [_alert(self.alert, self.rule_labels, {})])
+        group.expect(fired, self.query, [self._firing({})])
         # A series that only sets the evaluation's length.
         return [group] if self._anchor(group, fired) else []
 
@@ -118,9 +126,7 @@ class ThresholdTests:
         """``A OP c or absent(B)``-shaped conditions: one case per alternative."""
         comparisons = []
         absents = []
-        for part in parts:
-            while isinstance(part, promql_parser.ParenExpr):
-                part = part.expr
+        for part in parts:  # unwrapped by groups()
             if isinstance(part, promql_parser.Call) and part.func.name == "absent":
                 absents.append(part)
             elif (
@@ -134,7 +140,7 @@ class ThresholdTests:
                 raise Underivable("an alternative that is neither a comparison nor absent()")
         groups: list[Group] = []
         for part in comparisons:
-            value = derive(part.lhs.prettify())
+            value = derive(part.lhs.prettify(), self.metrics)
             for absent in absents:
                 used = list(selectors(absent))
                 if not all(matches(u, value.series) for u in used):
@@ -144,12 +150,11 @@ class ThresholdTests:
             inner = absent.args[0]
             labels: Labels = {}
             if isinstance(inner, promql_parser.VectorSelector):
-                use = one_selector(inner.prettify())
-                labels = {k: v for k, op, v in use.matchers if op == "=" and k != "__name__"}
+                labels = equality_labels(one_selector(inner.prettify()))
             group = Group(self.interval)
             fired = self._steps(self.alert.for_) + 1
             group.expect(fired - 2, self.query, [])
-            group.expect(fired, self.query, [_alert(self.alert, self.rule_labels, labels)])
+            group.expect(fired, self.query, [self._firing(labels)])
             self._anchor(group, fired)
             groups.append(group)
         return groups
@@ -157,16 +162,15 @@ class ThresholdTests:
     def groups(self) -> list[Group]:
         alert = self.alert
         if alert.op is not None and alert.threshold is not None:
-            return self.comparison(derive(alert.value_expr), alert.op, alert.threshold)
+            value = derive(alert.value_expr, self.metrics)
+            return self.comparison(value, alert.op, alert.threshold)
         node = parse(alert.expr)
         if not list(selectors(node)):
             return self.always()
         parts: list[Any] = []
         stack = [node]
         while stack:
-            current = stack.pop()
-            while isinstance(current, promql_parser.ParenExpr):
-                current = current.expr
+            current = unwrap(stack.pop())
             if isinstance(current, promql_parser.BinaryExpr) and str(current.op) == "or":
                 stack += [current.rhs, current.lhs]
             else:

@@ -19,8 +19,7 @@ from fractions import Fraction
 from typing import Any
 
 from bzzzmon.promql.numbers import format_fraction, to_decimal
-from bzzzmon.promql.selectors import escape_label_value
-from bzzzmon.render.rule_tests.inputs import Series
+from bzzzmon.render.rule_tests.inputs import Series, labels_text
 
 # Primes near 100 s: the first that divides no window is the file's interval. Below 150 s, so a
 # 5m rate always has at least two samples.
@@ -85,13 +84,14 @@ class Track:
         return {"series": self.series.text(), "values": " ".join(self.parts)}
 
 
-def labels_text(name: str, labels: Labels) -> str:
-    inner = ", ".join(f"{k}={escape_label_value(v)}" for k, v in sorted(labels.items()))
-    return f"{name}{{{inner}}}"
-
-
 def firing_query(alertname: str, **match: str) -> str:
     return labels_text("ALERTS", {"alertname": alertname, "alertstate": "firing"} | match)
+
+
+def firing_labels(alertname: str, rule_labels: Labels, expr_labels: Labels) -> Labels:
+    """The ``ALERTS`` labels of a firing alert: the expression's result labels, overridden by
+    the rule's own labels."""
+    return expr_labels | rule_labels | {"alertname": alertname, "alertstate": "firing"}
 
 
 @dataclass
