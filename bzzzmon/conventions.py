@@ -149,6 +149,9 @@ REC_PERIOD_DAYS = "slo:time_period:days"
 REC_CURRENT_BURN = "slo:current_burn_rate:ratio"
 REC_PERIOD_BURN = "slo:period_burn_rate:ratio"
 REC_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+# The share of the period the SLI's history covers (1 once it spans the whole period): budget
+# figures on a young deployment are prorated by it instead of claiming the whole budget spent.
+REC_PERIOD_COVERAGE = "slo:period_coverage:ratio"
 REC_SLI_INFO = "slo:sli:info"
 
 

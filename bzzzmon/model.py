@@ -170,6 +170,9 @@ class SLI:
     raw: str
     # The user's inputs, expanded, for documents, dashboards and tests.
     inputs: dict[str, str]
+    # Bad and total events per second over each window read from the raw series (the base
+    # window among them): seconds -> (bad, total).
+    rates: dict[int, tuple[str, str]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -181,6 +184,10 @@ class BurnTier:
     factor: Fraction
     severity: str
     for_: int
+    kind: Literal["page", "ticket"] = "page"
+    # More urgent tiers of the same SLO: this one stays quiet while any of them fired within
+    # this tier's short window, so one incident notifies once.
+    suppressed_by: tuple[str, ...] = ()
 
     @property
     def long_text(self) -> str:
@@ -216,6 +223,8 @@ class SLO:
     missing_data: AuxAlert
     budget_exhausted: AuxAlert
     windows: tuple[int, ...]  # every recorded error-ratio window, shortest first
+    raw_windows: tuple[int, ...]  # the windows read from raw series (``SLI.rates``)
+    min_events: int  # a page tier needs this many events in its long window (0: no guard)
     runbook_url: str
     dashboard_uid: str
     dashboard_url: str

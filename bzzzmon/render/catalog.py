@@ -144,7 +144,7 @@ def slo_entry(slo: SLO) -> dict[str, Any]:
     tiers = []
     for t in slo.tiers:
         threshold = error_ratio_threshold(t.factor, budget)
-        detect = detection_time(t.factor, budget, t.long, t.for_)
+        detect = detection_time(t.factor, budget, t.long, t.for_, raw=t.long in slo.raw_windows)
         tiers.append(
             {
                 "name": t.name,

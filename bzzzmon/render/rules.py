@@ -1,15 +1,21 @@
 """Prometheus recording and alerting rules: per SLO, and the threshold alerts per component.
 
-Per SLO, three groups:
-- ``sli``: bad and total events per second recorded once at the 5m base window, then the error
-  ratio of every window needed, each as ``sum_over_time(bad) / sum_over_time(total)`` over the two
-  base series. The ratio is traffic-weighted (a busy minute counts more than an idle one), one
-  missing sample does not poison the period, and no window reads raw series again.
+Per SLO, four groups:
+- ``sli``: bad and total events per second from the raw series at the 5m base window and at every
+  window a page tier reads (5m, 30m, 1h, 6h by default), so pages see an outage as soon as the
+  counters do. The longer ticket windows are ``sum_over_time(bad) / sum_over_time(total)`` over
+  the two 5m series: traffic-weighted, cheap, and a ticket can afford the 2.5 minutes the 5m rate
+  smears an event by.
 - ``meta``: objective, budget, period, current burn rate.
-- ``period``: the whole-period ratio, period burn rate and budget remaining, every 4 minutes
-  (the period's sum is most of the rules' cost; see bzzzmon.slo.windows).
+- ``period``: the whole-period ratio, its coverage of the period, the period burn rate and the
+  budget remaining, every 4 minutes (the period's sum is most of the rules' cost; see
+  bzzzmon.slo.windows).
 - ``alerts``: one rule per burn-rate tier (same alert name, ``tier`` label), the missing-data
-  alert (quiet while the service is merely idle) and the budget-exhausted alert.
+  alerts (quiet while the service is merely idle) and the budget-exhausted alert.
+
+One incident notifies once: a tier stays quiet while a more urgent tier of the same SLO (and
+group) was pending or firing within its own short window, read from ``ALERTS``. A page tier also
+needs ``min_events`` events in its long window, so a few failed requests at night do not page.
 """
 
 from __future__ import annotations
@@ -18,14 +24,17 @@ from fractions import Fraction
 from typing import Any
 
 from bzzzmon import conventions as C
-from bzzzmon.model import SLO, Alert, Plan
-from bzzzmon.promql.builders import slo_selector
+from bzzzmon.model import SLO, Alert, BurnTier, Plan
+from bzzzmon.promql.builders import aggregate, selector_text, slo_selector
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction
 from bzzzmon.render.output import Files, dump_yaml
 from bzzzmon.slo.windows import BASE_WINDOW, PERIOD_EVALUATION_INTERVAL
 
 Rule = dict[str, Any]
+
+# The groups of an SLO's rule file, in the order their rules depend on each other.
+SLO_GROUP_ORDER = ("sli", "meta", "period", "alerts")
 
 
 def slo_rules_file(slo: SLO) -> str:
@@ -52,52 +61,71 @@ def _ratio(slo: SLO, window: int) -> str:
     return slo_selector(C.rec_name(C.REC_ERROR_RATIO, format_duration(window)), slo.name)
 
 
+def _rate(template: str, slo: SLO, window: int) -> str:
+    return slo_selector(C.rec_name(template, format_duration(window)), slo.name)
+
+
 def sli_rules(slo: SLO) -> list[Rule]:
-    base = format_duration(BASE_WINDOW)
-    bad = C.rec_name(C.REC_BAD_RATE, base)
-    total = C.rec_name(C.REC_TOTAL_RATE, base)
     labels = {C.LABEL_SLO: slo.name}
-    rules: list[Rule] = [
-        {"record": bad, "expr": slo.sli.bad, "labels": labels},
-        {"record": total, "expr": slo.sli.total, "labels": labels},
-    ]
+    rules: list[Rule] = []
+    for window in slo.raw_windows:
+        bad, total = slo.sli.rates[window]
+        w = format_duration(window)
+        rules.append({"record": C.rec_name(C.REC_BAD_RATE, w), "expr": bad, "labels": labels})
+        rules.append({"record": C.rec_name(C.REC_TOTAL_RATE, w), "expr": total, "labels": labels})
     for window in slo.windows:
         if window == slo.period:
             continue  # recorded by the period group
         w = format_duration(window)
-        if window == BASE_WINDOW:
-            expr = f"{slo_selector(bad, slo.name)} / {slo_selector(total, slo.name)}"
+        if window in slo.raw_windows:
+            bad = _rate(C.REC_BAD_RATE, slo, window)
+            expr = f"{bad} / {_rate(C.REC_TOTAL_RATE, slo, window)}"
         else:
-            expr = (
-                f"sum_over_time({slo_selector(bad, slo.name)}[{w}])"
-                f" / sum_over_time({slo_selector(total, slo.name)}[{w}])"
-            )
+            bad5 = _rate(C.REC_BAD_RATE, slo, BASE_WINDOW)
+            total5 = _rate(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
+            expr = f"sum_over_time({bad5}[{w}]) / sum_over_time({total5}[{w}])"
         rules.append({"record": C.rec_name(C.REC_ERROR_RATIO, w), "expr": expr, "labels": labels})
     return rules
 
 
 def period_rules(slo: SLO) -> list[Rule]:
-    """The whole-period ratio, burn rate and budget remaining: a group of their own, evaluated
-    every PERIOD_EVALUATION_INTERVAL (see bzzzmon.slo.windows)."""
+    """The whole-period ratio, its coverage, burn rate and budget remaining: a group of their
+    own, evaluated every PERIOD_EVALUATION_INTERVAL (see bzzzmon.slo.windows).
+
+    Coverage counts the period ratio's own samples over the period against those of the last
+    hour, so it needs no knowledge of the evaluation interval; during the first hour it reads as
+    one hour. The budget remaining is prorated by it: on a young deployment the bad events so far
+    are weighed against the budget of the whole period's traffic, not of the traffic so far.
+    """
     labels = {C.LABEL_SLO: slo.name}
     budget = format_decimal(slo.budget)
     w = slo.period_text
-    bad = slo_selector(C.rec_name(C.REC_BAD_RATE, format_duration(BASE_WINDOW)), slo.name)
-    total = slo_selector(C.rec_name(C.REC_TOTAL_RATE, format_duration(BASE_WINDOW)), slo.name)
+    bad = _rate(C.REC_BAD_RATE, slo, BASE_WINDOW)
+    total = _rate(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
+    ratio = _ratio(slo, slo.period)
+    hour = format_duration(3600)
+    coverage = (
+        f"clamp_max(count_over_time({ratio}[{w}]) / count_over_time({ratio}[{hour}])"
+        f" * {format_fraction(Fraction(3600, slo.period))}, 1)"
+    )
     return [
         {
             "record": C.rec_name(C.REC_ERROR_RATIO, w),
             "expr": f"sum_over_time({bad}[{w}]) / sum_over_time({total}[{w}])",
             "labels": labels,
         },
+        {"record": C.REC_PERIOD_COVERAGE, "expr": coverage, "labels": labels},
         {
             "record": C.REC_PERIOD_BURN,
-            "expr": f"{_ratio(slo, slo.period)} / {budget}",
+            "expr": f"{ratio} / {budget}",
             "labels": labels,
         },
         {
             "record": C.REC_BUDGET_REMAINING,
-            "expr": f"1 - {slo_selector(C.REC_PERIOD_BURN, slo.name)}",
+            "expr": (
+                f"1 - {slo_selector(C.REC_PERIOD_BURN, slo.name)}"
+                f" * {slo_selector(C.REC_PERIOD_COVERAGE, slo.name)}"
+            ),
             "labels": labels,
         },
     ]
@@ -147,19 +175,48 @@ def _group_text(slo: SLO) -> str:
     return " for " + ", ".join(f"{g} {{{{ $labels.{g} }}}}" for g in slo.group_by)
 
 
+def tier_expr(slo: SLO, tier: BurnTier) -> str:
+    """Both windows above the tier's threshold; for a page tier enough events in the long window;
+    and no more urgent tier of the SLO pending or firing within the short window."""
+    threshold = threshold_text(tier.factor, slo.budget_fraction)
+    parts = [f"{_ratio(slo, tier.long)} > {threshold}", f"{_ratio(slo, tier.short)} > {threshold}"]
+    if tier.kind == "page" and slo.min_events:
+        events = _rate(C.REC_TOTAL_RATE, slo, tier.long)
+        parts.append(f"{events} * {tier.long} >= {slo.min_events}")
+    expr = "\nand\n".join(parts)
+    if tier.suppressed_by:
+        on = ", ".join((C.LABEL_SLO, *slo.group_by))
+        alerts = selector_text(
+            "ALERTS",
+            [
+                ("alertname", "=", slo.alert_name),
+                (C.LABEL_SLO, "=", slo.name),
+                (C.LABEL_TIER, "=~", "|".join(tier.suppressed_by)),
+            ],
+        )
+        expr += f"\nunless on ({on})\nmax_over_time({alerts}[{tier.short_text}])"
+    return expr
+
+
+def missing_group_expr(slo: SLO) -> str:
+    """A group of a grouped SLI whose series vanished: seen within the longest page window, not
+    now, while other groups remain (the whole SLI vanishing is ``absent()``'s job)."""
+    by = slo.group_by
+    lookback = format_duration(max((t.long for t in slo.tiers if t.kind == "page"), default=3600))
+    seen = aggregate("count", by, f"last_over_time({slo.sli.raw}[{lookback}])")
+    now = aggregate("count", by, slo.sli.raw)
+    return f"{seen}\nunless\n{now}\nand on ()\ncount({slo.sli.raw})"
+
+
 def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
     rules: list[Rule] = []
-    budget = slo.budget_fraction
     base_labels = {
         C.LABEL_SLO: slo.name,
         C.LABEL_COMPONENT: slo.component,
     } | slo.labels
     objective = format_decimal(slo.objective_percent)
     for tier in slo.tiers:
-        threshold = threshold_text(tier.factor, budget)
-        expr = (
-            f"{_ratio(slo, tier.long)} > {threshold}\nand\n{_ratio(slo, tier.short)} > {threshold}"
-        )
+        expr = tier_expr(slo, tier)
         factor = format_fraction(tier.factor)
         rule: Rule = {"alert": slo.alert_name, "expr": expr}
         if tier.for_:
@@ -206,6 +263,31 @@ def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
                     f"{format_duration(slo.missing_data.for_)}: the SLO cannot be evaluated and "
                     f"its burn-rate alerts cannot fire. An idle service keeps its series and does "
                     f"not raise this alert; vanished series (scrape failure, renamed metric) do.",
+                    slo.runbook_url,
+                    slo.dashboard_url,
+                ),
+            }
+        )
+    if slo.missing_data.enabled and slo.group_by:
+        groups = ", ".join(slo.group_by)
+        rules.append(
+            {
+                "alert": slo.missing_data.name,
+                "expr": missing_group_expr(slo),
+                "for": format_duration(slo.missing_data.for_),
+                "labels": _labels(
+                    plan,
+                    base_labels,
+                    {
+                        C.LABEL_SEVERITY: slo.missing_data.severity,
+                        C.LABEL_ALERT_KIND: "missing_data",
+                    },
+                ),
+                "annotations": _annotations(
+                    f"The {slo.title} SLI has no data{_group_text(slo)}.",
+                    f"The series of this {groups} of the {slo.title} SLI vanished at least "
+                    f"{format_duration(slo.missing_data.for_)} ago while others remain: it is "
+                    f"not counted in the SLO and its burn cannot alert.",
                     slo.runbook_url,
                     slo.dashboard_url,
                 ),

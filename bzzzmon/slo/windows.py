@@ -7,6 +7,13 @@ the rate that would spend exactly the budget over P. For a 30d period this repro
 SRE Workbook table (14.4, 6, 3, 1); other periods keep the same percentages and windows, so their
 factors differ (28d: 13.44, 5.6, 2.8).
 
+Page tiers read their windows from the raw counters, so a total outage crosses the long window's
+threshold at ``factor * budget * long`` exactly; ticket tiers build their longer windows from the
+recorded 5m rates (cheap, but every event is smeared over 5 minutes, which costs a ticket half a
+base window). ``for:`` is data too: page-fast holds 2m so a single spiky 5m evaluation cannot
+page; the other tiers need none, because their short windows already reject blips and a
+``for:`` would only start them after a short fault has ended.
+
 A factor below 1 would alert on an SLO that meets its objective (28d's 3d tier: 14/15). Such a
 tier keeps its percentage but shrinks its long window to the time that share takes at factor 1
 (f * P: 2d19h12m for 28d), with the short window long / 12; a tier that then duplicates another
@@ -15,6 +22,7 @@ is dropped (7d: both ticket tiers become 16h48m / 1h24m).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -46,10 +54,14 @@ class TierTemplate:
 
 DEFAULT_TIERS: tuple[TierTemplate, ...] = (
     TierTemplate("page-fast", "page", 1 * HOUR, 5 * 60, Decimal(2), 2 * 60),
-    TierTemplate("page-slow", "page", 6 * HOUR, 30 * 60, Decimal(5), 15 * 60),
-    TierTemplate("ticket-fast", "ticket", 1 * DAY, 2 * HOUR, Decimal(10), 1 * HOUR),
-    TierTemplate("ticket-slow", "ticket", 3 * DAY, 6 * HOUR, Decimal(10), 3 * HOUR),
+    TierTemplate("page-slow", "page", 6 * HOUR, 30 * 60, Decimal(5), 0),
+    TierTemplate("ticket-fast", "ticket", 1 * DAY, 2 * HOUR, Decimal(10), 0),
+    TierTemplate("ticket-slow", "ticket", 3 * DAY, 6 * HOUR, Decimal(10), 0),
 )
+
+# A page tier needs at least this many events in its long window by default (the low-traffic
+# guard): at night a handful of failed requests must not page. ``alerting.min_events`` sets it.
+DEFAULT_MIN_EVENTS = 100
 
 
 def default_tiers(period: int) -> tuple[TierTemplate, ...]:
@@ -80,19 +92,45 @@ def error_ratio_threshold(factor: Fraction, budget: Fraction) -> Fraction:
     return factor * budget
 
 
-def detection_time(factor: Fraction, budget: Fraction, long_window: int, for_: int) -> Fraction:
-    """Seconds from the start of a total outage (error ratio 1) until the tier fires.
+def detection_time(
+    factor: Fraction, budget: Fraction, long_window: int, for_: int, *, raw: bool = True
+) -> Fraction:
+    """Seconds from the start of a total outage (error ratio 1) until the tier fires, give or
+    take one evaluation interval.
 
     After t seconds of total outage the long window's ratio is t / long (the short window's is
     higher, so the long one decides); it crosses factor * budget at t = factor * budget * long,
-    then the alert holds for ``for_``.
+    then the alert holds for ``for_``. A window summed from recorded 5m rates sees the outage
+    ramp up over the base window, half a base window late (``smear_delay``).
     """
-    return factor * budget * long_window + for_
+    spent = factor * budget * long_window
+    return spent + for_ + (0 if raw else smear_delay(spent))
+
+
+def smear_delay(spent: Fraction) -> Fraction:
+    """Seconds a window summed from 5m rates lags the raw counters in counting ``spent`` seconds
+    of total outage: the base rate ramps linearly over BASE_WINDOW, so half of it, or
+    sqrt(2 * BASE_WINDOW * spent) - spent while still on the ramp."""
+    half = Fraction(BASE_WINDOW, 2)
+    if spent >= half:
+        return half
+    root = Fraction(math.isqrt(int(2 * BASE_WINDOW * spent * 10**6)), 1000)
+    return root - spent
 
 
 def time_to_exhaustion(factor: Fraction, period: int) -> Fraction:
     """Seconds until the whole budget is spent when burning at ``factor``."""
     return Fraction(period) / factor
+
+
+def raw_windows(tiers: tuple[tuple[str, int, int], ...]) -> list[int]:
+    """Windows read from the raw counters: the base window and both windows of every page tier
+    (``(kind, long, short)`` triples), where minutes of detection matter."""
+    found = {BASE_WINDOW}
+    for kind, long, short in tiers:
+        if kind == "page":
+            found.update((long, short))
+    return sorted(found)
 
 
 def windows_needed(tiers: tuple[tuple[int, int], ...], period: int) -> list[int]:

@@ -6,6 +6,7 @@ Every problem is collected with its file:line:column before anything fails, so o
 
 from __future__ import annotations
 
+import dataclasses
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -14,13 +15,20 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from bzzzmon import conventions as C
 from bzzzmon import model as M
 from bzzzmon.promql import builders as B
-from bzzzmon.promql.duration import parse_duration
+from bzzzmon.promql.duration import format_duration, parse_duration
 from bzzzmon.promql.numbers import format_decimal
 from bzzzmon.promql.parse import PromQLError, is_vector_selector, parse
 from bzzzmon.promql.parse import selectors as parse_selectors
 from bzzzmon.promql.regex_names import finite_names
 from bzzzmon.promql.selectors import UnknownSelector, expand
-from bzzzmon.slo.windows import BASE_WINDOW, burn_factor, default_tiers, windows_needed
+from bzzzmon.slo.windows import (
+    BASE_WINDOW,
+    DEFAULT_MIN_EVENTS,
+    burn_factor,
+    default_tiers,
+    raw_windows,
+    windows_needed,
+)
 from bzzzmon.spec import wire
 from bzzzmon.spec.errors import SpecError, SpecErrors
 from bzzzmon.spec.loader import LoadedFile, load_dir
@@ -447,8 +455,15 @@ class _Builder:
         return tuple(out)
 
     def _sli(
-        self, lf: LoadedFile, path: YPath, slo: wire.SLO, selectors: dict[str, dict[str, str]]
+        self,
+        lf: LoadedFile,
+        path: YPath,
+        slo: wire.SLO,
+        selectors: dict[str, dict[str, str]],
+        raw_windows: list[int],
     ) -> M.SLI | None:
+        """The SLI's bad and total events per second at the base window, and at every window in
+        ``raw_windows`` read from the raw series."""
         g = slo.group_by
         sli = slo.sli
         if sli.ratio is not None:
@@ -460,13 +475,20 @@ class _Builder:
             part = self._counters(lf, (*path, "sli", "ratio", which), part_text, selectors)
             if total is None or part is None:
                 return None
-            t5 = B.aggregate("sum", g, B.rate_by_metric(total[1], BASE_WINDOW, C.LABEL_SLI_METRIC))
-            p5 = B.aggregate("sum", g, B.rate_by_metric(part[1], BASE_WINDOW, C.LABEL_SLI_METRIC))
+            total_sels, part_sels = total[1], part[1]
+
+            def ratio_rates(w: int) -> tuple[str, str]:
+                t = B.aggregate("sum", g, B.rate_by_metric(total_sels, w, C.LABEL_SLI_METRIC))
+                p = B.aggregate("sum", g, B.rate_by_metric(part_sels, w, C.LABEL_SLI_METRIC))
+                if which == "bad":
+                    # A bad-event counter often has no series until the first failure: count 0.
+                    return f"{p} or {t} * 0", t
+                return f"{t} - ({p} or {t} * 0)", t
+
+            rates = {w: ratio_rates(w) for w in raw_windows}
+            bad, tot = rates[BASE_WINDOW]
             inputs = {which: part[0], "total": total[0]}
-            if which == "bad":
-                # A bad-event counter often has no series until the first failure: count 0.
-                return M.SLI("ratio", f"{p5} or {t5} * 0", t5, total[0], inputs)
-            return M.SLI("ratio", f"{t5} - ({p5} or {t5} * 0)", t5, total[0], inputs)
+            return M.SLI("ratio", bad, tot, total[0], inputs, rates)
         if sli.latency is not None:
             lat = sli.latency
             hist = self._selector(
@@ -484,26 +506,32 @@ class _Builder:
             le = format_decimal(lat.threshold)  # as client libraries write the bucket bound
             bucket = B.with_matcher(B.with_suffix(hist, "_bucket"), "le", le)
             count = B.with_suffix(hist, "_count")
-            t5 = B.aggregate("sum", g, B.rate(count, BASE_WINDOW))
-            g5 = B.aggregate("sum", g, B.rate(bucket, BASE_WINDOW))
-            return M.SLI(
-                "latency",
-                f"{t5} - ({g5} or {t5} * 0)",
-                t5,
-                count,
-                {"histogram": hist, "bucket": bucket, "count": count, "le": le},
-            )
+
+            def latency_rates(w: int) -> tuple[str, str]:
+                t = B.aggregate("sum", g, B.rate(count, w))
+                fast = B.aggregate("sum", g, B.rate(bucket, w))
+                return f"{t} - ({fast} or {t} * 0)", t
+
+            rates = {w: latency_rates(w) for w in raw_windows}
+            bad, tot = rates[BASE_WINDOW]
+            inputs = {"histogram": hist, "bucket": bucket, "count": count, "le": le}
+            return M.SLI("latency", bad, tot, count, inputs, rates)
         assert sli.time is not None
         t = sli.time
         expr = self._expr(lf, (*path, "sli", "time", "expr"), t.expr, selectors)
         if expr is None:
             return None
         cond = B.compare(expr, t.op, t.threshold, as_bool=True)
-        # The fraction of the base window each series spent on the bad side, summed per group:
-        # the same unit (series-seconds per second) as the total, so windows add up alike.
-        time_bad = B.aggregate("sum", g, f"avg_over_time((1 - ({cond}))[5m:])")
-        time_total = B.aggregate("count", g, cond)
-        return M.SLI("time", time_bad, time_total, expr, {"expr": expr, "condition": cond})
+
+        def time_rates(w: int) -> tuple[str, str]:
+            # The fraction of the window each series spent on the bad side, summed per group:
+            # the same unit (series-seconds per second) as the total, so windows add up alike.
+            bad = B.aggregate("sum", g, f"avg_over_time((1 - ({cond}))[{format_duration(w)}:])")
+            return bad, B.aggregate("count", g, cond)
+
+        rates = {w: time_rates(w) for w in raw_windows}
+        bad, tot = rates[BASE_WINDOW]
+        return M.SLI("time", bad, tot, expr, {"expr": expr, "condition": cond}, rates)
 
     def _slos(self, service: M.Service, components: set[str]) -> tuple[M.SLO, ...]:
         items = self._each("slos")
@@ -519,8 +547,9 @@ class _Builder:
                     f"period '{s.period}' is shorter than 1d",
                     "SLO periods are days or weeks, e.g. 7d, 28d, 30d",
                 )
-            sli = self._sli(lf, path, s, service.selectors)
             tiers = self._tiers(lf, path, s, period)
+            raw = raw_windows(tuple((t.kind, t.long, t.short) for t in tiers or ()))
+            sli = self._sli(lf, path, s, service.selectors, raw)
             if sli is None or tiers is None:
                 continue
             objective = s.objective / 100
@@ -557,6 +586,14 @@ class _Builder:
                     missing_data=missing,
                     budget_exhausted=exhausted,
                     windows=tuple(windows_needed(tuple((t.long, t.short) for t in tiers), period)),
+                    raw_windows=tuple(raw),
+                    min_events=(
+                        0
+                        if sli.kind == "time"
+                        else a.min_events
+                        if a.min_events is not None
+                        else DEFAULT_MIN_EVENTS
+                    ),
                     runbook_url=_join_url(service.runbook_url, a.runbook),
                     dashboard_uid=uid,
                     dashboard_url=_dashboard_url(service.grafana_url, uid),
@@ -584,9 +621,10 @@ class _Builder:
                         factor,
                         sev,
                         tmpl.for_,
+                        "page" if tmpl.kind == "page" else "ticket",
                     )
                 )
-            return tuple(tiers)
+            return _with_suppression(tiers)
         ok = True
         names = []
         for i, t in enumerate(a.tiers):
@@ -612,6 +650,7 @@ class _Builder:
                     factor,
                     t.severity,
                     parse_duration(t.for_) if t.for_ else 0,
+                    t.kind or ("page" if t.severity == a.page else "ticket"),
                 )
             )
         if not a.tiers:
@@ -623,7 +662,7 @@ class _Builder:
             )
             ok = False
         _unique(names, "tier", self.errs)
-        return tuple(tiers) if ok else None
+        return _with_suppression(tiers) if ok else None
 
     def _alerts(
         self, service: M.Service, components: set[str], slos: set[str]
@@ -846,6 +885,15 @@ class _Builder:
 
 def _default_path(probe_type: str) -> str:
     return {"health_checks": "/health/checks", "health": "/health"}.get(probe_type, "")
+
+
+def _with_suppression(tiers: list[M.BurnTier]) -> tuple[M.BurnTier, ...]:
+    """Tiers in the order given are from most to least urgent; each is suppressed by the ones
+    before it, so the most urgent tier covering an incident is the only one that notifies."""
+    return tuple(
+        dataclasses.replace(t, suppressed_by=tuple(u.name for u in tiers[:i]))
+        for i, t in enumerate(tiers)
+    )
 
 
 def load_plan(spec_dir: Path) -> M.Plan:

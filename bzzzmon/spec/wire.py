@@ -273,6 +273,11 @@ class TierSpec(Strict):
     budget_percent: Decimal = Field(gt=0, le=100)
     severity: Severity
     for_: Duration | None = Field(None, alias="for")
+    kind: Literal["page", "ticket"] | None = Field(
+        None,
+        description="page tiers read raw counters and take the low-traffic guard; default: "
+        "page when the severity is the SLO's page severity",
+    )
 
 
 class AuxAlert(Strict):
@@ -291,6 +296,13 @@ class SLOAlerting(Strict):
     )
     missing_data: AuxAlert = Field(default_factory=lambda: AuxAlert())
     budget_exhausted: AuxAlert = Field(default_factory=lambda: AuxAlert())
+    min_events: int | None = Field(
+        None,
+        ge=0,
+        le=10**12,
+        description="Events a page tier's long window must hold before it may page (the "
+        "low-traffic guard; 0 turns it off). Default 100. Ratio and latency SLIs only.",
+    )
     runbook: Anchor | None = None
     labels: Labels = Field(default_factory=dict)
 

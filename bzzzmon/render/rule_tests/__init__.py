@@ -22,7 +22,7 @@ from bzzzmon.render.rule_tests.inputs import Underivable
 from bzzzmon.render.rule_tests.slo_tests import slo_test_groups
 from bzzzmon.render.rule_tests.threshold_tests import threshold_test_groups
 from bzzzmon.render.rule_tests.timeline import pick_interval
-from bzzzmon.render.rules import alerts_file, slo_rules_file
+from bzzzmon.render.rules import SLO_GROUP_ORDER, alerts_file, slo_alert_rules, slo_rules_file
 from bzzzmon.slo.windows import BASE_WINDOW
 
 
@@ -52,12 +52,18 @@ def _ranges(expr: str) -> list[int]:
     return found
 
 
-def _document(rules_path: str, interval: int, groups: list[dict[str, Any]]) -> dict[str, Any]:
-    return {
+def _document(
+    rules_path: str, interval: int, groups: list[dict[str, Any]], order: list[str] | None = None
+) -> dict[str, Any]:
+    doc: dict[str, Any] = {
         "rule_files": [_relative(rules_path)],
         "evaluation_interval": f"{interval}s",
-        "tests": groups,
     }
+    if order:
+        # promtool evaluates groups by name unless told; the alerts must see this step's ratios.
+        doc["group_eval_order"] = order
+    doc["tests"] = groups
+    return doc
 
 
 def _with_notes(text: str, notes: list[str]) -> str:
@@ -97,7 +103,9 @@ def render(plan: Plan) -> Files:
             groups, notes = [], [f"SLO {slo.name}: {exc}"]
         if not groups:
             continue
-        text = dump_yaml(_document(rules_path, interval, groups), [slo.origin.file])
+        parts = SLO_GROUP_ORDER if slo_alert_rules(plan, slo) else SLO_GROUP_ORDER[:-1]
+        order = [C.slo_group(plan.service.name, slo.name, part) for part in parts]
+        text = dump_yaml(_document(rules_path, interval, groups, order), [slo.origin.file])
         files[test_file_for(rules_path)] = _with_notes(text, notes)
     by_component: dict[str, list[Alert]] = {}
     for alert in plan.alerts:

@@ -63,10 +63,14 @@ class Series:
     def label_map(self) -> dict[str, str]:
         return dict(self.labels)
 
-    def with_labels(self, extra: dict[str, str]) -> Series:
+    def with_labels(self, extra: dict[str, str], *, replace: bool = False) -> Series:
+        """The series with ``extra`` labels added (``replace``: overriding its own)."""
         merged = dict(self.labels)
         for key, value in extra.items():
-            merged.setdefault(key, value)
+            if replace:
+                merged[key] = value
+            else:
+                merged.setdefault(key, value)
         return Series(self.name, tuple(sorted(merged.items())))
 
 

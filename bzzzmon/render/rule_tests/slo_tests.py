@@ -1,16 +1,19 @@
 """promtool tests for one SLO's alerts: burn-rate tiers, missing data and budget exhaustion.
 
-Scenarios (one test group each), all with steady traffic of EVENTS events per sample:
-- constant burn just above each tier's threshold (factor * budget): the tier fires one interval
-  plus ``for:`` after the data starts, and resolves once the short window has recovered;
-- constant burn just below it: the tier stays quiet;
-  (both need a fractional error ratio, so ratio and latency SLIs only: a time SLI's condition is
-  true or false per sample, and its factors are tested by the outage scenario)
-- a total outage after a healthy history as long as the longest window: each tier fires at the
-  detection time the burn-rate math predicts (``detection_time``: factor * budget * long window
-  + ``for:``), not before; the budget-exhausted alert fires once the period's budget is spent;
+Every burn-rate check is pinned to one evaluation step: ``bzzzmon.slo.replay`` evaluates the
+generated rules exactly on the test's sample grid, and each check asserts the whole set of firing
+tiers one step before and at the step a tier starts or stops firing. Scenarios (one test group
+each), with steady traffic of EVENTS events per sample:
+- constant burn just above each tier's threshold (factor * budget) from the start: that tier
+  fires, no other tier does, and it resolves after the burn stops; just below it: quiet
+  (ratio and latency SLIs only: a time SLI's condition is true or false per sample);
+- a 10-minute total outage after a healthy history as long as the longest window: the most
+  urgent tier fires and resolves at the replayed steps, and no tier fires after the outage ended;
+- a total outage after two hours of history: the budget-exhausted alert waits until the bad
+  events exceed the budget of the whole period's traffic, not of the two hours seen;
 - an idle service (series present, no events) raises no missing-data or burn alert; vanished
-  series raise the missing-data alert after the lookback and its ``for:``.
+  series raise the missing-data alert after the lookback and its ``for:``; for a grouped SLI, one
+  group vanishing raises that group's missing-data alert.
 """
 
 from __future__ import annotations
@@ -46,10 +49,12 @@ from bzzzmon.render.rule_tests.timeline import (
     steps_for,
 )
 from bzzzmon.render.rules import slo_alert_rules
-from bzzzmon.slo.windows import BASE_WINDOW, detection_time, error_ratio_threshold
+from bzzzmon.slo.replay import Feed, Replay, replay
+from bzzzmon.slo.windows import BASE_WINDOW, error_ratio_threshold
 
 EVENTS = 100_000  # events per sample: error ratios down to 1e-5 are exact integers of events
 MARGIN = Fraction(1, 10)  # "just above/below": 10% off the threshold
+OUTAGE = 600  # the total outage scenario: 10 minutes
 
 
 @dataclass(frozen=True)
@@ -117,28 +122,52 @@ def sli_feed(slo: SLO, metrics: Metrics) -> SLIFeed:
     )
 
 
-class _Phases:
-    """Feeds an SLI phase by phase; ``bad`` is the number of bad events per sample."""
+COUNTER_START = 10 * EVENTS  # counters start far from 0: rate() never clamps at a zero point
 
-    def __init__(self, group: Group, feed: SLIFeed) -> None:
+
+class _Phases:
+    """Feeds an SLI phase by phase into promtool input series and the replay's feed at once;
+    ``bad`` is the number of bad events per sample."""
+
+    def __init__(self, group: Group, feed: SLIFeed, labels: dict[str, str]) -> None:
         self.feed = feed
+        self.bad: list[Fraction] = []
+        self.total: list[Fraction] = []
         if feed.kind == "time":
             assert feed.gauge is not None
-            self.gauge = group.track(feed.gauge, counter=False)
+            self.gauge = group.track(feed.gauge.with_labels(labels, replace=True), counter=False)
         else:
-            self.first = group.track(feed.counters[0], counter=True)
-            self.second = group.track(feed.counters[1], counter=True)
+            first, second = (c.with_labels(labels, replace=True) for c in feed.counters)
+            self.first = group.track(first, counter=True, start=COUNTER_START)
+            self.second = group.track(second, counter=True, start=COUNTER_START)
 
     def run(self, samples: int, bad: int, events: int = EVENTS) -> None:
+        if samples <= 0:
+            return
         if self.feed.kind == "time":
             value = self.feed.bad_value if bad else self.feed.good_value
             self.gauge.hold(value, samples)
-        elif self.feed.kind == "ratio":
+            self.bad += [Fraction(1 if bad else 0)] * samples
+            self.total += [Fraction(1)] * samples
+            return
+        if self.feed.kind == "ratio":
             self.first.grow(Fraction(bad), samples)
             self.second.grow(Fraction(events - bad), samples)
         else:  # latency: the fast bucket and the count
             self.first.grow(Fraction(events - bad), samples)
             self.second.grow(Fraction(events), samples)
+        # The first sample of a counter has no increment.
+        fresh = 1 if not self.bad else 0
+        self.bad += [Fraction(0)] * fresh + [Fraction(bad)] * (samples - fresh)
+        self.total += [Fraction(0)] * fresh + [Fraction(events)] * (samples - fresh)
+
+    @property
+    def samples(self) -> int:
+        return len(self.bad)
+
+    def replay(self, slo: SLO, interval: int) -> Replay:
+        counter = self.feed.kind != "time"
+        return replay(slo, Feed(interval, counter, tuple(self.bad), tuple(self.total)))
 
 
 @dataclass
@@ -147,22 +176,25 @@ class _Rules:
 
     tiers: dict[str, Labels]
     missing: Labels | None
+    missing_group: Labels | None
     exhausted: Labels | None
 
 
 def _rules(plan: Plan, slo: SLO) -> _Rules:
     tiers: dict[str, Labels] = {}
-    missing = exhausted = None
+    missing = missing_group = exhausted = None
     for rule in slo_alert_rules(plan, slo):
         labels = dict(rule["labels"])
         kind = labels.get(C.LABEL_ALERT_KIND)
         if kind == "burn_rate":
             tiers[labels[C.LABEL_TIER]] = labels
-        elif kind == "missing_data":
+        elif kind == "missing_data" and str(rule["expr"]).startswith("absent("):
             missing = labels
+        elif kind == "missing_data":
+            missing_group = labels
         elif kind == "budget_exhausted":
             exhausted = labels
-    return _Rules(tiers, missing, exhausted)
+    return _Rules(tiers, missing, missing_group, exhausted)
 
 
 def _absent_labels(raw: str) -> Labels:
@@ -171,20 +203,6 @@ def _absent_labels(raw: str) -> Labels:
     if not isinstance(node, promql_parser.VectorSelector):
         return {}
     return equality_labels(one_selector(raw))
-
-
-def ramp_delay(spent: Fraction) -> Fraction:
-    """Seconds the 5m base rate adds to a total outage's detection time.
-
-    The base rate ramps linearly from 0 to the full error rate over BASE_WINDOW, so the long
-    window has counted ``spent`` seconds of errors BASE_WINDOW / 2 later than the raw counters
-    did; when ``spent`` is reached during the ramp itself, at sqrt(2 * BASE_WINDOW * spent).
-    """
-    half = Fraction(BASE_WINDOW, 2)
-    if spent >= half:
-        return half
-    root = Fraction(math.isqrt(int(2 * BASE_WINDOW * spent * 10**6)), 1000)
-    return root - spent
 
 
 class SLOTests:
@@ -200,19 +218,40 @@ class SLOTests:
     def _threshold(self, tier: BurnTier) -> Fraction:
         return error_ratio_threshold(tier.factor, self.slo.budget_fraction)
 
-    def _tier_query(self, tier: BurnTier) -> str:
-        return firing_query(self.slo.alert_name, **{C.LABEL_TIER: tier.name})
-
     def _tier_alert(self, tier: BurnTier) -> Labels:
         return firing_labels(self.slo.alert_name, self.rules.tiers[tier.name], self.series_labels)
 
     def _steps(self, seconds: int | Fraction) -> int:
         return steps_for(seconds, self.interval)
 
-    def _fed_group(self) -> tuple[Group, _Phases]:
+    def _fed_group(self, labels: dict[str, str] | None = None) -> tuple[Group, _Phases]:
         """A new test group and the feed of the SLI's input series in it."""
         group = Group(self.interval)
-        return group, _Phases(group, self.feed)
+        return group, _Phases(group, self.feed, labels or _group_labels(self.slo))
+
+    def _expect_tiers(self, group: Group, result: Replay, step: int) -> None:
+        """At ``step``, exactly the tiers the replay has firing are firing."""
+        if step < 0 or step in result.borderline:
+            return
+        firing = [
+            self._tier_alert(t) for t in self.slo.tiers if result.states[t.name][step] == "firing"
+        ]
+        group.expect(step, firing_query(self.slo.alert_name), firing)
+
+    def _expect_edges(self, group: Group, result: Replay, tier: BurnTier, after: int) -> int:
+        """Pin the step ``tier`` starts firing at or after ``after`` and the step it stops;
+        returns the last step checked."""
+        fired = result.first(tier.name, "firing", after)
+        if fired is None:
+            return after
+        self._expect_tiers(group, result, fired - 1)
+        self._expect_tiers(group, result, fired)
+        stopped = result.first_not(tier.name, "firing", fired)
+        if stopped is None:
+            return fired
+        self._expect_tiers(group, result, stopped - 1)
+        self._expect_tiers(group, result, stopped)
+        return stopped
 
     # --- scenarios -----------------------------------------------------------------------------
     def constant_burn(self, tier: BurnTier, above: bool) -> Group | None:
@@ -225,65 +264,64 @@ class SLOTests:
         if (Fraction(bad, EVENTS) > threshold) != above:
             return None
         group, feed = self._fed_group()
-        # Data starts at sample 0; the first rate exists at sample 1, so the condition holds from
-        # sample 1 and the alert fires at sample 1 + ceil(for / interval).
-        fires = 1 + self._steps(tier.for_)
-        checked = fires + 1
-        feed.run(checked + 1, bad)
-        query = self._tier_query(tier)
-        group.expect(fires - 1, query, [])
-        group.expect(checked, query, [self._tier_alert(tier)] if above else [])
+        burning = 2 + self._steps(tier.for_) + 2
+        feed.run(burning, bad)
+        feed.run(self._steps(tier.short + BASE_WINDOW) + 3, 0)
+        result = feed.replay(self.slo, self.interval)
         if above:
-            recovered = self._steps(tier.short + BASE_WINDOW) + 2
-            feed.run(recovered, 0)
-            group.expect(checked + recovered, query, [])
+            if result.first(tier.name) is None:
+                return None  # the guard or a more urgent tier covers this level
+            self._expect_edges(group, result, tier, 0)
+        else:
+            self._expect_tiers(group, result, burning - 1)
         return group
 
     def outage(self) -> Group:
-        """Healthy history as long as the longest window, then every event fails."""
+        """Healthy history as long as the longest window, a 10-minute total outage, recovery."""
         slo = self.slo
         group, feed = self._fed_group()
-        longest = max(t.long for t in slo.tiers)
-        history = self._steps(longest) + 2
+        history = self._steps(max(t.long for t in slo.tiers)) + 2
         feed.run(history, 0)
-        start = history * self.interval  # the first bad sample
-        if self.feed.kind != "time":
-            start -= self.interval  # counters: bad events accrue from the sample before
+        outage = self._steps(OUTAGE)
+        feed.run(outage, EVENTS)
+        ended = history + outage
+        recovery = self._steps(max(t.short for t in slo.tiers) + BASE_WINDOW) + 3
+        feed.run(recovery, 0)
+        result = feed.replay(slo, self.interval)
+        self._expect_tiers(group, result, history - 1)
         last = history
-        burn_query = firing_query(slo.alert_name)
-        group.expect(history - 1, burn_query, [])
-        lag = BASE_WINDOW  # the 5m base rate ramps up over its window
         for tier in slo.tiers:
-            threshold = self._threshold(tier)
-            if threshold >= 1:
-                continue
-            nominal = detection_time(tier.factor, slo.budget_fraction, tier.long, tier.for_)
-            due = start + nominal + ramp_delay(nominal - tier.for_)
-            # Quiet one interval before the predicted time; firing once the condition had time
-            # to be seen (one interval) and held for `for:` (one more), plus half an interval
-            # for the sampled base rate.
-            group.expect(math.floor(due / self.interval) - 1, self._tier_query(tier), [])
-            fired = math.ceil(due / self.interval + Fraction(5, 2))
-            group.expect(fired, self._tier_query(tier), [self._tier_alert(tier)])
-            last = max(last, fired)
-        if self.rules.exhausted is not None:
-            name = slo.budget_exhausted.name
-            query = firing_query(name)
-            group.expect(history - 1, query, [])
-            budget = slo.budget_fraction
-            # Bad seconds t after `start` spend the period's budget when
-            # t / min(period, start + t) exceeds the budget.
-            spent = budget * start / (1 - budget)
-            if start + spent > slo.period:
-                spent = budget * slo.period
-            due = start + spent + lag + slo.budget_exhausted.for_
-            fired = math.ceil(due / self.interval) + 1
-            exhausted = firing_labels(name, self.rules.exhausted, self.series_labels)
-            group.expect(fired, query, [exhausted])
-            last = max(last, fired)
+            last = max(last, self._expect_edges(group, result, tier, history))
+        # Nothing starts after the outage has ended, and everything has resolved at the end.
+        for step in range(ended, feed.samples, max(1, self._steps(BASE_WINDOW))):
+            if not result.any_firing(step):
+                self._expect_tiers(group, result, step)
+        self._expect_tiers(group, result, feed.samples - 1)
         if self.rules.missing is not None:
             group.expect(last, firing_query(slo.missing_data.name), [])
-        feed.run(last - history + 1, EVENTS)
+        return group
+
+    def budget(self) -> Group | None:
+        """Two hours of history, then a total outage: the budget is exhausted once the bad
+        events exceed the budget of the whole period's traffic (coverage-prorated), give or take
+        the coverage estimate (a tenth) and the 4m period group."""
+        if self.rules.exhausted is None:
+            return None
+        slo = self.slo
+        group, feed = self._fed_group()
+        history = self._steps(2 * 3600)
+        feed.run(history, 0)
+        start = history * self.interval
+        spent = slo.budget_fraction * slo.period  # seconds of total outage the budget allows
+        name = slo.budget_exhausted.name
+        query = firing_query(name)
+        quiet = math.floor((start + spent * Fraction(9, 10)) / self.interval)
+        due = start + spent * Fraction(11, 10) + slo.budget_exhausted.for_ + 2 * BASE_WINDOW
+        fired = math.ceil(due / self.interval)
+        feed.run(fired - history + 1, EVENTS)
+        group.expect(history - 1, query, [])
+        group.expect(quiet, query, [])
+        group.expect(fired, query, [firing_labels(name, self.rules.exhausted, self.series_labels)])
         return group
 
     def idle(self) -> Group | None:
@@ -310,6 +348,28 @@ class SLOTests:
         group.expect(samples - 1, query, [])
         group.expect(math.floor(due / self.interval) - 1, query, [])
         firing = firing_labels(name, self.rules.missing, _absent_labels(self.slo.sli.raw))
+        # The whole SLI is gone: only absent() fires, not a per-group alert besides.
+        group.expect(math.ceil(due / self.interval) + 1, query, [firing])
+        return group
+
+    def group_vanished(self) -> Group | None:
+        """Two groups; one stops reporting: its own missing-data alert fires, naming it."""
+        if self.rules.missing_group is None:
+            return None
+        slo = self.slo
+        group = Group(self.interval)
+        stays = _Phases(group, self.feed, {g: "test-a" for g in slo.group_by})
+        goes = _Phases(group, self.feed, {g: "test-b" for g in slo.group_by})
+        samples = self._steps(2 * BASE_WINDOW) + 1
+        due = (samples - 1) * self.interval + BASE_WINDOW + slo.missing_data.for_
+        total = math.ceil(due / self.interval) + 2
+        goes.run(samples, 0)
+        stays.run(total, 0)
+        name = slo.missing_data.name
+        query = firing_query(name)
+        gone = {C.LABEL_SLO: slo.name} | {g: "test-b" for g in slo.group_by}
+        group.expect(math.floor(due / self.interval) - 1, query, [])
+        firing = firing_labels(name, self.rules.missing_group, gone)
         group.expect(math.ceil(due / self.interval) + 1, query, [firing])
         return group
 
@@ -319,7 +379,8 @@ class SLOTests:
             for tier in self.slo.tiers:
                 found.append(self.constant_burn(tier, above=True))
                 found.append(self.constant_burn(tier, above=False))
-        found += [self.outage(), self.idle(), self.vanished()]
+        found += [self.outage(), self.budget(), self.idle(), self.vanished()]
+        found.append(self.group_vanished())
         return [g for g in found if g is not None]
 
 

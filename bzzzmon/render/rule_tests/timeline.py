@@ -63,7 +63,7 @@ class Track:
         if samples <= 0:
             return
         if self.samples == 0:
-            self.parts.append("0")
+            self.parts.append(number(self.last))
             self.samples = 1
             samples -= 1
             if samples == 0:
@@ -100,8 +100,9 @@ class Group:
     tracks: list[Track] = field(default_factory=list)
     checks: list[tuple[int, str, list[Labels]]] = field(default_factory=list)
 
-    def track(self, series: Series, counter: bool) -> Track:
-        t = Track(series, counter)
+    def track(self, series: Series, counter: bool, start: int = 0) -> Track:
+        """A new input series; a counter's first sample is ``start``."""
+        t = Track(series, counter, last=Fraction(start))
         self.tracks.append(t)
         return t
 

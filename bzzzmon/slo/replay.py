@@ -1,0 +1,182 @@
+"""An exact replay of an SLO's generated burn-rate alerts on a sample grid.
+
+The generated promtool tests pin every tier to the evaluation step at which Prometheus fires and
+resolves it; this module says which step that is, by evaluating the same rules the way
+Prometheus does, in exact fractions:
+
+- samples and evaluations share one grid of ``interval`` seconds from t=0, and the interval
+  divides no window, so no sample sits on a range boundary (2.x and 3.x select alike);
+- ``rate()`` extrapolates to the window's edges from the sample timestamps alone (the counters
+  start far from zero, so the zero-point clamp never applies); bad and total series share their
+  timestamps, so a raw window's ratio is the plain ratio of the increments inside it, and a
+  window summed from recorded 5m rates weighs each 5m rate by its extrapolation factor;
+- a time SLI's subquery takes one point per evaluation step;
+- an alert is pending from the first step its condition holds and fires once it has held for
+  ``for:``; a tier's condition is void while a more urgent tier of the SLO was pending or firing
+  at any step within its short window (the ``ALERTS`` term of the rule).
+
+Prometheus compares in float64; a ratio that equals a threshold exactly is reported as
+``borderline`` so a test never pins a step float rounding could move.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from bzzzmon.model import SLO, BurnTier
+from bzzzmon.slo.windows import BASE_WINDOW, error_ratio_threshold
+
+_EXTRAPOLATION_THRESHOLD = Fraction(11, 10)  # Prometheus extrapolates to an edge within 1.1x
+
+
+@dataclass(frozen=True)
+class Feed:
+    """Per-sample inputs of one SLI group. Counters: ``bad[i]`` and ``total[i]`` are the
+    increments from sample i-1 to i (index 0 is the first sample, increments 0). Time SLIs:
+    ``bad[i]`` is 1 where sample i is on the bad side, ``total[i]`` is 1."""
+
+    interval: int
+    counter: bool
+    bad: tuple[Fraction, ...]
+    total: tuple[Fraction, ...]
+
+    @property
+    def samples(self) -> int:
+        return len(self.bad)
+
+
+@dataclass
+class Replay:
+    """Per tier, the state at each step: "" (inactive), "pending" or "firing"."""
+
+    states: dict[str, list[str]]
+    borderline: set[int] = field(default_factory=set)  # steps where a comparison was exact
+
+    def first(self, tier: str, state: str = "firing", after: int = 0) -> int | None:
+        for step, s in enumerate(self.states[tier]):
+            if step >= after and s == state:
+                return step
+        return None
+
+    def first_not(self, tier: str, state: str, after: int) -> int | None:
+        for step, s in enumerate(self.states[tier]):
+            if step >= after and s != state:
+                return step
+        return None
+
+    def any_firing(self, step: int) -> bool:
+        return any(states[step] == "firing" for states in self.states.values())
+
+
+def _window_start(step: int, window: int, interval: int) -> int:
+    """The first sample index inside (t - window, t] for t = step * interval."""
+    return max(0, (step * interval - window) // interval + 1)
+
+
+def _factor(first: int, last: int, step: int, window: int, interval: int) -> Fraction:
+    """rate()'s extrapolation factor over samples ``first..last`` at ``step``."""
+    t_first, t_last, t = first * interval, last * interval, step * interval
+    sampled = Fraction(t_last - t_first)
+    average = sampled / (last - first)
+    limit = average * _EXTRAPOLATION_THRESHOLD
+    to_start = Fraction(t_first - (t - window))
+    to_end = Fraction(t - t_last)
+    extrapolated = sampled
+    extrapolated += to_start if to_start < limit else average / 2
+    extrapolated += to_end if to_end < limit else average / 2
+    return extrapolated / sampled
+
+
+def _prefix(values: list[Fraction]) -> list[Fraction]:
+    out = [Fraction(0)]
+    for v in values:
+        out.append(out[-1] + v)
+    return out  # out[i] = sum of values[:i]
+
+
+class _Ratios:
+    """Window sums by prefix sums: each window is two lookups, whatever its length."""
+
+    def __init__(self, slo: SLO, feed: Feed) -> None:
+        self.slo, self.feed = slo, feed
+        self._bad, self._total = _prefix(list(feed.bad)), _prefix(list(feed.total))
+        base = [self._raw(j, BASE_WINDOW) for j in range(feed.samples)]
+        self._has_base = _prefix([Fraction(b is not None) for b in base])
+        self._base_bad = _prefix([b[0] if b else Fraction(0) for b in base])
+        self._base_total = _prefix([b[1] if b else Fraction(0) for b in base])
+
+    def _raw(self, step: int, window: int) -> tuple[Fraction, Fraction] | None:
+        """(bad, total) over the raw series, in a common unit (their ratio is exact)."""
+        f, e = self.feed, self.feed.interval
+        first = _window_start(step, window, e)
+        if f.counter:
+            if step - first < 1:
+                return None
+            scale = _factor(first, step, step, window, e)
+            bad = (self._bad[step + 1] - self._bad[first + 1]) * scale
+            total = (self._total[step + 1] - self._total[first + 1]) * scale
+            return bad, total
+        points = step - first + 1
+        return (self._bad[step + 1] - self._bad[first]) / points, Fraction(1)
+
+    def ratio(self, step: int, window: int) -> Fraction | None:
+        if window in self.slo.raw_windows:
+            found = self._raw(step, window)
+            if found is None:
+                return None
+            bad, total = found
+        else:
+            first = _window_start(step, window, self.feed.interval)
+            if self._has_base[step + 1] == self._has_base[first]:
+                return None
+            bad = self._base_bad[step + 1] - self._base_bad[first]
+            total = self._base_total[step + 1] - self._base_total[first]
+        return bad / total if total else None
+
+    def events(self, step: int, window: int) -> Fraction:
+        """What ``total rate * window`` gives: the events in the window, extrapolated."""
+        found = self._raw(step, window)
+        return found[1] if found is not None and self.feed.counter else Fraction(0)
+
+
+def replay(slo: SLO, feed: Feed) -> Replay:
+    ratios = _Ratios(slo, feed)
+    budget = slo.budget_fraction
+    out = Replay({t.name: [] for t in slo.tiers})
+    since: dict[str, int | None] = {t.name: None for t in slo.tiers}
+
+    def over(value: Fraction | None, threshold: Fraction, step: int) -> bool:
+        if value is None:
+            return False
+        if value == threshold:
+            out.borderline.add(step)
+        return value > threshold
+
+    last_active: dict[str, int] = {}  # tier -> the last step it was pending or firing
+
+    def suppressed(tier: BurnTier, step: int) -> bool:
+        first = _window_start(step, tier.short, feed.interval)
+        return any(last_active.get(name, -1) >= first for name in tier.suppressed_by)
+
+    for step in range(feed.samples):
+        for tier in slo.tiers:  # in rule order: a suppressor's state at this step is known
+            threshold = error_ratio_threshold(tier.factor, budget)
+            holds = over(ratios.ratio(step, tier.long), threshold, step) and over(
+                ratios.ratio(step, tier.short), threshold, step
+            )
+            if holds and tier.kind == "page" and slo.min_events:
+                holds = ratios.events(step, tier.long) >= slo.min_events
+            out.states[tier.name].append("")  # placeholder so suppressed() sees this step
+            if holds and tier.suppressed_by and suppressed(tier, step):
+                holds = False
+            if not holds:
+                since[tier.name] = None
+                continue
+            start = since[tier.name]
+            if start is None:
+                start = since[tier.name] = step
+            held = (step - start) * feed.interval
+            out.states[tier.name][-1] = "firing" if held >= tier.for_ else "pending"
+            last_active[tier.name] = step
+    return out
