@@ -167,7 +167,7 @@ def build(plan: Plan, slo: SLO) -> DashboardSpec:
             (Query(f"1 - {period_ratio}", _legend(slo, "SLI")),),
             f"Good events over all events in the last {slo.period_text}; red below the "
             f"objective {objective_pct}%.",
-            width=6,
+            width=5,
             base_color="red",
             thresholds=meets_objective,
             decimals=3,
@@ -177,11 +177,25 @@ def build(plan: Plan, slo: SLO) -> DashboardSpec:
             f"Error budget remaining ({slo.period_text})",
             "percentunit",
             (remaining,),
-            "Share of the period's error budget not yet spent; at 0 the objective is missed.",
-            width=6,
+            "Share of the period's error budget not yet spent; at 0 the objective is missed. "
+            "Before the history covers the period, the bad events so far are weighed against "
+            "the budget of the whole period's traffic.",
+            width=5,
             base_color="red",
             thresholds=(Threshold(0, "orange"), Threshold(Decimal("0.25"), "green")),
             decimals=1,
+        ),
+        PanelSpec(
+            "stat",
+            f"History covered ({slo.period_text})",
+            "percentunit",
+            (Query(_rec(slo, C.REC_PERIOD_COVERAGE), _legend(slo, "covered")),),
+            "How much of the period the SLI's history spans: below 100% the period figures "
+            "rest on less than a whole period of data.",
+            width=4,
+            base_color="orange",
+            thresholds=(Threshold(1, "green"),),
+            decimals=0,
         ),
         PanelSpec(
             "stat",
@@ -190,7 +204,7 @@ def build(plan: Plan, slo: SLO) -> DashboardSpec:
             (Query(_rec(slo, C.REC_CURRENT_BURN), _legend(slo, "burn rate")),),
             "Error ratio over the base window divided by the budget; 1x spends exactly the "
             "budget over the period.",
-            width=6,
+            width=5,
             thresholds=(Threshold(1, "orange"),),
             decimals=2,
         ),
@@ -200,7 +214,7 @@ def build(plan: Plan, slo: SLO) -> DashboardSpec:
             "short",
             (Query(f"count({alerts}) or vector(0)", "firing"),),
             f"Alerts with slo={slo.name} firing now.",
-            width=6,
+            width=5,
             thresholds=(Threshold(1, "red"),),
         ),
         PanelSpec(
@@ -225,7 +239,8 @@ def build(plan: Plan, slo: SLO) -> DashboardSpec:
             f"Error budget remaining over the {slo.period_text} period",
             "percentunit",
             (remaining,),
-            "1 - (error ratio over the period / budget), as the budget-exhausted alert reads it.",
+            "1 - (error ratio over the period / budget) x history covered, as the "
+            "budget-exhausted alert reads it.",
             base_color="red",
             thresholds=(Threshold(0, "green"),),
             max=1,

@@ -80,7 +80,7 @@ def untested(plan: Plan) -> list[str]:
     notes: list[str] = []
     for slo in plan.slos:
         try:
-            slo_test_groups(plan, slo, pick_interval([*slo.windows, BASE_WINDOW]))
+            notes += slo_test_groups(plan, slo, pick_interval([*slo.windows, BASE_WINDOW]))[1]
         except Underivable as exc:
             notes.append(f"SLO {slo.name}: {exc}")
     for alert in plan.alerts:
@@ -97,8 +97,7 @@ def render(plan: Plan) -> Files:
         interval = pick_interval([*slo.windows, BASE_WINDOW])
         rules_path = slo_rules_file(slo)
         try:
-            groups = slo_test_groups(plan, slo, interval)
-            notes: list[str] = []
+            groups, notes = slo_test_groups(plan, slo, interval)
         except Underivable as exc:
             groups, notes = [], [f"SLO {slo.name}: {exc}"]
         if not groups:

@@ -5,8 +5,8 @@ generated rules exactly on the test's sample grid, and each check asserts the wh
 tiers one step before and at the step a tier starts or stops firing. Scenarios (one test group
 each), with steady traffic of EVENTS events per sample:
 - constant burn just above each tier's threshold (factor * budget) from the start: that tier
-  fires, no other tier does, and it resolves after the burn stops; just below it: quiet
-  (ratio and latency SLIs only: a time SLI's condition is true or false per sample);
+  fires, no other tier does, and it resolves after the burn stops; just below it: quiet (a time
+  SLI's condition is true or false per sample: it burns by one bad sample in every n instead);
 - a 10-minute total outage after a healthy history as long as the longest window: the most
   urgent tier fires and resolves at the replayed steps, and no tier fires after the outage ended;
 - a total outage after two hours of history: the budget-exhausted alert waits until the bad
@@ -213,6 +213,7 @@ class SLOTests:
         self.feed = sli_feed(slo, plan.metrics)
         self.rules = _rules(plan, slo)
         self.series_labels = {C.LABEL_SLO: slo.name} | _group_labels(slo)
+        self.fired: set[str] = set()  # tiers some scenario pins firing
 
     # --- helpers -------------------------------------------------------------------------------
     def _threshold(self, tier: BurnTier) -> Fraction:
@@ -244,6 +245,7 @@ class SLOTests:
         fired = result.first(tier.name, "firing", after)
         if fired is None:
             return after
+        self.fired.add(tier.name)
         self._expect_tiers(group, result, fired - 1)
         self._expect_tiers(group, result, fired)
         stopped = result.first_not(tier.name, "firing", fired)
@@ -274,6 +276,27 @@ class SLOTests:
             self._expect_edges(group, result, tier, 0)
         else:
             self._expect_tiers(group, result, burning - 1)
+        return group
+
+    def duty_cycle(self, tier: BurnTier) -> Group | None:
+        """A time SLI at a burn just above ``tier``'s threshold: one bad sample in every n, the
+        last of each cycle, so the most urgent windows never see more than the slow burn."""
+        threshold = self._threshold(tier)
+        if threshold >= 1:
+            return None
+        n = math.floor(1 / (threshold * (1 + MARGIN)))
+        if n < 2:
+            return None
+        group, feed = self._fed_group()
+        cycles = 2 + self._steps(tier.for_) // n + 1
+        for _ in range(cycles):
+            feed.run(n - 1, 0)
+            feed.run(1, 1)
+        feed.run(self._steps(tier.short + BASE_WINDOW) + 3, 0)
+        result = feed.replay(self.slo, self.interval)
+        if result.first(tier.name) is None:
+            return None
+        self._expect_edges(group, result, tier, 0)
         return group
 
     def outage(self) -> Group:
@@ -375,15 +398,26 @@ class SLOTests:
 
     def groups(self) -> list[Group]:
         found: list[Group | None] = []
-        if self.feed.fractional:
-            for tier in self.slo.tiers:
+        for tier in self.slo.tiers:
+            if self.feed.fractional:
                 found.append(self.constant_burn(tier, above=True))
                 found.append(self.constant_burn(tier, above=False))
+            else:
+                found.append(self.duty_cycle(tier))
         found += [self.outage(), self.budget(), self.idle(), self.vanished()]
         found.append(self.group_vanished())
         return [g for g in found if g is not None]
 
 
-def slo_test_groups(plan: Plan, slo: SLO, interval: int) -> list[dict[str, Any]]:
-    """Raises Underivable when the SLI cannot be driven by generated series."""
-    return [g.data() for g in SLOTests(plan, slo, interval).groups()]
+def slo_test_groups(plan: Plan, slo: SLO, interval: int) -> tuple[list[dict[str, Any]], list[str]]:
+    """The test groups, and a note for every tier no scenario makes fire. Raises Underivable
+    when the SLI cannot be driven by generated series."""
+    tests = SLOTests(plan, slo, interval)
+    groups = [g.data() for g in tests.groups()]
+    notes = [
+        f"{slo.alert_name} tier {t.name}: no generated input fires it without a more urgent "
+        f"tier covering it (a time SLI's bad sample weighs 1/n of a short window)"
+        for t in slo.tiers
+        if t.name not in tests.fired
+    ]
+    return groups, notes
