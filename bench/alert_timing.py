@@ -42,6 +42,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -328,6 +329,8 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         ap.error(f"unknown scenario(s) {', '.join(unknown)}; known: {', '.join(BY_NAME)}")
     scenarios = [BY_NAME[s] for s in args.scenarios.split(",") if s]
+    if shutil.which("promtool") is None:
+        ap.error("promtool is not on PATH (make tools installs it)")
     try:
         for p in periods:
             parse_duration(p)
