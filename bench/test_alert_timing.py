@@ -69,3 +69,27 @@ def test_sloth_shape_on_a_ten_minute_outage(tmp_path: Path) -> None:
     # Nothing fires before the fault, and the missing-data alert does not fire at all.
     assert all(t.firing[0] >= 1 for t in timings.values())
     assert "missing" not in timings
+
+
+def test_peer_windows_follow_the_period() -> None:
+    pyrra = [(t.long, t.short, t.for_, t.factor) for t in alert_timing_shapes.pyrra_tiers("28d")]
+    assert pyrra == [("1h", "5m", "2m", 14), ("6h", "30m", "15m", 7),
+                     ("1d", "2h", "1h", 2), ("4d", "6h", "3h", 1)]  # fmt: skip
+    assert alert_timing_shapes.pyrra_tiers("30d")[0].long == "1h4m"
+    assert [t.factor for t in alert_timing_shapes.sloth_tiers("28d")] == [13.44, 5.6, 2.8, 14 / 15]
+
+
+def test_prune_keeps_only_what_alerts_read() -> None:
+    groups = [
+        {"name": "g", "rules": [
+            {"record": "a:rate5m", "expr": "sum(rate(x[5m]))"},
+            {"record": "a:rate5m:ratio", "expr": "a:rate5m / 2"},
+            {"record": "unused", "expr": "sum(rate(x[30d]))"},
+            {"alert": "A", "expr": "a:rate5m:ratio > 1"},
+        ]},
+        {"name": "meta", "rules": [{"record": "a:rate5m_info", "expr": "vector(1)"}]},
+    ]  # fmt: skip
+    kept = alert_timing_shapes.prune(groups)
+    assert [[r.get("record", r.get("alert")) for r in g["rules"]] for g in kept] == [
+        ["a:rate5m", "a:rate5m:ratio", "A"]
+    ]
