@@ -25,7 +25,7 @@ def go_float(value: Decimal) -> str:
     number = float(value)
     if number == 0:
         return "0"
-    sign, digits, exponent = Decimal(repr(abs(number))).normalize().as_tuple()
+    _sign, digits, exponent = Decimal(repr(abs(number))).normalize().as_tuple()
     assert isinstance(exponent, int)
     text = "".join(map(str, digits))
     point = len(text) + exponent  # the decimal point after this many digits

@@ -131,7 +131,8 @@ def test_a_wrong_receiver_fails_the_routing_tests(suite: dict[str, Tool], copy: 
     path.write_text(text.replace("- pager\n", "- ticket\n", 1), encoding="utf-8")
     result = amtool.test_routes(copy)
     assert result is not None and not result.ok
-    assert "expected: ticket, slack-bzzz-alerts\n  got:      pager, slack-bzzz-alerts" in result.output
+    expected = "expected: ticket, slack-bzzz-alerts\n  got:      pager, slack-bzzz-alerts"
+    assert expected in result.output
     assert result.output.endswith("inhibition tests: 1 failed")
 
 
