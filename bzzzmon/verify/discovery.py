@@ -54,6 +54,29 @@ FAMILY = {
     "vmalert-tool": "victoria-metrics",
     "vmagent": "victoria-metrics",
 }
+INSTALL_HINT = (
+    "install them with: apt-get install -y --no-install-recommends "
+    "prometheus prometheus-alertmanager (or every pinned version: make tools)"
+)
+
+
+class ToolMissing(RuntimeError):
+    def __init__(self, tool: str, message: str | None = None) -> None:
+        super().__init__(
+            message or f"{tool} was not found on PATH or in the tools directory; {INSTALL_HINT}"
+        )
+        self.tool = tool
+
+
+class ManifestError(ToolMissing):
+    """The tools manifest is not what scripts/install-tools.sh writes."""
+
+    def __init__(self, path: Path, line: str) -> None:
+        super().__init__(
+            "", f"{path}: not a line of the tools manifest: {line!r}; rerun `make tools`"
+        )
+
+
 _VERSION = re.compile(r"(?:version |-v|\bv)(\d+\.\d+\.\d+)")
 
 
@@ -102,7 +125,7 @@ def _read_manifest(path: Path, mtime_ns: int) -> tuple[Tool, ...]:
             continue
         fields = line.split("\t")
         if len(fields) != 5 or fields[1] not in NAMES:
-            raise ValueError(f"{path}: not a line of the tools manifest: {line!r}")
+            raise ManifestError(path, line)
         suite, name, version, _debian, rel = fields
         tools.append(Tool(name, version, str(path.parent / rel), suite))
     return tuple(tools)

@@ -10,21 +10,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
-from bzzzmon.verify.discovery import locate
+from bzzzmon.verify.discovery import INSTALL_HINT, ToolMissing, locate
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-INSTALL_HINT = (
-    "install them with: apt-get install -y --no-install-recommends "
-    "prometheus prometheus-alertmanager (or every pinned version: make tools)"
-)
-
-
-class ToolMissing(RuntimeError):
-    def __init__(self, tool: str) -> None:
-        super().__init__(f"{tool} was not found on PATH or in the tools directory; {INSTALL_HINT}")
-        self.tool = tool
+__all__ = ["INSTALL_HINT", "ToolMissing", "ToolResult", "find", "parallel_map", "require", "run"]
 
 
 @dataclass(frozen=True)
