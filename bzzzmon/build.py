@@ -34,7 +34,8 @@ from bzzzmon.render import (
 from bzzzmon.render.output import Files
 from bzzzmon.spec.plan import load_plan
 from bzzzmon.verify import amtool, promtool
-from bzzzmon.verify.tools import ToolMissing, ToolResult, find
+from bzzzmon.verify.discovery import locate
+from bzzzmon.verify.tools import ToolMissing, ToolResult, parallel_map
 
 MARKER = ".bzzzmon-generated"
 MARKER_TEXT = (
@@ -86,6 +87,7 @@ class BuildResult:
     files: Files
     findings: list[Finding] = field(default_factory=list)
     verified: list[str] = field(default_factory=list)
+    tools: list[str] = field(default_factory=list)  # which ran, e.g. "promtool 3.5.3 (sid)"
     skipped: list[str] = field(default_factory=list)
     failures: list[ToolResult] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # with check=True: files that differ
@@ -137,6 +139,28 @@ def read_tree(root: Path) -> Files:
             except UnicodeDecodeError:
                 found[path.relative_to(root).as_posix()] = "\0binary"
     return found
+
+
+def _verify(staged: Path, result: BuildResult, require_tools: bool) -> None:
+    """Run every verifier whose tool is found, independent ones side by side."""
+    runnable = []
+    for verifier in VERIFIERS:
+        tool = locate(verifier.tool)
+        if tool is None:
+            if require_tools:
+                raise ToolMissing(verifier.tool)
+            result.skipped.append(verifier.name)
+            continue
+        runnable.append(verifier)
+        if tool.describe() not in result.tools:
+            result.tools.append(tool.describe())
+    outcomes = parallel_map(lambda v: v.run(staged), runnable)
+    for verifier, outcome in zip(runnable, outcomes, strict=True):
+        if outcome is None:
+            continue
+        result.verified.append(verifier.name)
+        if not outcome.ok:
+            result.failures.append(outcome)
 
 
 def compare(expected: Files, actual: Files) -> list[str]:
@@ -202,18 +226,7 @@ def build(
     try:
         write_tree(staged, files)
         if verify:
-            for verifier in VERIFIERS:
-                if find(verifier.tool) is None:
-                    if require_tools:
-                        raise ToolMissing(verifier.tool)
-                    result.skipped.append(verifier.name)
-                    continue
-                outcome = verifier.run(staged)
-                if outcome is None:
-                    continue
-                result.verified.append(verifier.name)
-                if not outcome.ok:
-                    result.failures.append(outcome)
+            _verify(staged, result, require_tools)
         if result.failures:
             return result
         if check:

@@ -1,4 +1,5 @@
-"""Shared fixtures: the repository root and a runner for the real `bzzzmon` CLI."""
+"""Shared fixtures: the repository root, a runner for the real `bzzzmon` CLI, and the pinned
+versions of the real tools (`suite`: each Debian suite of scripts/install-tools.sh in turn)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
+
+from bzzzmon.verify import discovery
+from bzzzmon.verify.discovery import Tool
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -44,3 +48,25 @@ def tree(root: Path) -> dict[str, bytes]:
         for p in sorted(root.rglob("*"))
         if p.is_file()
     }
+
+
+# --- The version matrix (scripts/install-tools.sh, bzzzmon.verify.discovery) -------------------
+def pinned_tools(suite: str) -> dict[str, Tool]:
+    """The tools of a pinned suite from the manifest; a missing one fails (never skips)."""
+    found = discovery.suites().get(suite)
+    if not found:
+        where = ", ".join(map(str, discovery.tools_dirs())) or "no tools directory"
+        pytest.fail(f"the {suite} tools are not installed ({where}); run `make tools`")
+    return found
+
+
+@pytest.fixture(params=list(discovery.PINNED), ids=str)
+def suite(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> dict[str, Tool]:
+    """Each pinned Debian suite in turn, its tools the ones bzzzmon runs (BZZZMON_TOOLS_SUITE)."""
+    name = str(request.param)
+    tools = pinned_tools(name)
+    for tool in discovery.NAMES:
+        for var in discovery.overrides(tool):
+            monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv(discovery.SUITE_ENV, name)
+    return tools

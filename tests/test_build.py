@@ -94,7 +94,11 @@ def test_failed_verification_writes_nothing(specs: Path, tmp_path: Path) -> None
 
 
 def test_require_tools_fails_clearly_when_a_tool_is_missing(specs: Path, tmp_path: Path) -> None:
-    env = {"PATH": str(tmp_path / "empty-bin"), "BZZZMON_REQUIRE_TOOLS": "1"}
+    env = {
+        "PATH": str(tmp_path / "empty-bin"),
+        "BZZZMON_TOOLS_DIR": str(tmp_path / "no-tools"),
+        "BZZZMON_REQUIRE_TOOLS": "1",
+    }
     result = run_cli("build", "--specs", str(specs), "--out", str(tmp_path / "g"), env=env)
     assert result.returncode == 2
     assert "not found on PATH" in result.stderr

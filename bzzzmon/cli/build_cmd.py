@@ -47,7 +47,9 @@ def build(specs: Path, out: Path, check: bool, no_verify: bool, require_tools: b
         fail("verification failed; nothing was written.", EXIT_FAILED)
     for name in result.skipped:
         click.echo(f"bzzzmon: warning: {name} skipped: tool not found", err=True)
-    verified = f" (verified: {', '.join(result.verified)})" if result.verified else ""
+    verified = ""
+    if result.verified:
+        verified = f" (verified with {', '.join(result.tools)}: {', '.join(result.verified)})"
     if check:
         if result.stale:
             click.echo(f"{out} is stale; run `bzzzmon build` and commit the result:", err=True)

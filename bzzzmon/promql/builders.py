@@ -38,7 +38,11 @@ def compare(expr: str, op: str, threshold: Decimal | Fraction, *, as_bool: bool 
 
 def with_matcher(selector: str, label: str, value: str) -> str:
     """Add ``label="value"`` to a vector selector's braces."""
-    matcher = f"{label}={escape_label_value(value)}"
+    return with_matcher_text(selector, f"{label}={escape_label_value(value)}")
+
+
+def with_matcher_text(selector: str, matcher: str) -> str:
+    """Add a matcher, given as PromQL text (``le=~"1|1\\.0"``), to a vector selector's braces."""
     if "{" not in selector:
         return f"{selector}{{{matcher}}}"
     head, _, rest = selector.partition("{")

@@ -20,15 +20,10 @@ import urllib.request
 from collections.abc import Sequence
 from pathlib import Path
 
-from bzzzmon.verify.tools import find
+from bzzzmon.verify.discovery import NAMES, locate
 
 LOOPBACK = "127.0.0.1"
 INSTALL_COMMAND = "apt-get install -y --no-install-recommends prometheus prometheus-alertmanager"
-# Debian names the Alertmanager binary prometheus-alertmanager; upstream tarballs `alertmanager`.
-BINARIES: dict[str, tuple[str, ...]] = {
-    "prometheus": ("prometheus",),
-    "alertmanager": ("prometheus-alertmanager", "alertmanager"),
-}
 _PR_SET_PDEATHSIG = 1
 
 
@@ -37,14 +32,13 @@ class StackError(RuntimeError):
 
 
 def find_binary(kind: str) -> str:
-    """Path of the Prometheus or Alertmanager binary, or a StackError saying how to install it."""
-    for name in BINARIES[kind]:
-        path = find(name)
-        if path is not None:
-            return path
-    raise StackError(
-        f"{BINARIES[kind][0]} was not found on PATH; install it with: {INSTALL_COMMAND}"
-    )
+    """Path of the Prometheus or Alertmanager binary (or vmalert...: a name of
+    bzzzmon.verify.discovery.NAMES), the newest found unless BZZZMON_<KIND> names one or
+    BZZZMON_TOOLS_SUITE a suite of the tools directory; else a StackError saying how to get it."""
+    found = locate(kind)
+    if found is not None:
+        return found.path
+    raise StackError(f"{NAMES[kind][0]} was not found on PATH; install it with: {INSTALL_COMMAND}")
 
 
 def free_port() -> int:

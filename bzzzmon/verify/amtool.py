@@ -20,7 +20,7 @@ from bzzzmon.render.alertmanager_inhibit import is_inhibited
 from bzzzmon.render.alertmanager_matchers import Matcher
 from bzzzmon.render.alertmanager_routes import match_routes
 from bzzzmon.render.output import load_generated_yaml
-from bzzzmon.verify.tools import ToolResult, require, run
+from bzzzmon.verify.tools import ToolResult, parallel_map, require, run
 
 
 @dataclass(frozen=True)
@@ -87,11 +87,17 @@ def run_route_tests(out: Path) -> list[RouteTestOutcome]:
     if not config.exists() or not tests.exists():
         return []
     route = _load(config)["route"]
+    cases = [
+        (
+            case,
+            {str(k): str(v) for k, v in case["labels"].items()},
+            [str(r) for r in case["receivers"]],
+        )
+        for case in _load(tests) or []
+    ]
+    results = parallel_map(lambda c: amtool_route(config, c[1], c[2]), cases)
     outcomes = []
-    for case in _load(tests) or []:
-        labels = {str(k): str(v) for k, v in case["labels"].items()}
-        expected = [str(r) for r in case["receivers"]]
-        result = amtool_route(config, labels, expected)
+    for (case, labels, expected), result in zip(cases, results, strict=True):
         got = _receivers_printed(result.output)
         problems = [] if result.ok and got == expected else [result.output]
         if "muted_by" in case:

@@ -3,21 +3,18 @@
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
-INSTALL_HINT = (
-    "install them with: apt-get install -y --no-install-recommends "
-    "prometheus prometheus-alertmanager"
-)
+from bzzzmon.verify.discovery import INSTALL_HINT, ToolMissing, locate
 
-
-class ToolMissing(RuntimeError):
-    def __init__(self, tool: str) -> None:
-        super().__init__(f"{tool} was not found on PATH; {INSTALL_HINT}")
-        self.tool = tool
+T = TypeVar("T")
+R = TypeVar("R")
+__all__ = ["INSTALL_HINT", "ToolMissing", "ToolResult", "find", "parallel_map", "require", "run"]
 
 
 @dataclass(frozen=True)
@@ -32,11 +29,9 @@ class ToolResult:
 
 
 def find(tool: str) -> str | None:
-    """The tool's path. ``BZZZMON_<TOOL>`` (e.g. BZZZMON_PROMTOOL) overrides the PATH lookup."""
-    override = os.environ.get(f"BZZZMON_{tool.upper().replace('-', '_')}")
-    if override:
-        return override if Path(override).exists() else None
-    return shutil.which(tool)
+    """The tool's path (bzzzmon.verify.discovery.locate: BZZZMON_<TOOL>, then the newest)."""
+    found = locate(tool)
+    return found.path if found else None
 
 
 def require(tool: str) -> str:
@@ -60,3 +55,14 @@ def run(args: list[str], cwd: Path | None = None, timeout: float = 600) -> ToolR
         return ToolResult(tuple(args), 124, f"{Path(args[0]).name} timed out after {timeout:g} s")
     output = (proc.stdout + proc.stderr).strip()
     return ToolResult(tuple(args), proc.returncode, output)
+
+
+def workers() -> int:
+    """How many tool processes run at once: the cores (each check is one busy process)."""
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def parallel_map(func: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """``[func(i) for i in items]`` with up to ``workers()`` at once, results in order."""
+    with ThreadPoolExecutor(max_workers=workers()) as pool:
+        return list(pool.map(func, items))
