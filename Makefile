@@ -17,6 +17,7 @@ install: $(BIN)/bzzzmon
 
 tools:
 	./scripts/install-tools.sh
+	./scripts/install-parts.sh
 
 build: install
 	$(BIN)/bzzzmon build
