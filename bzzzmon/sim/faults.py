@@ -21,6 +21,10 @@ FAULTS: Mapping[str, Mapping[str, Any]] = {
     "malformed_health": {},  # /health and /health/checks answer broken JSON
     "agent_down": {},  # the agent's port refuses connections
     "component_unhealthy": {"component": None, "status": "unhealthy"},
+    "slurp_dead_letter": {"ratio": 0.5},  # share of SLURP events dead-lettered
+    "slurp_on_follower": {},  # SLURP processes events although the agent is not admin
+    "pubsub_stalled": {},  # no PubSub message flows; peers stay connected
+    "provider_records_lost": {"fraction": 0.1},  # DHT provider records fall to this fraction
 }
 
 
@@ -73,6 +77,10 @@ def _check_values(name: str, values: dict[str, Any]) -> None:
         values["factor"] = int(values["factor"])
     elif name == "dht_failure_ratio":
         number("ratio", 0, 1)
+    elif name == "slurp_dead_letter":
+        number("ratio", 0, 1)
+    elif name == "provider_records_lost":
+        number("fraction", 0, 1)
     elif name == "slow_checks":
         number("delay", 0, 600)
     elif name == "component_unhealthy":
