@@ -75,9 +75,7 @@ def _check_values(name: str, values: dict[str, Any]) -> None:
     elif name == "replication_degraded":
         number("factor", 0, 1)
         values["factor"] = int(values["factor"])
-    elif name == "dht_failure_ratio":
-        number("ratio", 0, 1)
-    elif name == "slurp_dead_letter":
+    elif name == "dht_failure_ratio" or name == "slurp_dead_letter":
         number("ratio", 0, 1)
     elif name == "provider_records_lost":
         number("fraction", 0, 1)
@@ -100,11 +98,15 @@ class FaultSet:
         self._faults[(fault.name, fault.agent)] = fault
 
     def remove(self, name: str | None = None, agent: int | None = None) -> None:
-        """Clear every fault (no name), or one name for one agent (or for all, agent None)."""
+        """Clear every fault (no name), one name for one agent, or one name wherever it is on
+        (agent None: the all-agents entry and every agent's own)."""
         if name is None:
             self._faults.clear()
-        else:
+        elif agent is not None:
             self._faults.pop((name, agent), None)
+        else:
+            for key in [k for k in self._faults if k[0] == name]:
+                del self._faults[key]
 
     def get(self, name: str, agent: int) -> Fault | None:
         """The fault ``name`` affecting ``agent`` (its own entry wins over the global one)."""

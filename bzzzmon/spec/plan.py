@@ -277,7 +277,9 @@ class _Builder:
         self, service_file: LoadedFile, declared: dict[str, dict[str, str]]
     ) -> dict[str, dict[str, str]]:
         """service.selectors and every file's top-level ``selectors``; a name is declared once."""
-        where = {name: (service_file, ("service", "selectors", name)) for name in declared}
+        where: dict[str, tuple[LoadedFile, YPath]] = {
+            name: (service_file, ("service", "selectors", name)) for name in declared
+        }
         out = {k: dict(v) for k, v in declared.items()}
         for lf in self.files:
             for name, labels in sorted(lf.spec.selectors.items()):

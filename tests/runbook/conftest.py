@@ -13,10 +13,10 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from parts import Parts, running  # noqa: E402
+from parts import Parts, running
 
-from bzzzmon.model import Plan  # noqa: E402
-from bzzzmon.stack.prepare import build_plan  # noqa: E402
+from bzzzmon.model import Plan
+from bzzzmon.stack.prepare import build_plan
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE_FILES = ["alerts-postgres.rules.yml", "alerts-resources.rules.yml"]

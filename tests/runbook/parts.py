@@ -115,10 +115,22 @@ class Postgres:
         log.close()
         wait_for(lambda: self.psql("select 1").strip() == "1", "PostgreSQL to accept connections")
 
+    def _psql(self, *args: str) -> list[str]:
+        return [
+            require("psql"),
+            "-X",
+            "-h",
+            LOOPBACK,
+            "-p",
+            str(self.port),
+            "-U",
+            "postgres",
+            *args,
+        ]
+
     def psql(self, sql: str, timeout: float = 10) -> str:
         result = subprocess.run(
-            [require("psql"), "-XAtq", "-h", LOOPBACK, "-p", str(self.port), "-U", "postgres"]
-            + ["-c", sql],
+            self._psql("-Atq", "-c", sql),
             capture_output=True,
             text=True,
             timeout=timeout,
@@ -131,8 +143,7 @@ class Postgres:
         """``count`` client sessions that stay open (until killed)."""
         return [
             subprocess.Popen(
-                [require("psql"), "-Xq", "-h", LOOPBACK, "-p", str(self.port), "-U", "postgres"]
-                + ["-c", "select pg_sleep(600)"],
+                self._psql("-q", "-c", "select pg_sleep(600)"),
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL,
             )
@@ -222,7 +233,11 @@ class Parts:
             text = (self.generated / "prometheus" / "rules" / name).read_text(encoding="utf-8")
             (rules / name).write_text(scale.rule_file(text), encoding="utf-8")
         config = {
-            "global": {"scrape_interval": "1s", "scrape_timeout": "1s", "evaluation_interval": "1s"},
+            "global": {
+                "scrape_interval": "1s",
+                "scrape_timeout": "1s",
+                "evaluation_interval": "1s",
+            },
             "rule_files": [str(rules / "*.yml")],
             "scrape_configs": [
                 {"job_name": self.jobs["node"], "static_configs": [{"targets": [node]}]},

@@ -38,7 +38,7 @@ def test_every_rule_evaluates_on_the_real_exporters(parts: Parts) -> None:
     assert [r["name"] for r in rules if r["health"] != "ok"] == []
     # The names the rules read are the real exporters' names.
     for metric in (
-        'node_filesystem_avail_bytes{job="node-exporter", fstype!~"tmpfs|overlay|squashfs|nsfs"}',
+        'node_filesystem_size_bytes{job="node-exporter", fstype!~"tmpfs|overlay|squashfs|nsfs"}',
         "pg_up",
         "pg_settings_max_connections",
         "pg_stat_database_numbackends",
@@ -52,10 +52,8 @@ def test_every_rule_evaluates_on_the_real_exporters(parts: Parts) -> None:
 def test_disk_capacity_alert_matches_the_real_filesystems(parts: Parts) -> None:
     api = parts.prometheus
     assert api is not None
-    usage = api.query(
-        '1 - node_filesystem_avail_bytes{job="node-exporter", fstype!~"tmpfs|overlay|squashfs|nsfs"}'
-        ' / node_filesystem_size_bytes{job="node-exporter", fstype!~"tmpfs|overlay|squashfs|nsfs"}'
-    )
+    real = '{job="node-exporter", fstype!~"tmpfs|overlay|squashfs|nsfs"}'
+    usage = api.query(f"1 - node_filesystem_avail_bytes{real} / node_filesystem_size_bytes{real}")
     assert usage
     full = {s["metric"]["mountpoint"] for s in usage if float(s["value"][1]) > 0.7}
     time.sleep(3)  # a few evaluations

@@ -112,7 +112,19 @@ def test_provider_records_lost_and_restored(sim: Simulator) -> None:
     ("name", "params"),
     [("slurp_dead_letter", {"ratio": 2}), ("provider_records_lost", {"fraction": -1})],
 )
-def test_bad_fault_parameters_are_refused(sim: Simulator, name: str, params: dict[str, float]) -> None:
+def test_bad_fault_parameters_are_refused(
+    sim: Simulator, name: str, params: dict[str, float]
+) -> None:
     with pytest.raises(ValueError, match="must be a number from 0 to 1"):
         sim.set_fault(name, **params)
     assert sim.active_faults() == []
+
+
+def test_clearing_a_fault_by_name_clears_it_on_every_agent(sim: Simulator) -> None:
+    sim.set_fault("pubsub_stalled", agent=1)
+    sim.set_fault("pubsub_stalled", agent=2)
+    sim.set_fault("slurp_on_follower", agent=1)
+    sim.clear_faults("pubsub_stalled")
+    assert [f["name"] for f in sim.active_faults()] == ["slurp_on_follower"]
+    sim.clear_faults("slurp_on_follower", agent=2)  # not on for agent 2: nothing changes
+    assert [f["agent"] for f in sim.active_faults()] == [1]
