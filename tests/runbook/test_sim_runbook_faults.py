@@ -4,11 +4,8 @@ healthy simulator must NOT show: SLURP events on a follower, or any dead-lettere
 from __future__ import annotations
 
 import time
-import urllib.request
-from collections.abc import Iterator
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from bzzzmon.conventions import (
     AGENT_DHT_PROVIDER_RECORDS,
@@ -19,17 +16,13 @@ from bzzzmon.conventions import (
 )
 from bzzzmon.sim import Simulator
 
+# The simulator contract tests' module-scoped simulator and their fault reset, shared.
+from tests.sim.test_sim_contract import metrics as samples
+from tests.sim.test_sim_contract import no_faults, sim
+
+__all__ = ["no_faults", "sim"]
+
 Samples = dict[tuple[str, tuple[tuple[str, str], ...]], float]
-
-
-def samples(url: str) -> Samples:
-    with urllib.request.urlopen(url + "/metrics", timeout=5) as response:  # loopback only
-        body = response.read().decode()
-    return {
-        (s.name, tuple(sorted(s.labels.items()))): s.value
-        for family in text_string_to_metric_families(body)
-        for s in family.samples
-    }
 
 
 def slurp(s: Samples, result: str) -> float:
@@ -44,22 +37,6 @@ def admin_index(sim: Simulator) -> int:
     states = [samples(u)[(AGENT_ELECTION_STATE, (("state", "admin"),))] for u in sim.agent_urls]
     assert sorted(states) == [0.0, 0.0, 1.0]
     return states.index(1.0)
-
-
-@pytest.fixture(scope="module")
-def sim() -> Iterator[Simulator]:
-    simulator = Simulator(agents=3, tick=0.05).start()
-    try:
-        yield simulator
-    finally:
-        simulator.stop()
-
-
-@pytest.fixture(autouse=True)
-def no_faults(sim: Simulator) -> Iterator[None]:
-    sim.clear_faults()
-    yield
-    sim.clear_faults()
 
 
 def _over(sim: Simulator, seconds: float = 0.6) -> tuple[list[Samples], list[Samples]]:
