@@ -51,7 +51,7 @@ def _tested_alerts(files: Files) -> set[str]:
 
 
 def _hand_tested_alerts(specs: Path) -> set[str]:
-    """Alerts the generator cannot drive (ratios, joins, offsets) are pinned by the spec's own
+    """Alerts the generator cannot drive (an offset, predict_linear) are pinned by the spec's own
     promtool tests in specs/tests/, which `bzzzmon test` runs beside the generated ones."""
     names: set[str] = set()
     for test in sorted((specs / "tests").glob("*.yml")):
