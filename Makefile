@@ -18,6 +18,7 @@ install: $(BIN)/bzzzmon
 # bookworm's tools system-wide when missing, and every pinned version into .tools/ (reused).
 tools:
 	./scripts/install-tools.sh
+	./scripts/install-parts.sh
 
 build: install
 	$(BIN)/bzzzmon build

@@ -95,6 +95,69 @@ SCENARIOS: tuple[Scenario, ...] = (
         severity="P1",
         match={LABEL_TIER: "page-fast"},
     ),
+    Scenario(
+        name="slurp-error-budget-burn",
+        incident="SLURP events failing (error-budget burn)",
+        runbook="#data-flow",
+        # SLURP on the admin reports unhealthy and fails 60% of its events.
+        faults=(Fault("component_unhealthy", params={"component": "slurp"}),),
+        alert="BZZZSLURPErrorBudgetBurn",
+        severity="P1",
+        match={LABEL_TIER: "page-fast"},
+    ),
+    Scenario(
+        name="slurp-dead-lettered",
+        incident="SLURP dead-lettered events",
+        runbook="#data-flow",
+        faults=(Fault("slurp_dead_letter", params={"ratio": 0.5}),),
+        alert="BZZZSLURPEventDeadLettered",
+        severity="P2",
+    ),
+    Scenario(
+        name="slurp-on-non-admin",
+        incident="SLURP active on an agent that is not the admin",
+        runbook="#election-system-failure-alert-bzzznoadminelected",
+        # The simulator's admin is agent 0 (no flapping): agent 1 is a follower.
+        faults=(Fault("slurp_on_follower", agent=1),),
+        alert="BZZZSLURPActiveOnNonAdmin",
+        severity="P2",
+    ),
+    Scenario(
+        name="ucxi-error-budget-burn",
+        incident="UCXI resolutions failing (error-budget burn)",
+        runbook="#data-flow",
+        # Half of UCXI resolutions fail on every agent.
+        faults=(Fault("component_unhealthy", params={"component": "ucxi"}),),
+        alert="BZZZUCXIErrorBudgetBurn",
+        severity="P1",
+        match={LABEL_TIER: "page-fast"},
+    ),
+    Scenario(
+        name="pubsub-flow-stopped",
+        incident="PubSub messages stop while peers are connected",
+        runbook="#p2p-network",
+        faults=(Fault("pubsub_stalled", agent=1),),
+        alert="BZZZPubSubFlowStopped",
+        severity="P1",
+    ),
+    Scenario(
+        name="agent-down",
+        incident="An agent down or unreachable (network connectivity issues)",
+        runbook="#network-connectivity-issues",
+        faults=(Fault("agent_down", agent=2),),
+        alert="BZZZAgentDown",
+        severity="P2",
+    ),
+    # Last: the alert compares with an hour ago (a minute at the e2e time scale), so the stack
+    # must have run that long.
+    Scenario(
+        name="dht-provider-records-collapsing",
+        incident="DHT provider records collapsing",
+        runbook="#dht-replication-failure-alert-bzzzdhtreplicationdegraded",
+        faults=(Fault("provider_records_lost", params={"fraction": 0.1}),),
+        alert="BZZZDHTProviderRecordsCollapsing",
+        severity="P1",
+    ),
 )
 
 

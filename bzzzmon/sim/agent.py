@@ -97,7 +97,8 @@ class AgentModel:
             self.m_pubsub.labels(direction)
         for result in ("processed", "failed", "dead_lettered"):
             self.m_slurp.labels(result)
-        self.m_providers.set(1000 + 37 * self.index)
+        self.provider_records = 1000 + 37 * self.index
+        self.m_providers.set(self.provider_records)
         self.m_replication.set(NORMAL_REPLICATION)
 
     # --- the passing of time -------------------------------------------------------------------
@@ -126,30 +127,42 @@ class AgentModel:
                 if failed:
                     self.m_errors.labels("dht").inc()
                 elif operation == "put":
-                    self.m_providers.inc()
+                    self.provider_records += 1
+        lost = faults.get("provider_records_lost", i)
+        fraction = 1.0 if lost is None else float(lost.params["fraction"])
+        self.m_providers.set(math.floor(self.provider_records * fraction))
 
-        traffic = max(self.peers, 0) / 6.0
-        self.m_pubsub.labels("in").inc(self._events(40.0 * traffic * dt))
-        self.m_pubsub.labels("out").inc(self._events(25.0 * traffic * dt))
+        if faults.get("pubsub_stalled", i) is None:
+            traffic = max(self.peers, 0) / 6.0
+            self.m_pubsub.labels("in").inc(self._events(40.0 * traffic * dt))
+            self.m_pubsub.labels("out").inc(self._events(25.0 * traffic * dt))
         if self.peers == 0:
             self.m_errors.labels("pubsub").inc(self._events(1.0 * dt))
 
-        slurp_broken = self._component_status(faults, "slurp") is not None
-        for _ in range(self._events(2.0 * dt)):
-            roll = self.rng.random()
-            if slurp_broken and roll < 0.6:
-                self.m_slurp.labels("failed").inc()
-                self.m_errors.labels("slurp").inc()
-            elif roll < 0.002:
-                self.m_slurp.labels("dead_lettered").inc()
-            else:
-                self.m_slurp.labels("processed").inc()
+        # SLURP runs on the admin only (the runbook's data flow), unless a fault says otherwise.
+        if self.election_state == "admin" or faults.get("slurp_on_follower", i) is not None:
+            self._slurp_events(dt, faults)
         ucxi_broken = self._component_status(faults, "ucxi") is not None
         for _ in range(self._events(10.0 * dt)):
             failed = self.rng.random() < (0.5 if ucxi_broken else 0.001)
             self.m_ucxi.labels("failure" if failed else "success").inc()
             if failed:
                 self.m_errors.labels("ucxi").inc()
+
+    def _slurp_events(self, dt: float, faults: FaultSet) -> None:
+        broken = self._component_status(faults, "slurp") is not None
+        dead = faults.get("slurp_dead_letter", self.index)
+        dead_ratio = 0.0 if dead is None else float(dead.params["ratio"])
+        for _ in range(self._events(2.0 * dt)):
+            roll = self.rng.random()
+            if roll < dead_ratio:
+                self.m_slurp.labels("dead_lettered").inc()
+                self.m_errors.labels("slurp").inc()
+            elif broken and roll < 0.6:
+                self.m_slurp.labels("failed").inc()
+                self.m_errors.labels("slurp").inc()
+            else:
+                self.m_slurp.labels("processed").inc()
 
     def leader_changed(self) -> None:
         self.m_leader_changes.inc()

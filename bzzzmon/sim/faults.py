@@ -21,6 +21,10 @@ FAULTS: Mapping[str, Mapping[str, Any]] = {
     "malformed_health": {},  # /health and /health/checks answer broken JSON
     "agent_down": {},  # the agent's port refuses connections
     "component_unhealthy": {"component": None, "status": "unhealthy"},
+    "slurp_dead_letter": {"ratio": 0.5},  # share of SLURP events dead-lettered
+    "slurp_on_follower": {},  # SLURP processes events although the agent is not admin
+    "pubsub_stalled": {},  # no PubSub message flows; peers stay connected
+    "provider_records_lost": {"fraction": 0.1},  # DHT provider records fall to this fraction
 }
 
 
@@ -71,8 +75,10 @@ def _check_values(name: str, values: dict[str, Any]) -> None:
     elif name == "replication_degraded":
         number("factor", 0, 1)
         values["factor"] = int(values["factor"])
-    elif name == "dht_failure_ratio":
+    elif name == "dht_failure_ratio" or name == "slurp_dead_letter":
         number("ratio", 0, 1)
+    elif name == "provider_records_lost":
+        number("fraction", 0, 1)
     elif name == "slow_checks":
         number("delay", 0, 600)
     elif name == "component_unhealthy":
@@ -92,11 +98,15 @@ class FaultSet:
         self._faults[(fault.name, fault.agent)] = fault
 
     def remove(self, name: str | None = None, agent: int | None = None) -> None:
-        """Clear every fault (no name), or one name for one agent (or for all, agent None)."""
+        """Clear every fault (no name), one name for one agent, or one name wherever it is on
+        (agent None: the all-agents entry and every agent's own)."""
         if name is None:
             self._faults.clear()
-        else:
+        elif agent is not None:
             self._faults.pop((name, agent), None)
+        else:
+            for key in [k for k in self._faults if k[0] == name]:
+                del self._faults[key]
 
     def get(self, name: str, agent: int) -> Fault | None:
         """The fault ``name`` affecting ``agent`` (its own entry wins over the global one)."""

@@ -104,7 +104,7 @@ class Simulator:
         self._call(self._add_fault(fault.name, fault.agent, dict(fault.params)))
 
     def clear_faults(self, name: str | None = None, agent: int | None = None) -> None:
-        """Clear every fault, or only ``name`` (for ``agent``, or the all-agents entry)."""
+        """Clear every fault, or only ``name`` (for ``agent``, or everywhere when None)."""
         self._call(self._remove_fault(name, agent))
 
     def active_faults(self) -> list[dict[str, Any]]:

@@ -268,18 +268,45 @@ class _Builder:
                 "add 'service: {name: ...}' to one file",
             )
             return M.Service("service", {}, {}, None, "", "", "", "")
-        _, s = found
+        lf, s = found
         swarm = M.Swarm(**s.swarm.model_dump()) if s.swarm else None
         return M.Service(
             s.name,
             dict(s.labels),
-            {k: dict(v) for k, v in s.selectors.items()},
+            self._selectors(lf, s.selectors),
             swarm,
             s.runbook_url,
             s.grafana_url,
             s.alertmanager_url,
             s.alert_prefix or s.name.upper(),
         )
+
+    def _selectors(
+        self, service_file: LoadedFile, declared: dict[str, dict[str, str]]
+    ) -> dict[str, dict[str, str]]:
+        """service.selectors and every file's top-level ``selectors``; a name is declared once."""
+        where: dict[str, tuple[LoadedFile, YPath]] = {
+            name: (service_file, ("service", "selectors", name)) for name in declared
+        }
+        out = {k: dict(v) for k, v in declared.items()}
+        for lf in self.files:
+            for name, labels in sorted(lf.spec.selectors.items()):
+                self._note("selectors", lf)
+                path: YPath = ("selectors", name)
+                if name in where:
+                    first_lf, first_path = where[name]
+                    line, _ = first_lf.doc.position(first_path)
+                    self.errs.add(
+                        lf,
+                        path,
+                        f"duplicate selector name '{name}'",
+                        f"first declared at {first_lf.doc.file}:{line}; names are unique across "
+                        "files",
+                    )
+                    continue
+                where[name] = (lf, path)
+                out[name] = dict(labels)
+        return out
 
     def _metrics(self) -> dict[str, str]:
         known = {**C.STANDARD_METRICS, **C.AGENT_METRICS, **C.EXPORTER_METRICS}

@@ -56,10 +56,13 @@ class Swarm(Strict):
     exporter_port: int = Field(9109, ge=1, le=65535)
 
 
+SelectorName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
+
+
 class Service(Strict):
     name: Name
     labels: Labels = Field(default_factory=dict, description="Static labels on every alert")
-    selectors: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")], Labels] = Field(
+    selectors: dict[SelectorName, Labels] = Field(
         default_factory=dict,
         description="Named label matchers; write `$name` inside a selector's braces to use one",
     )
@@ -356,6 +359,11 @@ class SpecFile(Strict):
     probes: list[Probe] = Field(default_factory=list)
     slos: list[SLO] = Field(default_factory=list)
     alerts: list[AlertSpec] = Field(default_factory=list)
+    selectors: dict[SelectorName, Labels] = Field(
+        default_factory=dict,
+        description="More named label matchers, merged with service.selectors (e.g. the jobs of "
+        "the exporters a file's alerts read); each name is declared once across all files",
+    )
     metrics: dict[
         Annotated[str, Field(pattern=r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")],
         Literal["counter", "gauge", "histogram", "summary"],

@@ -38,11 +38,24 @@ def _promtool(out: Path, pattern: str = "*.yml") -> subprocess.CompletedProcess[
     )
 
 
+def _alertnames(text: str) -> set[str]:
+    return set(re.findall(r'alertname=\\?"([A-Za-z0-9]+)\\?"', text))
+
+
 def _tested_alerts(files: Files) -> set[str]:
     names: set[str] = set()
     for path, text in files.items():
         if path.startswith(C.TESTS_DIR):
-            names |= set(re.findall(r'alertname=\\?"([A-Za-z0-9]+)\\?"', text))
+            names |= _alertnames(text)
+    return names
+
+
+def _hand_tested_alerts(specs: Path) -> set[str]:
+    """Alerts the generator cannot drive (an offset, predict_linear) are pinned by the spec's own
+    promtool tests in specs/tests/, which `bzzzmon test` runs beside the generated ones."""
+    names: set[str] = set()
+    for test in sorted((specs / "tests").glob("*.yml")):
+        names |= _alertnames(test.read_text(encoding="utf-8"))
     return names
 
 
@@ -61,7 +74,7 @@ def test_generated_tests_pass_and_cover_every_alert(spec: Path, tmp_path: Path) 
     result = _promtool(tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     emitted = {name for name, _ in _alert_keys(files)}
-    assert emitted <= _tested_alerts(files)
+    assert emitted <= _tested_alerts(files) | _hand_tested_alerts(spec)
     # Every burn-rate tier is expected firing somewhere (checks assert the whole set of tiers).
     tests = "".join(t for p, t in files.items() if p.startswith(C.TESTS_DIR))
     for name, tier in _alert_keys(files):

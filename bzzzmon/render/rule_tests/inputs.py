@@ -124,6 +124,14 @@ def concrete(use: SelectorUse, metrics: Metrics) -> list[Series]:
     """Series selected by ``use``, one per metric name it can select, first one first."""
     labels = _label_values(use)
     out = [Series(n, tuple(sorted(labels.items()))) for n in _names(use, metrics)]
+    found = [s for s in out if matches(use, s)]
+    if found:
+        return found
+    # A negative matcher such as name!="" on a label the series lacks: give it a value.
+    for label, op, value in use.matchers:
+        if op in ("!=", "!~") and label != "__name__" and label not in labels:
+            labels[label] = other_value(value)
+    out = [Series(n, tuple(sorted(labels.items()))) for n in _names(use, metrics)]
     return [s for s in out if matches(use, s)]
 
 

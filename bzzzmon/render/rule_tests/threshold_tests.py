@@ -17,6 +17,7 @@ import promql_parser
 
 from bzzzmon.model import Alert, Plan
 from bzzzmon.promql.parse import parse, selectors
+from bzzzmon.render.rule_tests.held import Driven, condition_held, derive_driven
 from bzzzmon.render.rule_tests.inputs import (
     Series,
     Underivable,
@@ -43,6 +44,16 @@ def _literal(node: Any) -> Decimal:
     return Decimal(str(node.val))
 
 
+def _is_comparison(node: Any) -> bool:
+    """``x OP number``, not ``bool``."""
+    return (
+        isinstance(node, promql_parser.BinaryExpr)
+        and str(node.op) in ("<", "<=", ">", ">=", "==", "!=")
+        and isinstance(node.rhs, promql_parser.NumberLiteral)
+        and not (node.modifier is not None and node.modifier.return_bool)
+    )
+
+
 class ThresholdTests:
     def __init__(self, plan: Plan, alert: Alert, interval: int) -> None:
         self.alert = alert
@@ -60,15 +71,24 @@ class ThresholdTests:
     def _feed(self, group: Group, value: ValueInput) -> Any:
         return group.track(value.series, counter=value.kind == "counter")
 
-    def _run(self, track: Any, value: ValueInput, level: Decimal, samples: int) -> None:
+    def _run(self, track: Any, driven: Driven, level: Decimal, samples: int) -> None:
+        value = driven.value
         if value.kind == "counter":
-            track.grow(value.slope(Fraction(level)) * self.interval, samples)
+            track.grow(value.slope(driven.level(level)) * self.interval, samples)
         else:
-            track.hold(level, samples)
+            track.hold(driven.level(level), samples)
 
-    def comparison(self, value: ValueInput, op: str, threshold: Decimal) -> list[Group]:
+    def _hold_others(self, group: Group, driven: Driven) -> Group:
+        """The held series, constant for as long as the driver runs."""
+        samples = max(t.samples for t in group.tracks)
+        for held in driven.held:
+            group.track(held.series, counter=False).hold(held.value, samples)
+        return group
+
+    def comparison(self, driven: Driven, op: str, threshold: Decimal) -> list[Group]:
         """Near side long enough to fire if it could, then the far side: fires after ``for:``."""
         alert = self.alert
+        value = driven.value
         far, near = comparison_sides(op, threshold)
         window = value.range_seconds or BASE_WINDOW
         if value.kind == "counter":
@@ -83,7 +103,7 @@ class ThresholdTests:
         group = Group(self.interval)
         track = self._feed(group, value)
         quiet = self._steps(alert.for_ + window) + 2
-        self._run(track, value, near, quiet)
+        self._run(track, driven, near, quiet)
         group.expect(quiet - 1, self.query, [])
         start = quiet * self.interval  # the first far-side sample
         if value.kind == "counter":
@@ -92,8 +112,8 @@ class ThresholdTests:
         group.expect(math.floor((start + alert.for_) / self.interval) - 1, self.query, [])
         fired = math.ceil((start + lag + alert.for_) / self.interval) + 1
         group.expect(fired, self.query, firing)
-        self._run(track, value, far, fired - quiet + 1)
-        groups.append(group)
+        self._run(track, driven, far, fired - quiet + 1)
+        groups.append(self._hold_others(group, driven))
 
         if alert.for_ >= self.interval and value.kind == "gauge":
             # A blip on the far side, shorter than for:, between two near-side stretches.
@@ -102,13 +122,13 @@ class ThresholdTests:
             before = self._steps(BASE_WINDOW) + 1
             held = max(1, alert.for_ // self.interval)
             after = self._steps(alert.for_) + 2
-            self._run(track, value, near, before)
-            self._run(track, value, far, held)
-            self._run(track, value, near, after)
+            self._run(track, driven, near, before)
+            self._run(track, driven, far, held)
+            self._run(track, driven, near, after)
             blip.expect(before + held, self.query, [])
             blip.expect(before + self._steps(alert.for_), self.query, [])
             blip.expect(before + held + after - 1, self.query, [])
-            groups.append(blip)
+            groups.append(self._hold_others(blip, driven))
         return groups
 
     def always(self) -> list[Group]:
@@ -126,15 +146,13 @@ class ThresholdTests:
         """``A OP c or absent(B)``-shaped conditions: one case per alternative."""
         comparisons = []
         absents = []
+        joined: list[tuple[Any, Any, bool]] = []  # (comparison, condition, keep)
         for part in parts:  # unwrapped by groups()
             if isinstance(part, promql_parser.Call) and part.func.name == "absent":
                 absents.append(part)
-            elif (
-                isinstance(part, promql_parser.BinaryExpr)
-                and str(part.op) in ("<", "<=", ">", ">=", "==", "!=")
-                and isinstance(part.rhs, promql_parser.NumberLiteral)
-                and not (part.modifier is not None and part.modifier.return_bool)
-            ):
+            elif isinstance(part, promql_parser.BinaryExpr) and str(part.op) in ("and", "unless"):
+                joined.append((unwrap(part.lhs), part.rhs, str(part.op) == "and"))
+            elif _is_comparison(part):
                 comparisons.append(part)
             else:
                 raise Underivable("an alternative that is neither a comparison nor absent()")
@@ -145,7 +163,15 @@ class ThresholdTests:
                 used = list(selectors(absent))
                 if not all(matches(u, value.series) for u in used):
                     raise Underivable("absent() of a series the comparison does not feed")
-            groups += self.comparison(value, str(part.op), _literal(part.rhs))
+            groups += self.comparison(Driven(value), str(part.op), _literal(part.rhs))
+        for comparison, condition, keep in joined:
+            if absents or not _is_comparison(comparison):
+                raise Underivable("and/unless of something other than two comparisons")
+            driven = derive_driven(comparison.lhs.prettify(), self.metrics)
+            held = condition_held(condition, keep, driven.value.series, self.metrics)
+            groups += self.comparison(
+                driven.holding(held), str(comparison.op), _literal(comparison.rhs)
+            )
         for absent in absents:
             inner = absent.args[0]
             labels: Labels = {}
@@ -162,8 +188,8 @@ class ThresholdTests:
     def groups(self) -> list[Group]:
         alert = self.alert
         if alert.op is not None and alert.threshold is not None:
-            value = derive(alert.value_expr, self.metrics)
-            return self.comparison(value, alert.op, alert.threshold)
+            driven = derive_driven(alert.value_expr, self.metrics)
+            return self.comparison(driven, alert.op, alert.threshold)
         node = parse(alert.expr)
         if not list(selectors(node)):
             return self.always()

@@ -1,0 +1,38 @@
+"""One set of real parts for the module: node_exporter, PostgreSQL, postgres_exporter and
+Prometheus on 127.0.0.1, loading the PostgreSQL and resource rules `bzzzmon build` renders from
+specs/ (time-scaled: 1 min of rule time per second)."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from parts import Parts, running
+
+from bzzzmon.model import Plan
+from bzzzmon.stack.prepare import build_plan
+
+ROOT = Path(__file__).resolve().parents[2]
+RULE_FILES = ["alerts-postgres.rules.yml", "alerts-resources.rules.yml"]
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Plan, Path]]:
+    out = tmp_path_factory.mktemp("runbook") / "generated"
+    plan = build_plan(ROOT / "specs", out)
+    yield plan, out
+    shutil.rmtree(out, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def parts(generated: tuple[Plan, Path]) -> Iterator[Parts]:
+    plan, out = generated
+    jobs = {name: plan.service.matchers(name)["job"] for name in ("node", "postgres")}
+    with running(out, RULE_FILES, jobs) as started:
+        yield started

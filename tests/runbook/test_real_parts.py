@@ -1,0 +1,113 @@
+"""The resource and PostgreSQL alerts on real exporters: Debian's node_exporter 1.5,
+PostgreSQL 15 and postgres_exporter 0.11, scraped by Prometheus 2.42 with the generated rules
+(time-scaled). The tests run in file order on one set of parts; the last one stops PostgreSQL.
+cAdvisor does not run here (no Docker engine): the container alerts are covered by
+specs/tests/resources.test.yml."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from parts import TIMEOUT, Parts, wait_for
+
+pytestmark = pytest.mark.e2e
+
+
+def _never_active(parts: Parts, alert: str, seconds: float) -> None:
+    """Neither pending nor firing at any poll during ``seconds`` (longer than its for:)."""
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        assert parts.alerts(alert) == [], f"{alert} became active: {parts.alerts(alert)}"
+        time.sleep(0.25)
+
+
+def test_every_rule_evaluates_on_the_real_exporters(parts: Parts) -> None:
+    api = parts.prometheus
+    assert api is not None
+
+    def evaluated() -> list[dict[str, object]]:
+        rules = [r for g in api.rule_groups() for r in g["rules"]]
+        # A rule not yet evaluated reports the zero time, year 0001.
+        done = rules and all(not str(r.get("lastEvaluation", "")).startswith("0001") for r in rules)
+        return rules if done else []
+
+    rules = wait_for(evaluated, "every rule to be evaluated")
+    assert {r["name"] for r in rules} >= {"BZZZPostgresDown", "BZZZHostDiskCapacity"}
+    assert [r["name"] for r in rules if r["health"] != "ok"] == []
+    # The names the rules read are the real exporters' names.
+    for metric in (
+        'node_filesystem_size_bytes{job="node-exporter", fstype!~"tmpfs|overlay|squashfs|nsfs"}',
+        "pg_up",
+        "pg_settings_max_connections",
+        "pg_stat_database_numbackends",
+        "pg_stat_archiver_failed_count",
+        "pg_stat_archiver_archived_count",
+        "pg_stat_archiver_last_archive_age",
+    ):
+        assert api.query(metric), f"no series for {metric}"
+
+
+def test_disk_capacity_alert_matches_the_real_filesystems(parts: Parts) -> None:
+    api = parts.prometheus
+    assert api is not None
+    real = '{job="node-exporter", fstype!~"tmpfs|overlay|squashfs|nsfs"}'
+    usage = api.query(f"1 - node_filesystem_avail_bytes{real} / node_filesystem_size_bytes{real}")
+    assert usage
+    full = {s["metric"]["mountpoint"] for s in usage if float(s["value"][1]) > 0.7}
+    time.sleep(3)  # a few evaluations
+    active = {a["labels"]["mountpoint"] for a in parts.alerts("BZZZHostDiskCapacity")}
+    assert active == full
+
+
+def test_connections_near_the_limit_fire_and_resolve(parts: Parts) -> None:
+    alert = "BZZZPostgresConnectionsNearLimit"
+    _never_active(parts, alert, 12)  # for: 10m is 10 s here
+    sessions = parts.postgres.hold_connections(17)  # with the exporter's: 18 of 20
+    try:
+        firing = wait_for(lambda: parts.alerts(alert, "firing"), f"{alert} to fire")
+        assert float(firing[0]["value"]) > 0.8
+        assert firing[0]["labels"]["severity"] == "P2"
+    finally:
+        parts.postgres.end_held_connections(sessions)
+    wait_for(lambda: not parts.alerts(alert), f"{alert} to resolve")
+
+
+def test_wal_archiving_failure_fires_and_resolves(parts: Parts) -> None:
+    alert = "BZZZPostgresWALArchivingFailing"
+    pg = parts.postgres
+
+    def switching(until: Callable[[], object], what: str) -> None:
+        """Close a WAL segment every second (the archiver is woken for each) until ``until``."""
+        deadline = time.monotonic() + TIMEOUT
+        while not until():
+            if time.monotonic() > deadline:
+                raise AssertionError(f"timed out waiting for {what}")
+            pg.switch_wal()
+            time.sleep(1)
+
+    # Archiving works: segments are archived, nothing fails, and no alert for longer than
+    # for: 15m (15 s here).
+    end = time.monotonic() + 20
+    switching(lambda: time.monotonic() > end or parts.alerts(alert), "archiving to run")
+    assert parts.alerts(alert) == []
+    assert list(pg.archive.iterdir())
+    pg.fail_flag.touch()
+    try:
+        switching(lambda: parts.alerts(alert, "firing"), f"{alert} to fire")
+        firing = parts.alerts(alert, "firing")[0]
+        assert firing["labels"]["severity"] == "P1"
+        assert parts.alerts("BZZZPostgresDown") == []
+    finally:
+        pg.fail_flag.unlink()
+    switching(lambda: not parts.alerts(alert), f"{alert} to resolve")
+
+
+def test_postgres_down_fires_only_once_postgres_stops(parts: Parts) -> None:
+    alert = "BZZZPostgresDown"
+    _never_active(parts, alert, 5)  # for: 2m is 2 s here
+    parts.postgres.stop()
+    firing = wait_for(lambda: parts.alerts(alert, "firing"), f"{alert} to fire")
+    assert firing[0]["labels"]["severity"] == "P1"
+    assert firing[0]["labels"]["job"] == "postgres-exporter"
