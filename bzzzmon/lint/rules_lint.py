@@ -262,15 +262,6 @@ class _Lint:
     def slos(self) -> None:
         for slo in self.plan.slos:
             where = f"{slo.origin.file}:{slo.origin.line} slo {slo.name}"
-            le = slo.sli.inputs.get("le")
-            if slo.sli.kind == "latency" and le is not None and re.fullmatch(r"-?\d+", le):
-                self.add(
-                    "warning",
-                    where,
-                    "integer-le",
-                    f'latency threshold le="{le}" is an integer: Prometheus 3 normalises bucket '
-                    f'bounds to le="{le}.0", and the SLI then selects nothing',
-                )
             for tier in slo.tiers:
                 if tier.factor < 1:
                     self.add(

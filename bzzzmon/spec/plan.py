@@ -16,6 +16,7 @@ from bzzzmon import conventions as C
 from bzzzmon import model as M
 from bzzzmon.promql import builders as B
 from bzzzmon.promql.duration import format_duration, parse_duration
+from bzzzmon.promql.le import with_le
 from bzzzmon.promql.numbers import format_decimal
 from bzzzmon.promql.parse import PromQLError, is_vector_selector, parse
 from bzzzmon.promql.parse import selectors as parse_selectors
@@ -531,7 +532,8 @@ class _Builder:
                 )
                 return None
             le = format_decimal(lat.threshold)  # as client libraries write the bucket bound
-            bucket = B.with_matcher(B.with_suffix(hist, "_bucket"), "le", le)
+            # Every spelling of the bound (le="1" on 2.x, le="1.0" on 3.x): docs/compatibility.md.
+            bucket = with_le(B.with_suffix(hist, "_bucket"), lat.threshold)
             count = B.with_suffix(hist, "_count")
 
             def latency_rates(w: int) -> tuple[str, str]:
