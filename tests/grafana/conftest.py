@@ -13,8 +13,8 @@ from bzzzmon.spec.plan import load_plan
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS = REPO / "specs"
-# CI checks out shared/ beside the clone.
-SCHEMA_DIR = REPO / ".." / "shared" / "reference" / "grafana-jsonschema"
+# Grafana's own JSON Schemas, vendored with their license (vendor/grafana-jsonschema/README.md).
+SCHEMA_DIR = REPO / "vendor" / "grafana-jsonschema"
 
 
 def render_files(plan: Plan) -> Files:
