@@ -52,11 +52,8 @@ RENDERERS: tuple[Renderer, ...] = (
     alertmanager.render,
     grafana.render,
     exporter_config.render,
+    catalog.render,
 )
-
-# Documents that describe the other outputs, so they read the files rendered above.
-DocumentRenderer = Callable[[Plan, Files], Files]
-DOCUMENT_RENDERERS: tuple[DocumentRenderer, ...] = (catalog.render_from_files,)
 
 
 CHECKS: tuple[Check, ...] = (rules_lint.check, dashboards.check)
@@ -110,8 +107,6 @@ def render_all(plan: Plan) -> Files:
 
     for renderer in RENDERERS:
         add(renderer(plan))
-    for document in DOCUMENT_RENDERERS:
-        add(document(plan, dict(files)))
     return dict(sorted(files.items()))
 
 
