@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import promql_parser
@@ -17,7 +18,10 @@ class PromQLError(ValueError):
     pass
 
 
+@lru_cache(maxsize=1 << 16)
 def parse(text: str) -> Any:
+    """The tree of ``text``; callers must not modify it. Cached: the spec, the renderers, the
+    generated tests and the lints all read the same expressions."""
     try:
         return promql_parser.parse(text)
     except (ValueError, RuntimeError) as exc:  # the parser raises ValueError with its message
@@ -89,6 +93,12 @@ def selectors(node: Any, under: str | None = None) -> Iterator[SelectorUse]:
         return
     for child in _children(node):
         yield from selectors(child, None)
+
+
+@lru_cache(maxsize=1 << 16)
+def selectors_of(text: str) -> tuple[SelectorUse, ...]:
+    """``selectors(parse(text))``, computed once per expression."""
+    return tuple(selectors(parse(text)))
 
 
 def is_binary(node: Any) -> bool:

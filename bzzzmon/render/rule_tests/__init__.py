@@ -8,6 +8,7 @@ header comment instead of silently skipped; the lint reports them too.
 from __future__ import annotations
 
 import posixpath
+import weakref
 from typing import Any
 
 import promql_parser
@@ -69,14 +70,32 @@ def _with_notes(text: str, notes: list[str]) -> str:
     return f"{head}\n# Change the spec{first}{sep}{lines}{rest}"
 
 
+# SLO name -> (evaluation interval, test groups, why there are none); see _slo_cases.
+SLOCases = dict[str, tuple[int, list[dict[str, Any]], str | None]]
+_SLO_CASES: dict[int, tuple[weakref.ref[Plan], SLOCases]] = {}
+
+
+def _slo_cases(plan: Plan) -> SLOCases:
+    """Every SLO's generated cases, computed once per plan: the renderer writes them and the lint
+    asks which could not be derived (generating them was a fifth of a 1,000-SLO build)."""
+    key = id(plan)
+    cached = _SLO_CASES.get(key)
+    if cached is not None and cached[0]() is plan:
+        return cached[1]
+    cases: SLOCases = {}
+    for slo in plan.slos:
+        interval = pick_interval([*slo.windows, BASE_WINDOW])
+        try:
+            cases[slo.name] = (interval, slo_test_groups(plan, slo, interval), None)
+        except Underivable as exc:
+            cases[slo.name] = (interval, [], f"SLO {slo.name}: {exc}")
+    _SLO_CASES[key] = (weakref.ref(plan, lambda _: _SLO_CASES.pop(key, None)), cases)
+    return cases
+
+
 def untested(plan: Plan) -> list[str]:
     """Alerts (and SLOs) for which no case could be generated, each with the reason."""
-    notes: list[str] = []
-    for slo in plan.slos:
-        try:
-            slo_test_groups(plan, slo, pick_interval([*slo.windows, BASE_WINDOW]))
-        except Underivable as exc:
-            notes.append(f"SLO {slo.name}: {exc}")
+    notes = [note for _, _, note in _slo_cases(plan).values() if note is not None]
     for alert in plan.alerts:
         try:
             threshold_test_groups(plan, alert, pick_interval([BASE_WINDOW]))
@@ -87,18 +106,14 @@ def untested(plan: Plan) -> list[str]:
 
 def render(plan: Plan) -> Files:
     files: Files = {}
+    cases = _slo_cases(plan)
     for slo in plan.slos:
-        interval = pick_interval([*slo.windows, BASE_WINDOW])
-        rules_path = slo_rules_file(slo)
-        try:
-            groups = slo_test_groups(plan, slo, interval)
-            notes: list[str] = []
-        except Underivable as exc:
-            groups, notes = [], [f"SLO {slo.name}: {exc}"]
+        interval, groups, note = cases[slo.name]
         if not groups:
             continue
+        rules_path = slo_rules_file(slo)
         text = dump_yaml(_document(rules_path, interval, groups), [slo.origin.file])
-        files[test_file_for(rules_path)] = _with_notes(text, notes)
+        files[test_file_for(rules_path)] = _with_notes(text, [note] if note else [])
     by_component: dict[str, list[Alert]] = {}
     for alert in plan.alerts:
         by_component.setdefault(alert.component, []).append(alert)
