@@ -212,7 +212,13 @@ def user_tests(specs: Path) -> list[Path]:
 
 
 def _test_doc(test: Path) -> dict[str, Any]:
-    doc: Any = yaml.load(test.read_text(encoding="utf-8"), Loader=_Loader) or {}
+    try:
+        doc: Any = yaml.load(test.read_text(encoding="utf-8"), Loader=_Loader) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{test}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(test)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ValueError(f"{where}: not valid YAML: {problem}") from exc
     if not isinstance(doc, dict):
         raise ValueError(f"{test}: not a promtool test file (a mapping is expected)")
     return doc
