@@ -9,13 +9,15 @@ measures what a developer waits for: interpreter start, imports, the build, the 
 ``python -c pass`` (the floor any Python CLI pays), ``promtool --version`` (a Go binary, what a
 Prometheus user is used to) and ``import every command module`` (what every command cost before the
 CLI loaded commands lazily). Ratios are against ``python -c pass`` and ``promtool --version`` of
-the same run, so a loaded machine shifts the columns together; the load average is printed.
+the same run, so a loaded machine shifts the columns together; the load average is printed, and
+the CPU column (user + system of the process and its children) moves less with the load.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -48,13 +50,20 @@ def commands() -> list[tuple[str, list[str]]]:
     return rows
 
 
-def timed(argv: list[str]) -> float:
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed(argv: list[str]) -> tuple[float, float]:
+    """Wall-clock and CPU seconds (user + system, the process and everything it waited for)."""
+    cpu = _children_cpu()
     start = time.perf_counter()
     proc = subprocess.run(argv, cwd=ROOT, capture_output=True, check=False)
     elapsed = time.perf_counter() - start
     if proc.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}:\n{proc.stderr.decode()}")
-    return elapsed
+    return elapsed, _children_cpu() - cpu
 
 
 def main() -> None:
@@ -63,23 +72,29 @@ def main() -> None:
     args = parser.parse_args()
     rows = commands()
     samples: dict[str, list[float]] = {label: [] for label, _ in rows}
+    cpu: dict[str, list[float]] = {label: [] for label, _ in rows}
     for _, argv in rows:
         timed(argv)  # warm the page cache and the .pyc files
     # Interleaved, so a burst of load from elsewhere hits every command alike.
     for _ in range(args.runs):
         for label, argv in rows:
-            samples[label].append(timed(argv))
+            wall, used = timed(argv)
+            samples[label].append(wall)
+            cpu[label].append(used)
     load = os.getloadavg()
     base = statistics.median(samples["python -c pass"])
     peer = statistics.median(samples.get("promtool --version", [base]))
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} cores")
-    print("| command | median (s) | min (s) | x python -c pass | x promtool --version |")
-    print("|---|---:|---:|---:|---:|")
+    print(
+        "| command | median (s) | min (s) | CPU, median (s) | x python -c pass "
+        "| x promtool --version |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
     for label, _ in rows:
         med = statistics.median(samples[label])
         print(
-            f"| {label} | {med:.3f} | {min(samples[label]):.3f} | {med / base:.1f} "
-            f"| {med / peer:.1f} |"
+            f"| {label} | {med:.3f} | {min(samples[label]):.3f} "
+            f"| {statistics.median(cpu[label]):.3f} | {med / base:.1f} | {med / peer:.1f} |"
         )
 
 
