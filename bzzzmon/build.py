@@ -32,7 +32,7 @@ from bzzzmon.render import (
     rule_tests,
     rules,
 )
-from bzzzmon.render.output import Files
+from bzzzmon.render.output import Files, forget_rendered
 from bzzzmon.spec.plan import load_plan
 from bzzzmon.verify import amtool, promtool
 from bzzzmon.verify.tools import ToolMissing, ToolResult, find
@@ -202,10 +202,13 @@ def build(
 ) -> BuildResult:
     """Compile ``specs`` into ``out``. Raises SpecErrors (bad spec), BuildError, ToolMissing."""
     plan = load_plan(specs)
-    files = render_all(plan)
-    result = BuildResult(plan, files)
-    for run_check in CHECKS:
-        result.findings.extend(run_check(plan, files))
+    try:
+        files = render_all(plan)
+        result = BuildResult(plan, files)
+        for run_check in CHECKS:
+            result.findings.extend(run_check(plan, files))
+    finally:
+        forget_rendered()  # the checks read the rendered data; nothing after them does
     result.findings.sort()
     if result.errors:
         return result

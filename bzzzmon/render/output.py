@@ -85,6 +85,11 @@ def _remember(text: str, data: Any) -> None:
         del _RENDERED[next(iter(_RENDERED))]
 
 
+def forget_rendered() -> None:
+    """Drop the data kept for load_generated_yaml (a build calls this once its checks ran)."""
+    _RENDERED.clear()
+
+
 def load_generated_yaml(text: str) -> Any:
     """The data of a generated YAML file: what rendered it, else parsed (libyaml when present)
     and kept for the next reader. Callers must not modify the result."""

@@ -14,7 +14,7 @@ from typing import Any
 import promql_parser
 
 from bzzzmon import conventions as C
-from bzzzmon.model import Alert, Plan
+from bzzzmon.model import SLO, Alert, Plan
 from bzzzmon.promql.parse import parse
 from bzzzmon.render.escalation import escalation_rules
 from bzzzmon.render.output import Files, dump_yaml
@@ -70,32 +70,37 @@ def _with_notes(text: str, notes: list[str]) -> str:
     return f"{head}\n# Change the spec{first}{sep}{lines}{rest}"
 
 
-# SLO name -> (evaluation interval, test groups, why there are none); see _slo_cases.
-SLOCases = dict[str, tuple[int, list[dict[str, Any]], str | None]]
-_SLO_CASES: dict[int, tuple[weakref.ref[Plan], SLOCases]] = {}
+# Per plan, the SLOs whose cases could not be derived (with why), as render() found them; a
+# weak reference keys it, so a plan that goes also drops its entry.
+_SLO_NOTES: dict[int, tuple[weakref.ref[Plan], list[str]]] = {}
 
 
-def _slo_cases(plan: Plan) -> SLOCases:
-    """Every SLO's generated cases, computed once per plan: the renderer writes them and the lint
-    asks which could not be derived (generating them was a fifth of a 1,000-SLO build)."""
-    key = id(plan)
-    cached = _SLO_CASES.get(key)
+def _slo_groups(plan: Plan, slo: SLO) -> tuple[int, list[dict[str, Any]], str | None]:
+    """An SLO's evaluation interval and generated cases, or why there are none."""
+    interval = pick_interval([*slo.windows, BASE_WINDOW])
+    try:
+        return interval, slo_test_groups(plan, slo, interval), None
+    except Underivable as exc:
+        return interval, [], f"SLO {slo.name}: {exc}"
+
+
+def _slo_notes(plan: Plan) -> list[str]:
+    """What render() noted for this plan, without generating every SLO's cases again (that was
+    a fifth of a 1,000-SLO build); computed here when render() has not run."""
+    cached = _SLO_NOTES.get(id(plan))
     if cached is not None and cached[0]() is plan:
         return cached[1]
-    cases: SLOCases = {}
-    for slo in plan.slos:
-        interval = pick_interval([*slo.windows, BASE_WINDOW])
-        try:
-            cases[slo.name] = (interval, slo_test_groups(plan, slo, interval), None)
-        except Underivable as exc:
-            cases[slo.name] = (interval, [], f"SLO {slo.name}: {exc}")
-    _SLO_CASES[key] = (weakref.ref(plan, lambda _: _SLO_CASES.pop(key, None)), cases)
-    return cases
+    return [note for slo in plan.slos if (note := _slo_groups(plan, slo)[2]) is not None]
+
+
+def _remember_notes(plan: Plan, notes: list[str]) -> None:
+    key = id(plan)
+    _SLO_NOTES[key] = (weakref.ref(plan, lambda _: _SLO_NOTES.pop(key, None)), notes)
 
 
 def untested(plan: Plan) -> list[str]:
     """Alerts (and SLOs) for which no case could be generated, each with the reason."""
-    notes = [note for _, _, note in _slo_cases(plan).values() if note is not None]
+    notes = list(_slo_notes(plan))
     for alert in plan.alerts:
         try:
             threshold_test_groups(plan, alert, pick_interval([BASE_WINDOW]))
@@ -106,9 +111,11 @@ def untested(plan: Plan) -> list[str]:
 
 def render(plan: Plan) -> Files:
     files: Files = {}
-    cases = _slo_cases(plan)
+    slo_notes: list[str] = []
     for slo in plan.slos:
-        interval, groups, note = cases[slo.name]
+        interval, groups, note = _slo_groups(plan, slo)
+        if note is not None:
+            slo_notes.append(note)
         if not groups:
             continue
         rules_path = slo_rules_file(slo)
@@ -134,6 +141,7 @@ def render(plan: Plan) -> Files:
         text = dump_yaml(_document(rules_path, interval, groups), [a.origin.file for a in alerts])
         files[test_file_for(rules_path)] = _with_notes(text, notes)
     files.update(_escalation(plan))
+    _remember_notes(plan, slo_notes)
     return files
 
 
