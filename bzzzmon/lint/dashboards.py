@@ -25,7 +25,7 @@ from bzzzmon.model import Plan
 from bzzzmon.promql.duration import parse_duration
 from bzzzmon.promql.parse import PromQLError, selectors_of
 from bzzzmon.render.dashboards import queries as Q
-from bzzzmon.render.output import Files, load_generated_yaml, sdk_data
+from bzzzmon.render.output import Files, rendered_yaml, sdk_data
 
 COUNTER_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
@@ -59,7 +59,7 @@ def recorded_names(files: Files) -> set[str]:
         if not path.startswith(prefix):
             continue
         try:
-            data = load_generated_yaml(text)
+            data = rendered_yaml(text)
         except yaml.YAMLError:
             continue  # the rules lint and promtool report broken rule files
         for group in (data or {}).get("groups", []) or []:

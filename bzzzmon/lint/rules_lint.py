@@ -25,7 +25,7 @@ from bzzzmon.lint.runbook import anchor_of, anchors
 from bzzzmon.model import Plan
 from bzzzmon.promql.parse import PromQLError, SelectorUse, selectors_of
 from bzzzmon.promql.regex_names import finite_names
-from bzzzmon.render.output import Files, load_generated_yaml
+from bzzzmon.render.output import Files, rendered_yaml
 from bzzzmon.render.rules import slo_rules_file
 
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url")
@@ -75,7 +75,7 @@ def rule_refs(files: Files) -> Iterator[RuleRef]:
     for path, text in sorted(files.items()):
         if not path.startswith(prefix) or not path.endswith(".yml"):
             continue
-        doc = load_generated_yaml(text) or {}
+        doc = rendered_yaml(text) or {}
         for group in doc.get("groups") or []:
             for rule in group.get("rules") or []:
                 yield RuleRef(path, str(group.get("name", "")), rule)

@@ -7,6 +7,7 @@ strings are never folded, and multi-line strings use block literals so PR diffs 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -72,9 +73,17 @@ def sdk_data(obj: Any) -> Any:
 _FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-# The data behind the YAML texts this process rendered (and parsed), newest last. emit() writes
-# text that loads back to the same data (tests/test_yamlemit.py), so the lints read a rendered
-# file without parsing it: parsing 1,000 SLOs' rule files was most of the rules lint.
+@lru_cache(maxsize=8192)
+def load_generated_yaml(text: str) -> Any:
+    """Parse a generated YAML file (libyaml when present). Cached by text, because several
+    readers parse the same file: callers must not modify the result."""
+    return yaml.load(text, Loader=_FastLoader)
+
+
+# The data behind the YAML texts this process rendered, newest last, until forget_rendered().
+# emit() writes text that loads back to the same data (tests/test_yamlemit.py), so the checks
+# read a rendered file without parsing it: parsing 1,000 SLOs' rule files was most of the rules
+# lint. Only the checks read it: the data holds the renderers' own types (ExactNumber).
 _RENDERED: dict[str, Any] = {}
 _RENDERED_MAX = 1 << 15
 
@@ -86,13 +95,12 @@ def _remember(text: str, data: Any) -> None:
 
 
 def forget_rendered() -> None:
-    """Drop the data kept for load_generated_yaml (a build calls this once its checks ran)."""
+    """Drop the data kept for rendered_yaml (a build calls this once its checks ran)."""
     _RENDERED.clear()
 
 
-def load_generated_yaml(text: str) -> Any:
-    """The data of a generated YAML file: what rendered it, else parsed (libyaml when present)
-    and kept for the next reader. Callers must not modify the result."""
-    if text not in _RENDERED:
-        _remember(text, yaml.load(text, Loader=_FastLoader))
-    return _RENDERED[text]
+def rendered_yaml(text: str) -> Any:
+    """The data a generated YAML text was rendered from, else (a file this process did not
+    render, or edited since) the parsed text. For the checks; callers must not modify it."""
+    data = _RENDERED.get(text)
+    return data if data is not None else load_generated_yaml(text)
