@@ -1,17 +1,22 @@
-"""Benchmark `bzzzmon build`: the shipped spec and generated specs of 10, 100 and 1,000 SLOs,
-without and with promtool/amtool verification.
+"""Benchmark `bzzzmon build`: the shipped spec and generated specs of 10, 100, 1,000 and 3,000
+SLOs, without and with promtool/amtool verification.
 
     python bench/build_bench.py                 # all sizes, 3 runs each, median reported
-    python bench/build_bench.py --sizes 1000 --runs 1 --no-verify-runs
+    python bench/build_bench.py --sizes 100 1000 3000 --runs 1 --no-verify-runs
+    python bench/build_bench.py --profile 1000  # cProfile of one 1,000-SLO build, top 30
 
-Each run is a fresh `build()` in this process on a spec directory written beforehand; the time
-covers loading, validation, rendering, checks, staging, verification (when on) and the atomic
-swap. Peak memory is the process's maximum RSS growth measured with `resource`.
+Each run is a fresh `build()` in this process on a spec directory written beforehand, into a new
+output directory (so nothing is carried over from an earlier output); the time covers loading,
+validation, rendering, checks, staging, verification (when on) and the atomic swap. The CPU
+column is this process's user + system time (the tools' excluded): on a machine shared with other
+work it moves far less than the wall clock, and the load average is printed. Peak memory is the
+process's maximum RSS (``resource``), so a row includes the rows before it.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import shutil
 import statistics
@@ -87,29 +92,50 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(specs: Path, work: Path, runs: int, verify: bool) -> tuple[float, int]:
+def measure(specs: Path, work: Path, runs: int, verify: bool) -> tuple[float, float, int]:
+    """Median wall-clock and CPU seconds of ``runs`` builds, and the number of files."""
     times = []
+    cpu = []
     files = 0
     for r in range(runs):
         out = work / f"out-{verify}-{r}"
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         result = build(specs, out, verify=verify, require_tools=verify)
         times.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
         if not result.ok:
             raise SystemExit(f"build failed: {result.errors or result.failures}")
         files = len(result.files)
         shutil.rmtree(out)
-    return statistics.median(times), files
+    return statistics.median(times), statistics.median(cpu), files
+
+
+def profile(n: int) -> None:
+    import cProfile
+    import pstats
+
+    results = ROOT / "bench" / "results"
+    results.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=results) as tmp:
+        specs = Path(tmp) / "spec"
+        write_spec(specs, n)
+        profiler = cProfile.Profile()
+        profiler.runcall(build, specs, Path(tmp) / "out", verify=False)
+    pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--sizes", type=int, nargs="*", default=[10, 100, 1000])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10, 100, 1000, 3000])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument(
         "--no-verify-runs", action="store_true", help="measure only without verification"
     )
+    parser.add_argument("--profile", type=int, metavar="N", help="profile one N-SLO build")
     args = parser.parse_args()
+    if args.profile:
+        profile(args.profile)
+        return
     rows = []
     # The work tree sits beside the repository: on this machine /tmp creates files ten times
     # slower than the project's filesystem, which would measure the filesystem, not bzzzmon.
@@ -124,19 +150,21 @@ def main() -> None:
             cases.append((f"{n} SLOs", d, n))
         for label, specs, n in cases:
             print(f"measuring {label} ...", file=sys.stderr, flush=True)
-            fast, files = measure(specs, work, args.runs, verify=False)
+            fast, fast_cpu, files = measure(specs, work, args.runs, verify=False)
             slow = None if args.no_verify_runs else measure(specs, work, args.runs, verify=True)[0]
-            rows.append((label, n, files, fast, slow, rss_mib()))
+            rows.append((label, n, files, fast, fast_cpu, slow, rss_mib()))
+    load = os.getloadavg()
+    print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}, {os.cpu_count()} cores")
     print(
-        "| spec | SLOs | files | build, no verify (s) | ms per SLO | build + promtool/amtool (s) "
-        "| max RSS (MiB) |"
+        "| spec | SLOs | files | build, no verify (s) | CPU (s) | CPU ms per SLO "
+        "| build + promtool/amtool (s) | max RSS (MiB) |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
-    for label, n, files, fast, slow, rss in rows:
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    for label, n, files, fast, fast_cpu, slow, rss in rows:
         slow_text = f"{slow:.2f}" if slow is not None else "-"
         print(
-            f"| {label} | {n} | {files} | {fast:.2f} | {fast / n * 1000:.1f} | {slow_text} "
-            f"| {rss:.0f} |"
+            f"| {label} | {n} | {files} | {fast:.2f} | {fast_cpu:.2f} "
+            f"| {fast_cpu / n * 1000:.1f} | {slow_text} | {rss:.0f} |"
         )
 
 

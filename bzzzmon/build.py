@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -31,7 +32,7 @@ from bzzzmon.render import (
     rule_tests,
     rules,
 )
-from bzzzmon.render.output import Files
+from bzzzmon.render.output import Files, forget_rendered
 from bzzzmon.spec.plan import load_plan
 from bzzzmon.verify import amtool, promtool
 from bzzzmon.verify.discovery import locate
@@ -53,11 +54,8 @@ RENDERERS: tuple[Renderer, ...] = (
     alertmanager.render,
     grafana.render,
     exporter_config.render,
+    catalog.render,
 )
-
-# Documents that describe the other outputs, so they read the files rendered above.
-DocumentRenderer = Callable[[Plan, Files], Files]
-DOCUMENT_RENDERERS: tuple[DocumentRenderer, ...] = (catalog.render_from_files,)
 
 
 CHECKS: tuple[Check, ...] = (rules_lint.check, dashboards.check)
@@ -112,20 +110,36 @@ def render_all(plan: Plan) -> Files:
 
     for renderer in RENDERERS:
         add(renderer(plan))
-    for document in DOCUMENT_RENDERERS:
-        add(document(plan, dict(files)))
     return dict(sorted(files.items()))
 
 
-def write_tree(root: Path, files: Files) -> None:
+def write_tree(root: Path, files: Files, previous: tuple[Path, Files] | None = None) -> None:
+    """Write ``files`` below ``root``. A file that ``previous`` (a directory and what read_tree
+    found there) already holds with the same text is hard-linked from there instead: writing
+    file data costs far more than a link (3,000 files here: 1.5 s of CPU against 0.06 s)."""
+    old_root, old_files = previous if previous is not None else (root, {})
     made: set[Path] = set()
     for rel, text in files.items():
         target = root / rel
         if target.parent not in made:
             target.parent.mkdir(parents=True, exist_ok=True)
             made.add(target.parent)
-        target.write_text(text, encoding="utf-8")
+        if old_files.get(rel) != text or not _link_if_plain(old_root / rel, target):
+            target.write_text(text, encoding="utf-8")
     (root / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
+
+
+def _link_if_plain(source: Path, target: Path) -> bool:
+    """Hard-link ``source`` as ``target`` when it is a regular file with no other name (never a
+    symlink, never a file shared with something outside the output)."""
+    try:
+        st = os.lstat(source)
+        if not stat.S_ISREG(st.st_mode) or st.st_nlink != 1:
+            return False
+        os.link(source, target, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 def read_tree(root: Path) -> Files:
@@ -134,8 +148,8 @@ def read_tree(root: Path) -> Files:
     found: Files = {}
     for path in sorted(root.rglob("*")):
         if path.is_file() and path.name != MARKER:
-            try:
-                found[path.relative_to(root).as_posix()] = path.read_text(encoding="utf-8")
+            try:  # bytes as they are: read_text would turn CRLF into LF and hide the change
+                found[path.relative_to(root).as_posix()] = path.read_bytes().decode("utf-8")
             except UnicodeDecodeError:
                 found[path.relative_to(root).as_posix()] = "\0binary"
     return found
@@ -212,25 +226,32 @@ def build(
 ) -> BuildResult:
     """Compile ``specs`` into ``out``. Raises SpecErrors (bad spec), BuildError, ToolMissing."""
     plan = load_plan(specs)
-    files = render_all(plan)
-    result = BuildResult(plan, files)
-    for run_check in CHECKS:
-        result.findings.extend(run_check(plan, files))
+    try:
+        files = render_all(plan)
+        result = BuildResult(plan, files)
+        for run_check in CHECKS:
+            result.findings.extend(run_check(plan, files))
+    finally:
+        forget_rendered()  # the checks read the rendered data; nothing after them does
     result.findings.sort()
     if result.errors:
         return result
     _check_out_dir(out)
+    existing = read_tree(out)
+    if check and not verify:  # nothing to run the tools on: compare, stage nothing
+        result.stale = compare(files, existing)
+        return result
     out.parent.mkdir(parents=True, exist_ok=True)
     staged = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
     staged.chmod(0o755)  # mkdtemp makes it private; the output is an ordinary directory
     try:
-        write_tree(staged, files)
+        write_tree(staged, files, (out, existing))
         if verify:
             _verify(staged, result, require_tools)
         if result.failures:
             return result
         if check:
-            result.stale = compare(files, read_tree(out))
+            result.stale = compare(files, existing)
             return result
         _swap(staged, out)
         return result

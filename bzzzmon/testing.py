@@ -14,8 +14,11 @@ and the received label sets, and the labels by which they differ.
 from __future__ import annotations
 
 import re
+import subprocess
 import tempfile
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -26,6 +29,7 @@ from bzzzmon import conventions as C
 from bzzzmon.verify.tools import ToolResult, require, run
 
 USER_TESTS_DIR = "tests"  # below the spec directory
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 ANNOTATION_PREFIX = "annotation:"
 
 _DURATION = re.compile(r"(\d+)(ms|[ywdhms])")
@@ -167,20 +171,35 @@ def parse_failures(output: str) -> list[Case]:
     return cases
 
 
+@dataclass(frozen=True)
+class TestFile:
+    """A promtool test file to run."""
+
+    path: Path  # what promtool runs (for a user test, a copy with absolute rule_files)
+    label: str  # how the report names it
+    source: Path  # the file as it lies in the tree, for --changed
+    rule_files: tuple[Path, ...]  # resolved
+    checks: int  # alert_rule_test and promql_expr_test entries: the report's "cases"
+
+
 @dataclass
 class FileResult:
     label: str  # how the report names the file
     result: ToolResult
-    cases: list[Case]
+    cases: list[Case]  # the failing ones, parsed from promtool's output
+    checks: int = 0
+    seconds: float = 0.0
 
     @property
     def ok(self) -> bool:
         return self.result.ok
 
 
-def _run_promtool(path: Path, label: str) -> FileResult:
-    result = run([require("promtool"), "test", "rules", str(path)], timeout=600)
-    return FileResult(label, result, [] if result.ok else parse_failures(result.output))
+def _run_promtool(test: TestFile) -> FileResult:
+    start = time.monotonic()
+    result = run([require("promtool"), "test", "rules", str(test.path)], timeout=600)
+    cases = [] if result.ok else parse_failures(result.output)
+    return FileResult(test.label, result, cases, test.checks, time.monotonic() - start)
 
 
 def generated_tests(out: Path) -> list[Path]:
@@ -192,28 +211,162 @@ def user_tests(specs: Path) -> list[Path]:
     return sorted([*folder.glob("*.yml"), *folder.glob("*.yaml")])
 
 
-def _rebased(test: Path, rules_dir: Path, into: Path) -> Path:
-    """A copy of a user test whose rule_files point into the generated rules directory."""
-    doc: Any = yaml.safe_load(test.read_text(encoding="utf-8")) or {}
+def _test_doc(test: Path) -> dict[str, Any]:
+    try:
+        doc: Any = yaml.load(test.read_text(encoding="utf-8"), Loader=_Loader) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{test}:{mark.line + 1}:{mark.column + 1}" if mark is not None else str(test)
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ValueError(f"{where}: not valid YAML: {problem}") from exc
     if not isinstance(doc, dict):
         raise ValueError(f"{test}: not a promtool test file (a mapping is expected)")
+    return doc
+
+
+def _checks(doc: dict[str, Any]) -> int:
+    groups = doc.get("tests") or []
+    return sum(
+        len(g.get("alert_rule_test") or []) + len(g.get("promql_expr_test") or [])
+        for g in groups
+        if isinstance(g, dict)
+    )
+
+
+def _rebased(test: Path, doc: dict[str, Any], rules_dir: Path, into: Path) -> Path:
+    """A copy of a user test whose rule_files point into the generated rules directory."""
+    doc = dict(doc)
     doc["rule_files"] = [str(rules_dir.resolve() / str(f)) for f in doc.get("rule_files") or []]
     target = into / test.name
     target.write_text(yaml.safe_dump(doc, sort_keys=False), encoding="utf-8")
     return target
 
 
+def collect(out: Path, specs: Path | None, tmp: Path) -> list[TestFile]:
+    """Every generated test file and every user test (copied into ``tmp`` with their
+    rule_files made absolute), in report order."""
+    found: list[TestFile] = []
+    for path in generated_tests(out):
+        doc = _test_doc(path)
+        rules = tuple((path.parent / str(f)).resolve() for f in doc.get("rule_files") or [])
+        label = path.relative_to(out).as_posix()
+        found.append(TestFile(path, label, path.resolve(), rules, _checks(doc)))
+    if specs is not None:
+        rules_dir = (out / C.RULES_DIR).resolve()
+        for path in user_tests(specs):
+            doc = _test_doc(path)
+            rules = tuple((rules_dir / str(f)).resolve() for f in doc.get("rule_files") or [])
+            copy = _rebased(path, doc, rules_dir, tmp)
+            found.append(TestFile(copy, str(path), path.resolve(), rules, _checks(doc)))
+    return found
+
+
+def run_tests(tests: list[TestFile], jobs: int) -> Iterator[FileResult]:
+    """Run every test file, ``jobs`` promtool processes at a time, yielding each result as its
+    process ends. The largest files start first, so a long one does not start last."""
+    order = sorted(tests, key=lambda t: t.path.stat().st_size, reverse=True)
+    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+        futures = [pool.submit(_run_promtool, t) for t in order]
+        for future in as_completed(futures):
+            yield future.result()
+
+
 def run_rule_tests(out: Path, specs: Path | None, jobs: int = 4) -> list[FileResult]:
-    """Every generated test file and every user test, one promtool process per file."""
-    work: list[tuple[Path, str]] = [
-        (p, p.relative_to(out).as_posix()) for p in generated_tests(out)
-    ]
+    """Every generated test file and every user test, one promtool process per file, in
+    report order."""
     with tempfile.TemporaryDirectory(prefix="bzzzmon-test-") as tmp:
-        if specs is not None:
-            for test in user_tests(specs):
-                work.append((_rebased(test, out / C.RULES_DIR, Path(tmp)), str(test)))
-        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            return list(pool.map(lambda w: _run_promtool(*w), work))
+        tests = collect(out, specs, Path(tmp))
+        rank = {t.label: i for i, t in enumerate(tests)}
+        return sorted(run_tests(tests, jobs), key=lambda r: rank[r.label])
+
+
+class GitError(ValueError):
+    """--changed could not ask git (not a repository, unknown ref)."""
+
+
+def changed_paths(directory: Path, ref: str) -> set[Path]:
+    """Files below ``directory`` that differ from ``ref`` in git: modified, added, deleted or
+    not tracked yet (a new rule file is a change too)."""
+    commands = (
+        ["git", "diff", "--name-only", "--relative", "--no-renames", ref, "--", "."],
+        ["git", "ls-files", "--others", "--exclude-standard", "--", "."],
+    )
+    found: set[Path] = set()
+    for command in commands:
+        try:
+            proc = subprocess.run(
+                command, cwd=directory, capture_output=True, text=True, timeout=60, check=False
+            )
+        except OSError as exc:
+            raise GitError(f"--changed needs git: {exc.strerror or exc}") from exc
+        if proc.returncode != 0:
+            message = (proc.stderr.strip().splitlines() or ["git failed"])[-1]
+            raise GitError(f"--changed {ref}: {message}")
+        found.update((directory / line).resolve() for line in proc.stdout.splitlines() if line)
+    return found
+
+
+def only_changed(tests: list[TestFile], changed: set[Path]) -> list[TestFile]:
+    """The tests that changed themselves or read a rule file that did."""
+    return [t for t in tests if t.source in changed or changed.intersection(t.rule_files)]
+
+
+@dataclass
+class Selection:
+    """The test files to run, and what ``--changed`` found (None: every test runs)."""
+
+    tests: list[TestFile]
+    total: int
+    changed: set[Path] | None = None
+
+    def routing_changed(self, out: Path) -> bool:
+        if self.changed is None:
+            return True
+        alertmanager = (out / C.ALERTMANAGER_DIR).resolve()
+        return any(alertmanager in p.parents for p in self.changed)
+
+
+def select(out: Path, specs: Path | None, tmp: Path, ref: str | None) -> Selection:
+    """Every test (see collect), or with ``ref`` only those only_changed picks from what differs
+    from ``ref`` below ``out`` and ``specs``. Raises GitError (a ValueError) when git cannot."""
+    tests = collect(out, specs, tmp)
+    if ref is None:
+        return Selection(tests, len(tests))
+    changed = changed_paths(out, ref)
+    if specs is not None:
+        changed |= changed_paths(specs, ref)
+    return Selection(only_changed(tests, changed), len(tests), changed)
+
+
+def format_result(r: FileResult) -> str:
+    """One line for a test file (outcome, name, cases, time), then each failure."""
+    mark = "ok   " if r.ok else "FAIL "
+    lines = [f"{mark} {r.label}  ({r.checks} cases, {r.seconds:.1f}s)"]
+    if not r.ok:
+        for case in r.cases:
+            lines.extend(f"  {line}" for line in case.lines())
+        if not r.cases:
+            lines.extend(f"  {line}" for line in r.result.output.splitlines() if line.strip())
+    return "\n".join(lines)
+
+
+def format_rule_results(results: list[FileResult]) -> str:
+    return "\n".join(format_result(r) for r in results)
+
+
+def summary(results: list[FileResult], seconds: float, jobs: int, slowest: int = 3) -> str:
+    """The totals and the slowest files: where a faster suite would come from."""
+    failed = sum(1 for r in results if not r.ok)
+    checks = sum(r.checks for r in results)
+    lines = [
+        f"rule tests: {len(results)} files, {checks} cases, {failed} failed "
+        f"in {seconds:.1f}s ({jobs} at a time)"
+    ]
+    if len(results) > 1:
+        lines.append("slowest:")
+        ranked = sorted(results, key=lambda r: (-r.seconds, r.label))[:slowest]
+        lines.extend(f"  {r.seconds:6.1f}s  {r.label}" for r in ranked)
+    return "\n".join(lines)
 
 
 @dataclass
@@ -231,17 +384,3 @@ def run_routing_tests(out: Path) -> RoutingResult:
     inhibitions = amtool.run_inhibition_tests(out)
     failed = sum(not r.ok for r in routes) + sum(not i.ok for i in inhibitions)
     return RoutingResult(len(routes) + len(inhibitions), failed, amtool.report(routes, inhibitions))
-
-
-def format_rule_results(results: list[FileResult]) -> str:
-    lines: list[str] = []
-    for r in results:
-        if r.ok:
-            lines.append(f"ok    {r.label}")
-            continue
-        lines.append(f"FAIL  {r.label}")
-        for case in r.cases:
-            lines.extend(f"  {line}" for line in case.lines())
-        if not r.cases:
-            lines.extend(f"  {line}" for line in r.result.output.splitlines() if line.strip())
-    return "\n".join(lines)

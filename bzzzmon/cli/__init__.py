@@ -1,31 +1,51 @@
 """The ``bzzzmon`` command: thin click commands over the library.
 
 Exit status: 0 success, 1 a check or test failed, 2 bad input or usage.
+
+Each command's module is imported only when that command runs (or when ``bzzzmon --help``
+lists them all): ``bzzzmon build --check`` runs in pre-commit hooks, and importing the stack,
+the simulator and aiohttp for it would cost more than the build itself.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import click
 
 from bzzzmon import __version__
-from bzzzmon.cli.build_cmd import build
 from bzzzmon.cli.common import EXIT_USAGE
-from bzzzmon.cli.demo_cmd import demo
-from bzzzmon.cli.diff_cmd import diff
-from bzzzmon.cli.exporter_cmd import exporter
-from bzzzmon.cli.lint_cmd import lint
-from bzzzmon.cli.schema_cmd import schema
-from bzzzmon.cli.silence_cmd import silence
-from bzzzmon.cli.sim_cmd import sim
-from bzzzmon.cli.test_cmd import test
-from bzzzmon.spec.errors import SpecErrors
+from bzzzmon.spec.errors import SpecErrors  # dataclasses only: cheap
+
+# command name -> "module:attribute"
+COMMANDS: dict[str, str] = {
+    "build": "bzzzmon.cli.build_cmd:build",
+    "test": "bzzzmon.cli.test_cmd:test",
+    "lint": "bzzzmon.cli.lint_cmd:lint",
+    "diff": "bzzzmon.cli.diff_cmd:diff",
+    "schema": "bzzzmon.cli.schema_cmd:schema",
+    "exporter": "bzzzmon.cli.exporter_cmd:exporter",
+    "sim": "bzzzmon.cli.sim_cmd:sim",
+    "demo": "bzzzmon.cli.demo_cmd:demo",
+    "silence": "bzzzmon.cli.silence_cmd:silence",
+}
 
 
 class _Main(click.Group):
-    """Reports a bad spec the same way for every command: each problem with file:line:column,
-    then exit 2, never a traceback."""
+    """Loads a command's module on first use, and reports a bad spec the same way for every
+    command: each problem with file:line:column, then exit 2, never a traceback."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*COMMANDS, *super().list_commands(ctx)})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.commands or cmd_name not in COMMANDS:
+            return super().get_command(ctx, cmd_name)
+        module, _, attribute = COMMANDS[cmd_name].partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        self.add_command(command, cmd_name)
+        return command
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -39,7 +59,3 @@ class _Main(click.Group):
 @click.version_option(__version__, prog_name="bzzzmon")
 def main() -> None:
     """Monitoring-as-code for BZZZ: compile specs/ into rules, routing, dashboards and configs."""
-
-
-for _command in (build, test, lint, diff, schema, exporter, sim, demo, silence):
-    main.add_command(_command)

@@ -6,8 +6,6 @@ from pathlib import Path
 
 import click
 
-from bzzzmon.build import BuildError
-from bzzzmon.build import build as run_build
 from bzzzmon.cli.common import EXIT_FAILED, fail, out_option, specs_option
 from bzzzmon.verify.tools import ToolMissing
 
@@ -31,6 +29,10 @@ from bzzzmon.verify.tools import ToolMissing
 def build(specs: Path, out: Path, check: bool, no_verify: bool, require_tools: bool) -> None:
     """Compile the spec into Prometheus rules and tests, Alertmanager routing, Grafana
     dashboards, the Prometheus and exporter configs and the alert catalog."""
+    # Here, not at the top: `bzzzmon build --help` should not load every renderer.
+    from bzzzmon.build import BuildError
+    from bzzzmon.build import build as run_build
+
     try:
         result = run_build(
             specs, out, check=check, verify=not no_verify, require_tools=require_tools

@@ -11,22 +11,21 @@ grafana-foundation-sdk's model, and every dashboard an alert links to exists.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterator
 from typing import Any
 
+import orjson
 import yaml
-from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from bzzzmon import conventions as C
 from bzzzmon.lint import Finding
 from bzzzmon.model import Plan
 from bzzzmon.promql.duration import parse_duration
-from bzzzmon.promql.parse import PromQLError, parse, selectors
+from bzzzmon.promql.parse import PromQLError, selectors_of
 from bzzzmon.render.dashboards import queries as Q
-from bzzzmon.render.output import Files, load_generated_yaml
+from bzzzmon.render.output import Files, rendered_yaml, sdk_data
 
 COUNTER_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
@@ -60,7 +59,7 @@ def recorded_names(files: Files) -> set[str]:
         if not path.startswith(prefix):
             continue
         try:
-            data = load_generated_yaml(text)
+            data = rendered_yaml(text)
         except yaml.YAMLError:
             continue  # the rules lint and promtool report broken rule files
         for group in (data or {}).get("groups", []) or []:
@@ -156,11 +155,11 @@ class _Checker:
             self.add(where, "panel-variable", f"unknown variable ${exc} in {expr!r}")
             return
         try:
-            tree = parse(text)
+            uses = selectors_of(text)
         except PromQLError as exc:
             self.add(where, "panel-parse", f"query does not parse: {exc}: {expr!r}")
             return
-        for use in selectors(tree):
+        for use in uses:
             self.selector(where, use.name, use.name_regex, use.range_function)
 
     def selector(self, where: str, name: str | None, regex: str | None, under: str | None) -> None:
@@ -208,7 +207,7 @@ class _Checker:
 def _sdk_round_trip(board: dict[str, Any]) -> Any:
     try:
         model = Dashboard.from_json(board)
-        return json.loads(json.dumps(model, cls=JSONEncoder))
+        return sdk_data(model)
     except (KeyError, TypeError, ValueError, AttributeError):
         return None
 
@@ -238,7 +237,7 @@ def check(plan: Plan, files: Files) -> list[Finding]:
     uids: set[str] = set()
     for path in Q.dashboard_paths(files):
         try:
-            board = json.loads(files[path])
+            board = orjson.loads(files[path])
         except ValueError as exc:
             checker.add(path, "dashboard-json", f"not valid JSON: {exc}")
             continue

@@ -23,9 +23,9 @@ from bzzzmon import conventions as C
 from bzzzmon.lint import Finding
 from bzzzmon.lint.runbook import anchor_of, anchors
 from bzzzmon.model import Plan
-from bzzzmon.promql.parse import PromQLError, SelectorUse, parse, selectors
+from bzzzmon.promql.parse import PromQLError, SelectorUse, selectors_of
 from bzzzmon.promql.regex_names import finite_names
-from bzzzmon.render.output import Files, load_generated_yaml
+from bzzzmon.render.output import Files, rendered_yaml
 from bzzzmon.render.rules import slo_rules_file
 
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url")
@@ -75,7 +75,7 @@ def rule_refs(files: Files) -> Iterator[RuleRef]:
     for path, text in sorted(files.items()):
         if not path.startswith(prefix) or not path.endswith(".yml"):
             continue
-        doc = load_generated_yaml(text) or {}
+        doc = rendered_yaml(text) or {}
         for group in doc.get("groups") or []:
             for rule in group.get("rules") or []:
                 yield RuleRef(path, str(group.get("name", "")), rule)
@@ -175,12 +175,12 @@ class _Lint:
         for ref in self.refs:
             where = self.where(ref)
             try:
-                tree = parse(str(ref.rule.get("expr", "")))
+                uses = selectors_of(str(ref.rule.get("expr", "")))
             except PromQLError as exc:
                 self.add("error", where, "promql", f"invalid PromQL: {exc}")
                 continue
             reported: set[tuple[str, str]] = set()
-            for use in selectors(tree):
+            for use in uses:
                 for name in self._names(use) or []:
                     for finding in self._metric(name, use.range_function):
                         if (name, finding[1]) not in reported:
@@ -220,10 +220,10 @@ class _Lint:
         then collide ("vector cannot contain metrics with the same labelset")."""
         for ref in self.refs:
             try:
-                tree = parse(str(ref.rule.get("expr", "")))
+                uses = selectors_of(str(ref.rule.get("expr", "")))
             except PromQLError:
                 continue
-            for use in selectors(tree):
+            for use in uses:
                 names = self._names(use) if use.name is None else None
                 if names and len(names) > 1 and use.range_function in RATE_FUNCTIONS:
                     self.add(

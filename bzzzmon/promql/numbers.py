@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 
 def format_decimal(value: Decimal | int) -> str:
@@ -20,6 +21,7 @@ def format_decimal(value: Decimal | int) -> str:
     return text
 
 
+@lru_cache(maxsize=1 << 14)  # the generated tests format the same few ratios thousands of times
 def to_decimal(value: Fraction) -> Decimal | None:
     """The exact decimal equal to ``value``, or None when its expansion does not terminate."""
     den = value.denominator

@@ -1,7 +1,8 @@
 """``docs/alerts.md``: the alert catalog, for on-call engineers and reviewers.
 
-Every alert the build emits (read back from the rendered rule files, so nothing is missed and
-nothing is described that does not exist) with its severity, what it means, its condition,
+Every alert the build emits (from the functions that render the rule files, so nothing is
+missed and nothing is described that does not exist; tests/review/test_catalog.py holds the
+catalog to the rendered files) with its severity, what it means, its condition,
 ``for:``, who is notified and its runbook; every SLO with objective, period, error budget in time
 and, per burn-rate tier, the error ratio it fires at and its detection time for a total outage.
 Numbers are exact. The document comes from a Jinja2 template (bzzzmon/templates/alerts.md.j2).
@@ -14,12 +15,19 @@ from fractions import Fraction
 from typing import Any
 
 from bzzzmon import conventions as C
-from bzzzmon.lint.rules_lint import rule_refs
 from bzzzmon.model import SLO, Alert, Plan
 from bzzzmon.promql.duration import format_duration, humanize_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction, to_decimal
-from bzzzmon.render.alertmanager import receivers_for
+from bzzzmon.render.alertmanager_routes import match_routes, route_tree
+from bzzzmon.render.escalation import escalation_rules
 from bzzzmon.render.output import Files, header
+from bzzzmon.render.rules import (
+    Rule,
+    alerts_file,
+    slo_alert_rules,
+    slo_rules_file,
+    threshold_rule,
+)
 from bzzzmon.slo.windows import detection_time, error_ratio_threshold, time_to_exhaustion
 from bzzzmon.templates import environment
 
@@ -57,9 +65,51 @@ class AlertEntry:
     origin: str
 
 
-def _receivers(plan: Plan, name: str, labels: dict[str, str]) -> str:
-    found = receivers_for(plan, {**labels, "alertname": name})
-    return ", ".join(dict.fromkeys(found)) or "nobody"
+class _Index:
+    """Lookups the catalog makes for every alert, built once: a 1,000-SLO spec has 3,000+
+    alerts, and a scan of the plan per alert made the catalog quadratic."""
+
+    def __init__(self, plan: Plan) -> None:
+        self.plan = plan
+        self.alerts = {a.name: a for a in plan.alerts}  # the last of a name, as before
+        self.first_origin: dict[str, str] = {}
+        for a in plan.alerts:
+            self.first_origin.setdefault(a.name, f"{a.origin.file}:{a.origin.line}")
+        self.slos = {s.name: s for s in plan.slos}
+        self.routes = route_tree(plan)
+        self.routing_files = ", ".join(plan.files_of("routing", "severities"))
+
+    def receivers(self, name: str, labels: dict[str, str]) -> str:
+        found = [m.receiver for m in match_routes(self.routes, {**labels, "alertname": name})]
+        return ", ".join(dict.fromkeys(found)) or "nobody"
+
+    def meaning(self, name: str, labels: dict[str, str], rule: Rule) -> str:
+        summary = str((rule.get("annotations") or {}).get("summary", ""))
+        if name in self.alerts:
+            return _threshold_meaning(self.alerts[name])
+        slo = self.slos.get(labels.get(C.LABEL_SLO, ""))
+        kind = labels.get(C.LABEL_ALERT_KIND)
+        if slo is not None and kind == "burn_rate":
+            return _burn_meaning(slo, labels.get(C.LABEL_TIER, ""))
+        if slo is not None and kind == "missing_data":
+            return (
+                f"The {slo.title} SLI has no series at all: the SLO cannot be evaluated. An idle "
+                f"service (series present, no events) does not raise it."
+            )
+        if slo is not None and kind == "budget_exhausted":
+            return (
+                f"The {slo.title} SLO has spent its whole {slo.period_text} error budget: the "
+                f"{format_decimal(slo.objective_percent)}% objective is missed."
+            )
+        return summary.replace("{{", "`{{").replace("}}", "}}`")
+
+    def origin(self, name: str, labels: dict[str, str]) -> str:
+        if name in self.first_origin:
+            return self.first_origin[name]
+        slo = self.slos.get(labels.get(C.LABEL_SLO, ""))
+        if slo is not None:
+            return f"{slo.origin.file}:{slo.origin.line}"
+        return self.routing_files
 
 
 def _threshold_meaning(alert: Alert) -> str:
@@ -81,44 +131,22 @@ def _burn_meaning(slo: SLO, tier_name: str) -> str:
     )
 
 
-def _meaning(plan: Plan, name: str, labels: dict[str, str], rule: dict[str, Any]) -> str:
-    summary = str((rule.get("annotations") or {}).get("summary", ""))
-    by_name = {a.name: a for a in plan.alerts}
-    if name in by_name:
-        return _threshold_meaning(by_name[name])
-    slo = next((s for s in plan.slos if s.name == labels.get(C.LABEL_SLO)), None)
-    kind = labels.get(C.LABEL_ALERT_KIND)
-    if slo is not None and kind == "burn_rate":
-        return _burn_meaning(slo, labels.get(C.LABEL_TIER, ""))
-    if slo is not None and kind == "missing_data":
-        return (
-            f"The {slo.title} SLI has no series at all: the SLO cannot be evaluated. An idle "
-            f"service (series present, no events) does not raise it."
-        )
-    if slo is not None and kind == "budget_exhausted":
-        return (
-            f"The {slo.title} SLO has spent its whole {slo.period_text} error budget: the "
-            f"{format_decimal(slo.objective_percent)}% objective is missed."
-        )
-    return summary.replace("{{", "`{{").replace("}}", "}}`")
-
-
-def _origin(plan: Plan, name: str, labels: dict[str, str]) -> str:
-    for alert in plan.alerts:
-        if alert.name == name:
-            return f"{alert.origin.file}:{alert.origin.line}"
+def alerting_rules(plan: Plan) -> list[Rule]:
+    """Every alerting rule the build writes, in the order of its rule files (sorted by path, as
+    a reader of ``prometheus/rules/`` meets them), from the functions that render those files."""
+    by_file: dict[str, list[Rule]] = {}
     for slo in plan.slos:
-        if slo.name == labels.get(C.LABEL_SLO):
-            return f"{slo.origin.file}:{slo.origin.line}"
-    return ", ".join(plan.files_of("routing", "severities"))
+        by_file.setdefault(slo_rules_file(slo), []).extend(slo_alert_rules(plan, slo))
+    for alert in plan.alerts:
+        by_file.setdefault(alerts_file(alert.component), []).append(threshold_rule(plan, alert))
+    by_file.setdefault(C.ESCALATION_RULES, []).extend(escalation_rules(plan))
+    return [rule for path in sorted(by_file) for rule in by_file[path]]
 
 
-def alert_entries(plan: Plan, files: Files) -> list[AlertEntry]:
+def alert_entries(plan: Plan) -> list[AlertEntry]:
+    index = _Index(plan)
     entries = []
-    for ref in rule_refs(files):
-        if "alert" not in ref.rule:
-            continue
-        rule = ref.rule
+    for rule in alerting_rules(plan):
         name = str(rule["alert"])
         labels = {str(k): str(v) for k, v in (rule.get("labels") or {}).items()}
         annotations = rule.get("annotations") or {}
@@ -127,13 +155,13 @@ def alert_entries(plan: Plan, files: Files) -> list[AlertEntry]:
                 name=name,
                 tier=labels.get(C.LABEL_TIER, ""),
                 severity=labels.get(C.LABEL_SEVERITY, ""),
-                meaning=_meaning(plan, name, labels, rule),
+                meaning=index.meaning(name, labels, rule),
                 condition=str(rule["expr"]).strip(),
                 for_=str(rule.get("for", "0s")),
-                receivers=_receivers(plan, name, labels),
+                receivers=index.receivers(name, labels),
                 runbook=str(annotations.get("runbook_url", "")),
                 dashboard=str(annotations.get("dashboard_url", "")),
-                origin=_origin(plan, name, labels),
+                origin=index.origin(name, labels),
             )
         )
     return sorted(entries, key=lambda e: (e.severity, e.name, e.tier))
@@ -170,7 +198,7 @@ def slo_entry(slo: SLO) -> dict[str, Any]:
     }
 
 
-def render_catalog(plan: Plan, files: Files) -> str:
+def render_catalog(plan: Plan) -> str:
     template = environment().get_template("alerts.md.j2")
     sources = list(plan.spec_files)
     head = header(sources, comment="").replace("\n ", "\n").strip()
@@ -185,12 +213,11 @@ def render_catalog(plan: Plan, files: Files) -> str:
             }
             for s in plan.severities
         ],
-        alerts=alert_entries(plan, files),
+        alerts=alert_entries(plan),
         slos=[slo_entry(s) for s in plan.slos],
     )
     return body
 
 
-def render_from_files(plan: Plan, files: Files) -> Files:
-    """The catalog of the rule files a build has already rendered."""
-    return {C.ALERT_CATALOG: render_catalog(plan, files)}
+def render(plan: Plan) -> Files:
+    return {C.ALERT_CATALOG: render_catalog(plan)}

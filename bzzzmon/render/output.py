@@ -40,7 +40,9 @@ def header(sources: Iterable[str], comment: str = "#") -> str:
 
 
 def dump_yaml(data: Any, sources: Iterable[str]) -> str:
-    return header(sources) + emit(data)
+    text = header(sources) + emit(data)
+    _remember(text, data)
+    return text
 
 
 def dump_json(data: Any) -> str:
@@ -54,11 +56,51 @@ def dump_json(data: Any) -> str:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2).decode("utf-8") + "\n"
 
 
+def _to_json(obj: Any) -> Any:
+    to_json = getattr(obj, "to_json", None)
+    if callable(to_json):
+        return to_json()
+    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+
+
+def sdk_data(obj: Any) -> Any:
+    """Plain JSON data of a grafana-foundation-sdk object tree (its nodes have ``to_json()``):
+    what ``json.loads(json.dumps(obj, cls=JSONEncoder))`` gives, through orjson (the standard
+    library's encoder calls back into Python for every node; it was a tenth of a large build)."""
+    return orjson.loads(orjson.dumps(obj, default=_to_json, option=orjson.OPT_NON_STR_KEYS))
+
+
 _FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @lru_cache(maxsize=8192)
 def load_generated_yaml(text: str) -> Any:
-    """Parse a generated YAML file (libyaml when present). Cached by text, because the lints and
-    the catalog each read every rule file: callers must not modify the result."""
+    """Parse a generated YAML file (libyaml when present). Cached by text, because several
+    readers parse the same file: callers must not modify the result."""
     return yaml.load(text, Loader=_FastLoader)
+
+
+# The data behind the YAML texts this process rendered, newest last, until forget_rendered().
+# emit() writes text that loads back to the same data (tests/test_yamlemit.py), so the checks
+# read a rendered file without parsing it: parsing 1,000 SLOs' rule files was most of the rules
+# lint. Only the checks read it: the data holds the renderers' own types (ExactNumber).
+_RENDERED: dict[str, Any] = {}
+_RENDERED_MAX = 1 << 15
+
+
+def _remember(text: str, data: Any) -> None:
+    _RENDERED[text] = data
+    while len(_RENDERED) > _RENDERED_MAX:
+        del _RENDERED[next(iter(_RENDERED))]
+
+
+def forget_rendered() -> None:
+    """Drop the data kept for rendered_yaml (a build calls this once its checks ran)."""
+    _RENDERED.clear()
+
+
+def rendered_yaml(text: str) -> Any:
+    """The data a generated YAML text was rendered from, else (a file this process did not
+    render, or edited since) the parsed text. For the checks; callers must not modify it."""
+    data = _RENDERED.get(text)
+    return data if data is not None else load_generated_yaml(text)

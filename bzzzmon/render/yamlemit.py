@@ -61,6 +61,8 @@ def _block_ok(text: str) -> bool:
 
 def scalar(value: Any, indent: str) -> str:
     """The text of one scalar; ``indent`` is the block indentation for ``|-`` bodies."""
+    if type(value) is str:  # most scalars: skip the checks below
+        return _string(value, indent)
     if value is None:
         return "null"
     if value is True:
@@ -76,6 +78,10 @@ def scalar(value: Any, indent: str) -> str:
         return repr(value)
     if not isinstance(value, str):
         raise TypeError(f"cannot emit {type(value).__name__} as YAML")
+    return _string(value, indent)
+
+
+def _string(value: str, indent: str) -> str:
     if plain_ok(value):
         return value
     if "\n" not in value and _PRINTABLE.match(value):
@@ -91,14 +97,24 @@ def _key(key: Any) -> str:
     return text if plain_ok(text) else json.dumps(text, ensure_ascii=False)
 
 
+# Exact types first: isinstance() against the ABCs costs more than the rest of an entry.
+def _is_mapping(value: Any) -> bool:
+    return type(value) is dict or (type(value) is not str and isinstance(value, Mapping))
+
+
+def _is_sequence(value: Any) -> bool:
+    kind = type(value)
+    return kind is list or kind is tuple or (kind is not str and isinstance(value, Sequence))
+
+
 def _emit(value: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
-    if isinstance(value, Mapping):
+    if _is_mapping(value):
         for k, v in value.items():
             _entry(f"{pad}{_key(k)}:", v, indent + 2, out)
-    elif isinstance(value, Sequence) and not isinstance(value, str):
+    elif _is_sequence(value):
         for item in value:
-            if isinstance(item, Mapping) and item:
+            if _is_mapping(item) and item:
                 first = True
                 for k, v in item.items():
                     lead = f"{pad}- " if first else f"{pad}  "
@@ -112,13 +128,15 @@ def _emit(value: Any, indent: int, out: list[str]) -> None:
 
 def _entry(head: str, value: Any, child_indent: int, out: list[str]) -> None:
     """``head`` is ``key:`` or ``-``; the value follows on the line or below it."""
-    if isinstance(value, Mapping):
+    if type(value) is str:
+        out.append(f"{head} {_string(value, ' ' * child_indent)}")
+    elif _is_mapping(value):
         if not value:
             out.append(f"{head} {{}}")
             return
         out.append(head)
         _emit(value, child_indent, out)
-    elif isinstance(value, Sequence) and not isinstance(value, str):
+    elif _is_sequence(value):
         if not value:
             out.append(f"{head} []")
             return

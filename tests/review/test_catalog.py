@@ -38,3 +38,24 @@ def test_exact_duration() -> None:
     assert exact_duration(Fraction(3192, 5)) == "10 min 38.4 s"
     assert exact_duration(Fraction(3600)) == "1 h"
     assert exact_duration(Fraction(1, 3)).startswith("0.333")
+
+
+def test_catalog_alerts_are_exactly_the_rendered_alerts() -> None:
+    """The catalog is built from the plan: it must describe every alerting rule the rule files
+    hold, in their order, and nothing else."""
+    import yaml
+
+    from bzzzmon.render.catalog import alerting_rules
+
+    for spec in (SHIPPED, SMALL):
+        plan = load_plan(spec)
+        files = render_all(plan)
+        rendered = [
+            rule
+            for path, text in sorted(files.items())
+            if path.startswith(C.RULES_DIR + "/")
+            for group in yaml.safe_load(text)["groups"]  # the text itself, not cached data
+            for rule in group["rules"]
+            if "alert" in rule
+        ]
+        assert alerting_rules(plan) == rendered

@@ -9,7 +9,7 @@ from decimal import Decimal
 from bzzzmon import __version__
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
-from bzzzmon.promql.parse import PromQLError, parse, selectors
+from bzzzmon.promql.parse import PromQLError, selectors_of
 from bzzzmon.promql.selectors import escape_label_value, matchers_text
 
 # Grafana's range for rate(): at least four scrape intervals, widened with the panel's resolution.
@@ -50,7 +50,7 @@ def alert_threshold(plan: Plan, metric: str) -> Decimal | None:
         if alert.threshold is None:
             continue
         try:
-            names = {s.name for s in selectors(parse(alert.value_expr))}
+            names = {s.name for s in selectors_of(alert.value_expr)}
         except PromQLError:
             continue
         if metric in names:

@@ -8,7 +8,6 @@ panels that follow it sit at the top level of the dashboard, as Grafana stores e
 
 from __future__ import annotations
 
-import json
 import string
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -20,11 +19,11 @@ from grafana_foundation_sdk.builders import dashboard as dashboard_builders
 from grafana_foundation_sdk.builders import prometheus as prometheus_builders
 from grafana_foundation_sdk.builders import stat as stat_builders
 from grafana_foundation_sdk.builders import timeseries as timeseries_builders
-from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as dashboard_models
 
 from bzzzmon import conventions as C
+from bzzzmon.render.output import sdk_data
 
 # Every panel and query reads the dashboard's datasource variable.
 DATASOURCE = dashboard_models.DataSourceRef(type_val="prometheus", uid=f"${{{C.VAR_DATASOURCE}}}")
@@ -253,5 +252,5 @@ def build_dashboard(spec: DashboardSpec) -> dict[str, Any]:
             board = board.with_row(dashboard_builders.Row(item.title).id(number).collapsed(False))
         else:
             board = board.with_panel(build_panel(item, number))
-    data: dict[str, Any] = json.loads(json.dumps(board.build(), cls=JSONEncoder))
+    data: dict[str, Any] = sdk_data(board.build())
     return data

@@ -15,7 +15,7 @@ from bzzzmon.model import SLO, BurnTier, Plan
 from bzzzmon.promql.builders import selector_text, with_suffix
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction
-from bzzzmon.promql.parse import parse, selectors
+from bzzzmon.promql.parse import selectors_of
 from bzzzmon.promql.regex_names import finite_names
 from bzzzmon.render.dashboards.common import (
     dashboard_path,
@@ -82,7 +82,7 @@ def per_metric(text: str) -> list[tuple[str, str]]:
     """(metric, selector) for every metric the selector ``text`` names, so a name regex such as
     ``{__name__=~"a|b"}`` becomes one selector per metric: ``rate()`` drops the name, and two
     series that differ only by name would collide (Prometheus rejects such a vector)."""
-    (use,) = list(selectors(parse(text)))
+    (use,) = selectors_of(text)
     if use.name_regex is None:
         return [(use.name or text, text)]
     names = finite_names(use.name_regex) or []

@@ -8,12 +8,13 @@ header comment instead of silently skipped; the lint reports them too.
 from __future__ import annotations
 
 import posixpath
+import weakref
 from typing import Any
 
 import promql_parser
 
 from bzzzmon import conventions as C
-from bzzzmon.model import Alert, Plan
+from bzzzmon.model import SLO, Alert, Plan
 from bzzzmon.promql.parse import parse
 from bzzzmon.render.escalation import escalation_rules
 from bzzzmon.render.output import Files, dump_yaml
@@ -75,14 +76,38 @@ def _with_notes(text: str, notes: list[str]) -> str:
     return f"{head}\n# Change the spec{first}{sep}{lines}{rest}"
 
 
+# Per plan, the SLOs whose cases could not be derived (with why), as render() found them; a
+# weak reference keys it, so a plan that goes also drops its entry.
+_SLO_NOTES: dict[int, tuple[weakref.ref[Plan], list[str]]] = {}
+
+
+def _slo_groups(plan: Plan, slo: SLO) -> tuple[int, list[dict[str, Any]], list[str]]:
+    """An SLO's evaluation interval and generated cases, and what they leave untested."""
+    interval = pick_interval([*slo.windows, BASE_WINDOW])
+    try:
+        groups, notes = slo_test_groups(plan, slo, interval)
+        return interval, groups, notes
+    except Underivable as exc:
+        return interval, [], [f"SLO {slo.name}: {exc}"]
+
+
+def _slo_notes(plan: Plan) -> list[str]:
+    """What render() noted for this plan, without generating every SLO's cases again (that was
+    a fifth of a 1,000-SLO build); computed here when render() has not run."""
+    cached = _SLO_NOTES.get(id(plan))
+    if cached is not None and cached[0]() is plan:
+        return cached[1]
+    return [note for slo in plan.slos for note in _slo_groups(plan, slo)[2]]
+
+
+def _remember_notes(plan: Plan, notes: list[str]) -> None:
+    key = id(plan)
+    _SLO_NOTES[key] = (weakref.ref(plan, lambda _: _SLO_NOTES.pop(key, None)), notes)
+
+
 def untested(plan: Plan) -> list[str]:
     """Alerts (and SLOs) for which no case could be generated, each with the reason."""
-    notes: list[str] = []
-    for slo in plan.slos:
-        try:
-            notes += slo_test_groups(plan, slo, pick_interval([*slo.windows, BASE_WINDOW]))[1]
-        except Underivable as exc:
-            notes.append(f"SLO {slo.name}: {exc}")
+    notes = list(_slo_notes(plan))
     for alert in plan.alerts:
         try:
             threshold_test_groups(plan, alert, pick_interval([BASE_WINDOW]))
@@ -93,15 +118,13 @@ def untested(plan: Plan) -> list[str]:
 
 def render(plan: Plan) -> Files:
     files: Files = {}
+    slo_notes: list[str] = []
     for slo in plan.slos:
-        interval = pick_interval([*slo.windows, BASE_WINDOW])
-        rules_path = slo_rules_file(slo)
-        try:
-            groups, notes = slo_test_groups(plan, slo, interval)
-        except Underivable as exc:
-            groups, notes = [], [f"SLO {slo.name}: {exc}"]
+        interval, groups, notes = _slo_groups(plan, slo)
+        slo_notes += notes
         if not groups:
             continue
+        rules_path = slo_rules_file(slo)
         parts = SLO_GROUP_ORDER if slo_alert_rules(plan, slo) else SLO_GROUP_ORDER[:-1]
         order = [C.slo_group(plan.service.name, slo.name, part) for part in parts]
         text = dump_yaml(_document(rules_path, interval, groups, order), [slo.origin.file])
@@ -126,6 +149,7 @@ def render(plan: Plan) -> Files:
         text = dump_yaml(_document(rules_path, interval, groups), [a.origin.file for a in alerts])
         files[test_file_for(rules_path)] = _with_notes(text, notes)
     files.update(_escalation(plan))
+    _remember_notes(plan, slo_notes)
     return files
 
 

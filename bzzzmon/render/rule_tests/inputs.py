@@ -18,7 +18,7 @@ from typing import Any
 
 import promql_parser
 
-from bzzzmon.promql.parse import PromQLError, SelectorUse, parse, selectors
+from bzzzmon.promql.parse import PromQLError, SelectorUse, parse, selectors_of
 from bzzzmon.promql.selectors import escape_label_value
 
 
@@ -152,7 +152,7 @@ def _escaping_value(op: str, value: str) -> str:
 
 
 def one_selector(text: str) -> SelectorUse:
-    found = list(selectors(parse(text)))
+    found = selectors_of(text)
     if len(found) != 1:
         raise Underivable(f"{len(found)} selectors in {text!r}")
     return found[0]
