@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from bzzzmon.spec import wire
+from bzzzmon.spec import safety, wire
 from bzzzmon.spec.errors import SpecError
 from bzzzmon.spec.yamlpos import Document, load_text
 
@@ -98,6 +98,9 @@ def _describe(err: Any, doc: Document) -> SpecError:
         return doc.value_error(
             loc, f"{where}: '{value}' has the wrong form", f"it must match {pattern}"
         )
+    if kind == safety.ERROR_TYPE:
+        # The value is not echoed: it may be a secret.
+        return doc.value_error(loc, f"{where}: {err['msg']}", err.get("ctx", {}).get("hint", ""))
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
