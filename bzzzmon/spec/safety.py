@@ -9,12 +9,14 @@ rules are listed in docs/spec.md ("Hostile and careless specs").
 from __future__ import annotations
 
 import re
-from typing import NoReturn
+from decimal import Decimal, InvalidOperation
+from typing import Any, NoReturn
 from urllib.parse import parse_qsl, urlsplit
 
 from pydantic_core import PydanticCustomError
 
 from bzzzmon import conventions as C
+from bzzzmon.spec.yamlpos import number_problem
 
 # Pydantic error type of these checks: the loader reports the message and hint as they are and
 # never echoes the value (it may be a secret).
@@ -25,6 +27,19 @@ def refuse(message: str, hint: str = "") -> NoReturn:
     # Braces would be read as pydantic's message placeholders.
     safe = message.replace("{", "(").replace("}", ")")
     raise PydanticCustomError(ERROR_TYPE, safe, {"hint": hint})
+
+
+def check_number(value: Any) -> Any:
+    """A quoted number gets the same range check as an unquoted one (see yamlpos)."""
+    if isinstance(value, str):
+        try:
+            d = Decimal(value.strip())
+        except InvalidOperation:
+            return value  # pydantic reports it as not a number
+        problem = number_problem(d, value)
+        if problem is not None:
+            refuse(*problem)
+    return value
 
 
 # --- URLs ------------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from bzzzmon.promql.duration import parse_duration
 from bzzzmon.spec import safety
@@ -38,6 +38,8 @@ Duration = Annotated[
         json_schema_extra={"pattern": r"^([0-9]+[smhdwy])+$"},
     ),
 ]
+# A number: the loader range-checks unquoted ones; a quoted one ("1e400") is checked here.
+Number = Annotated[Decimal, BeforeValidator(safety.check_number)]
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=63)]
 AlertName = Annotated[str, Field(pattern=ALERT_NAME_PATTERN, max_length=100)]
 LabelName = Annotated[str, Field(pattern=LABEL_NAME_PATTERN)]
@@ -216,7 +218,7 @@ class ExporterSettings(Strict):
     probe_timeout: Duration = "5s"
     max_result_age: Duration = "60s"
     concurrency: int = Field(64, ge=1, le=4096)
-    jitter: Decimal = Field(Decimal("0.1"), ge=0, le=1)
+    jitter: Number = Field(Decimal("0.1"), ge=0, le=1)
     max_body_bytes: int = Field(1048576, ge=1024, le=1 << 30)
 
 
@@ -245,7 +247,7 @@ class Probe(Strict):
 class Component(Strict):
     name: Name
     title: str = ""
-    weight: Decimal = Field(ge=0, le=1000)
+    weight: Number = Field(ge=0, le=1000)
     runbook: Anchor | None = None
     checks: list[str] = Field(default_factory=list)
     probes: list[Probe] = Field(default_factory=list)
@@ -266,13 +268,13 @@ class RatioSLI(Strict):
 
 class LatencySLI(Strict):
     histogram: str = Field(description="Histogram selector without suffix, e.g. x_seconds{$agent}")
-    threshold: Decimal = Field(gt=0, description="Bucket bound (le) a good event stays under")
+    threshold: Number = Field(gt=0, description="Bucket bound (le) a good event stays under")
 
 
 class TimeSLI(Strict):
     expr: str = Field(description="Gauge expression compared at every evaluation")
     op: Literal["<", "<=", ">", ">=", "==", "!="]
-    threshold: Decimal
+    threshold: Number
 
 
 class SLI(Strict):
@@ -291,7 +293,7 @@ class TierSpec(Strict):
     name: Name
     long: Duration
     short: Duration
-    budget_percent: Decimal = Field(gt=0, le=100)
+    budget_percent: Number = Field(gt=0, le=100)
     severity: Severity
     for_: Duration | None = Field(None, alias="for")
 
@@ -321,7 +323,7 @@ class SLO(Strict):
     component: Name
     title: str = ""
     description: str = ""
-    objective: Decimal = Field(gt=0, lt=100, description="Target percentage, e.g. 99.9")
+    objective: Number = Field(gt=0, lt=100, description="Target percentage, e.g. 99.9")
     period: Duration = "30d"
     group_by: list[SliGroupLabel] = Field(default_factory=list)
     sli: SLI
@@ -336,7 +338,7 @@ class AlertSpec(Strict):
     severity: Severity
     expr: str
     op: Literal["<", "<=", ">", ">=", "==", "!="] | None = None
-    threshold: Decimal | None = None
+    threshold: Number | None = None
     for_: Duration | None = Field(None, alias="for")
     summary: str = Field(min_length=1)
     description: str = Field(min_length=1)
