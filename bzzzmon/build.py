@@ -178,7 +178,8 @@ def _check_out_dir(out: Path, specs: Path) -> None:
         )
     real_out, real_specs = out.resolve(), specs.resolve()
     if _inside(real_out, real_specs):
-        raise BuildError(f"--out {out} is inside --specs {specs}; choose a directory outside it")
+        where = "is" if real_out == real_specs else "is inside"
+        raise BuildError(f"--out {out} {where} --specs {specs}; choose a directory outside it")
     if _inside(real_specs, real_out):
         raise BuildError(
             f"--specs {specs} is inside --out {out}; the build replaces --out as a whole"

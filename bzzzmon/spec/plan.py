@@ -20,10 +20,17 @@ from bzzzmon.promql.parse import PromQLError, is_vector_selector, parse
 from bzzzmon.promql.parse import selectors as parse_selectors
 from bzzzmon.promql.regex_names import finite_names
 from bzzzmon.promql.selectors import UnknownSelector, expand
-from bzzzmon.slo.windows import BASE_WINDOW, burn_factor, default_tiers, windows_needed
+from bzzzmon.slo.windows import (
+    BASE_WINDOW,
+    DEFAULT_TIERS,
+    burn_factor,
+    default_tiers,
+    windows_needed,
+)
 from bzzzmon.spec import wire
 from bzzzmon.spec.errors import SpecError, SpecErrors
 from bzzzmon.spec.loader import LoadedFile, load_dir
+from bzzzmon.spec.safety import safe_file_name
 from bzzzmon.spec.yamlpos import Path as YPath
 
 ReceiverKind = Literal["pagerduty", "slack", "email", "webhook"]
@@ -97,6 +104,7 @@ class _Builder:
         self.errs = _Collector()
         self.origins: dict[str, set[str]] = {}
         self.singles: dict[str, tuple[LoadedFile, Any] | None] = {}
+        self.metric_types: dict[str, str] = {}
 
     # --- helpers ------------------------------------------------------------------------------
     def _note(self, section: str, lf: LoadedFile) -> None:
@@ -139,18 +147,31 @@ class _Builder:
             expanded = expand(text, selectors)
         except UnknownSelector as exc:
             known = ", ".join(f"${k}" for k in sorted(selectors)) or "none are declared"
+            close = [k for k in selectors if k.lower() == exc.name.lower()]
+            message = (
+                f"unknown selector '${exc.name}' in expression"
+                if exc.name
+                else "'$' outside a quoted string must be followed by a selector name"
+            )
+            hint = (
+                f"did you mean '${close[0]}'? selector names are lower case"
+                if close
+                else f"declare it under service.selectors (known: {known})"
+            )
+            self.errs.add_value(lf, path, message, hint, offset=exc.offset)
+            return None
+        try:
+            tree = parse(expanded)
+        except PromQLError as exc:
+            self.errs.add_value(lf, path, f"invalid PromQL: {exc}", f"expression: {expanded}")
+            return None
+        if any(u.name is None and u.name_regex is None for u in parse_selectors(tree)):
             self.errs.add_value(
                 lf,
                 path,
-                f"unknown selector '${exc.name}' in expression",
-                f"declare it under service.selectors (known: {known})",
-                offset=exc.offset,
+                "a selector names no metric",
+                "start every selector with a metric name, e.g. up{$agent}",
             )
-            return None
-        try:
-            parse(expanded)
-        except PromQLError as exc:
-            self.errs.add_value(lf, path, f"invalid PromQL: {exc}", f"expression: {expanded}")
             return None
         return expanded
 
@@ -182,19 +203,39 @@ class _Builder:
             return None
         use = next(iter(parse_selectors(parse(expanded))))
         if use.name_regex is None:
-            return expanded, [expanded]
-        names = finite_names(use.name_regex)
-        if names is None:
-            self.errs.add_value(
-                lf,
-                path,
-                f"the metric-name regex '{use.name_regex}' does not name a short, finite set "
-                "of metrics",
-                "write the names as an alternation such as 'a_total|b_total'",
-            )
+            names = [use.name] if use.name else []
+        else:
+            found = finite_names(use.name_regex)
+            if found is None:
+                self.errs.add_value(
+                    lf,
+                    path,
+                    f"the metric-name regex '{use.name_regex}' does not name a short, finite set "
+                    "of metrics",
+                    "write the names as an alternation such as 'a_total|b_total'",
+                )
+                return None
+            names = found
+        if not self._of_type(lf, path, names, "counter", "a ratio SLI counts events"):
             return None
+        if use.name_regex is None:
+            return expanded, [expanded]
         rest = [m for m in use.matchers if m[0] != "__name__"]
         return expanded, [B.selector_text(n, rest) for n in names]
+
+    def _of_type(self, lf: LoadedFile, path: YPath, names: list[str], kind: str, why: str) -> bool:
+        """Metrics of a known other type are one error here, not many in the lints later."""
+        for name in names:
+            known = self.metric_types.get(name)
+            if known is not None and known != kind:
+                self.errs.add_value(
+                    lf,
+                    path,
+                    f"'{name}' is a {known}, not a {kind}: {why} from a {kind}",
+                    "declare the metric's type under 'metrics' if the contract is wrong",
+                )
+                return False
+        return True
 
     def _check_refs(
         self,
@@ -216,6 +257,7 @@ class _Builder:
 
     # --- the build ----------------------------------------------------------------------------
     def build(self) -> M.Plan:
+        self.metric_types = self._metrics()
         service = self._service()
         severities = self._severities()
         receivers = self._receivers()
@@ -225,11 +267,12 @@ class _Builder:
         component_names = {c.name for c in components}
         probes = self._global_probes(component_names)
         slos = self._slos(service, component_names)
-        alerts = self._alerts(service, component_names, {s.name for s in slos})
-        alert_names = self._alert_names(slos, alerts)
-        routing = self._routing(
-            receiver_names, component_names, {s.name for s in slos}, alert_names, slos
-        )
+        # References are checked against what the spec declares, so an SLO with an error of its
+        # own does not also make every reference to it an "unknown SLO".
+        slo_names = {s.name for _, _, s in self._each("slos")}
+        alerts = self._alerts(service, component_names, slo_names)
+        alert_names = self._alert_names()
+        routing = self._routing(receiver_names, component_names, slo_names, alert_names, slos)
         self._check_routing_targets(routing, severities)
         exporter = self._exporter()
         if self.errs.errors:
@@ -246,7 +289,7 @@ class _Builder:
             alerts=alerts,
             spec_files=tuple(sorted(lf.doc.file for lf in self.files)),
             origins={k: tuple(sorted(v)) for k, v in self.origins.items()},
-            metrics=self._metrics(),
+            metrics=self.metric_types,
         )
 
     def _service(self) -> M.Service:
@@ -260,7 +303,17 @@ class _Builder:
                 "add 'service: {name: ...}' to one file",
             )
             return M.Service("service", {}, {}, None, "", "", "", "")
-        _, s = found
+        lf, s = found
+        for selector in (C.SELECTOR_AGENT, C.SELECTOR_EXPORTER):
+            job = s.selectors.get(selector, {}).get("job")
+            if job is not None and not safe_file_name(job):
+                self.errs.add_value(
+                    lf,
+                    ("service", "selectors", selector, "job"),
+                    f"job '{job}' names a generated file (targets/<job>.yml); use letters, "
+                    "digits, '.', '_' and '-' only",
+                    "e.g. job: bzzz-agent",
+                )
         swarm = M.Swarm(**s.swarm.model_dump()) if s.swarm else None
         return M.Service(
             s.name,
@@ -481,6 +534,15 @@ class _Builder:
                     "name the histogram without its _bucket/_count/_sum suffix",
                 )
                 return None
+            hist_name = next(iter(parse_selectors(parse(hist)))).name
+            if not self._of_type(
+                lf,
+                (*path, "sli", "latency", "histogram"),
+                [hist_name] if hist_name else [],
+                "histogram",
+                "a latency SLI reads buckets",
+            ):
+                return None
             le = format_decimal(lat.threshold)  # as client libraries write the bucket bound
             bucket = B.with_matcher(B.with_suffix(hist, "_bucket"), "le", le)
             count = B.with_suffix(hist, "_count")
@@ -526,6 +588,7 @@ class _Builder:
             objective = s.objective / 100
             budget = 1 - objective
             a = s.alerting
+            self._within_period(lf, path, s, period)
             missing = M.AuxAlert(
                 a.missing_data.name or aux_alert_name(a.name, "SLIMissing"),
                 a.missing_data.severity or a.ticket,
@@ -565,6 +628,24 @@ class _Builder:
                 )
             )
         return tuple(out)
+
+    def _within_period(self, lf: LoadedFile, path: YPath, s: wire.SLO, period: int) -> None:
+        """A ``for:`` longer than the period: the alert could fire only after the whole window
+        it judges has gone by (missing data: after the SLO could not be evaluated at all)."""
+        fors: list[tuple[YPath, str | None]] = [
+            (("missing_data", "for"), s.alerting.missing_data.for_),
+            (("budget_exhausted", "for"), s.alerting.budget_exhausted.for_),
+        ]
+        fors += [(("tiers", i, "for"), t.for_) for i, t in enumerate(s.alerting.tiers or ())]
+        for where, value in fors:
+            if value is not None and parse_duration(value) >= period:
+                self.errs.add_value(
+                    lf,
+                    (*path, "alerting", *where),
+                    f"'for: {value}' is not shorter than the SLO period {s.period}",
+                    "the alert would fire only after the whole period has gone by; "
+                    "use minutes or hours",
+                )
 
     def _tiers(
         self, lf: LoadedFile, path: YPath, s: wire.SLO, period: int
@@ -669,18 +750,26 @@ class _Builder:
             )
         return tuple(out)
 
-    def _alert_names(self, slos: tuple[M.SLO, ...], alerts: tuple[M.Alert, ...]) -> set[str]:
+    def _alert_names(self) -> set[str]:
+        """Every alert name the spec declares; a clash is reported once, at the later one."""
         names: list[tuple[LoadedFile, YPath, str]] = []
         for lf, path, a in self._each("alerts"):
             names.append((lf, (*path, "name"), a.name))
-        by_slo = {s.name: s for s in slos}
+        seen_slos: set[str] = set()
         for lf, path, s in self._each("slos"):
-            built = by_slo.get(s.name)
-            if built is None:
-                continue
-            names.append((lf, (*path, "alerting", "name"), built.alert_name))
-            names.append((lf, (*path, "alerting", "missing_data"), built.missing_data.name))
-            names.append((lf, (*path, "alerting", "budget_exhausted"), built.budget_exhausted.name))
+            if s.name in seen_slos:
+                continue  # a duplicate SLO is reported as such, not as three duplicate alerts
+            seen_slos.add(s.name)
+            a = s.alerting
+            names.append((lf, (*path, "alerting", "name"), a.name))
+            for key, suffix in (
+                ("missing_data", "SLIMissing"),
+                ("budget_exhausted", "BudgetExhausted"),
+            ):
+                aux: wire.AuxAlert = getattr(a, key)
+                names.append(
+                    (lf, (*path, "alerting", key), aux.name or aux_alert_name(a.name, suffix))
+                )
         _unique(names, "alert", self.errs)
         known = {n for _, _, n in names}
         known |= {escalation_alert_name(s) for s in C.SEVERITIES}
@@ -739,7 +828,8 @@ class _Builder:
                 receivers,
                 "receiver",
             )
-        tiers = {t.name for s in slo_list for t in s.tiers}
+        tiers = {t.name for s in slo_list for t in s.tiers} | {t.name for t in DEFAULT_TIERS}
+        tiers |= {t.name for _, _, s in self._each("slos") for t in s.alerting.tiers or ()}
         known = {"component": components, "SLO": slos, "alert": alerts, "tier": tiers}
         inhibitions = []
         _unique(

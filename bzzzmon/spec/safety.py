@@ -198,15 +198,9 @@ def check_sli_group_label(name: str) -> str:
 _FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]{0,99}$")
 
 
-def check_file_name_value(value: str) -> str:
-    """A value that becomes part of a generated file name (a job name -> targets/<job>.yml)."""
-    if not _FILE_NAME.match(value) or ".." in value:
-        refuse(
-            "this value names a generated file; use letters, digits, '.', '_' and '-' only "
-            "(no '/' or '..')",
-            "e.g. job: bzzz-agent",
-        )
-    return value
+def safe_file_name(value: str) -> bool:
+    """Whether ``value`` can be part of a generated file name (a job -> targets/<job>.yml)."""
+    return bool(_FILE_NAME.match(value)) and ".." not in value
 
 
 SWARM_SERVICE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
