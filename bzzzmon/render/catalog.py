@@ -20,6 +20,7 @@ from bzzzmon.promql.duration import format_duration, humanize_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction, to_decimal
 from bzzzmon.render.alertmanager import receivers_for
 from bzzzmon.render.output import Files, header
+from bzzzmon.render.text import go_expanded
 from bzzzmon.slo.windows import detection_time, error_ratio_threshold, time_to_exhaustion
 from bzzzmon.templates import environment
 
@@ -120,7 +121,7 @@ def alert_entries(plan: Plan, files: Files) -> list[AlertEntry]:
             continue
         rule = ref.rule
         name = str(rule["alert"])
-        labels = {str(k): str(v) for k, v in (rule.get("labels") or {}).items()}
+        labels = {str(k): go_expanded(str(v)) for k, v in (rule.get("labels") or {}).items()}
         annotations = rule.get("annotations") or {}
         entries.append(
             AlertEntry(

@@ -20,6 +20,11 @@ def go_literal(text: str) -> str:
     return _OPENING_BRACE.sub('{{ "{" }}', text)
 
 
+def go_expanded(template: str) -> str:
+    """What Prometheus prints for text made by ``go_literal`` (for expected test labels)."""
+    return template.replace('{{ "{" }}', "{")
+
+
 def go_string(text: str) -> str:
     """A Go template string literal (inside an action) for ``text``."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'

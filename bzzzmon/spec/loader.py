@@ -31,9 +31,7 @@ def spec_files(spec_dir: Path) -> list[Path]:
     """The spec files of a directory, sorted: ``*.yaml`` and ``*.yml`` directly in it, except
     hidden files (``.x.yaml``, macOS's ``._x.yaml``); ``specs/tests/`` holds user tests."""
     return sorted(
-        p
-        for p in spec_dir.iterdir()
-        if p.suffix in SPEC_SUFFIXES and not p.name.startswith(".")
+        p for p in spec_dir.iterdir() if p.suffix in SPEC_SUFFIXES and not p.name.startswith(".")
     )
 
 

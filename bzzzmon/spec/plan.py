@@ -20,6 +20,7 @@ from bzzzmon.promql.parse import PromQLError, is_vector_selector, parse
 from bzzzmon.promql.parse import selectors as parse_selectors
 from bzzzmon.promql.regex_names import finite_names
 from bzzzmon.promql.selectors import UnknownSelector, expand
+from bzzzmon.promql.templates import check_template
 from bzzzmon.slo.windows import (
     BASE_WINDOW,
     DEFAULT_TIERS,
@@ -236,6 +237,21 @@ class _Builder:
                 )
                 return False
         return True
+
+    def _template(self, lf: LoadedFile, path: YPath, text: str) -> None:
+        """A field documented as a Prometheus template: its problems at their characters."""
+        for problem in check_template(text):
+            where = ""
+            if not lf.doc.one_line(path):
+                snippet = text[problem.offset : problem.offset + 30].split("\n")[0]
+                where = f" at character {problem.offset + 1} ('{snippet}')"
+            self.errs.add_value(
+                lf,
+                path,
+                f"template: {problem.message}{where}",
+                problem.hint,
+                offset=problem.offset,
+            )
 
     def _check_refs(
         self,
@@ -716,6 +732,7 @@ class _Builder:
             expr = self._expr(lf, (*path, "expr"), a.expr, service.selectors)
             if a.dashboard.startswith("slo:") and a.dashboard[4:] not in slos:
                 self.errs.add(lf, (*path, "dashboard"), f"unknown SLO dashboard '{a.dashboard}'")
+            self._template(lf, (*path, "description"), a.description)
             if expr is None:
                 continue
             full = expr

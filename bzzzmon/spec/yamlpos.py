@@ -8,12 +8,11 @@ refuse documents that would expand into something huge (alias bombs) or recursiv
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
-
-import unicodedata
 
 import yaml
 
@@ -30,8 +29,7 @@ Path = tuple[str | int, ...]
 # them as line breaks), bidirectional overrides (text that reads differently than it runs) and
 # the byte-order mark.
 _BAD_CHARS = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e"
-    "\u2066-\u2069\ufeff]"
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
 )
 # Numbers a spec means: Prometheus computes in float64, which keeps 15 significant digits.
 MAX_DIGITS = 15
@@ -89,6 +87,11 @@ class Document:
         if offset is not None and one_line:
             return line, col + offset
         return line, col
+
+    def one_line(self, path: Path) -> bool:
+        """Whether the value at ``path`` is a one-line scalar (offsets map to columns)."""
+        found = self.value_positions.get(tuple(path))
+        return found is not None and found[2]
 
     def error(self, path: Path, message: str, hint: str = "") -> SpecError:
         line, col = self.position(path)
