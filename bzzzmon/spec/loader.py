@@ -152,8 +152,9 @@ def _describe(err: Any, doc: Document) -> SpecError:
             loc, f"{where}: '{value}' has the wrong form", f"it must match {pattern}"
         )
     if kind == safety.ERROR_TYPE:
-        # The value is not echoed: it may be a secret.
-        return doc.value_error(loc, f"{where}: {err['msg']}", err.get("ctx", {}).get("hint", ""))
+        # The value is not echoed: it may be a secret. A refused mapping key points at the key.
+        at = doc.error if "[key]" in err["loc"] else doc.value_error
+        return at(loc, f"{where}: {err['msg']}", err.get("ctx", {}).get("hint", ""))
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]

@@ -126,7 +126,8 @@ class _Builder:
             raise _Recursive(node)
         start = node.start_mark
         self.positions.setdefault(path, (start.line + 1, start.column + 1))
-        one_line = isinstance(node, yaml.ScalarNode) and node.style in (None, "'", '"')
+        # libyaml reports a plain scalar's style as "", PyYAML's parser as None.
+        one_line = isinstance(node, yaml.ScalarNode) and node.style in (None, "", "'", '"')
         quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
         one_line = one_line and start.line == node.end_mark.line
         self.value_positions[path] = (start.line + 1, start.column + 1 + int(quoted), one_line)
