@@ -598,6 +598,8 @@ class _Builder:
                     "SLO periods are days or weeks, e.g. 7d, 28d, 30d",
                 )
             sli = self._sli(lf, path, s, service.selectors)
+            if period < 86400:
+                continue  # tiers derive from the period: no follow-on errors (or 0-minute ones)
             tiers = self._tiers(lf, path, s, period)
             if sli is None or tiers is None:
                 continue

@@ -42,6 +42,13 @@ def check_number(value: Any) -> Any:
     return value
 
 
+def check_text(value: str) -> str:
+    """Text a person reads (a summary, a description): not empty, not just whitespace."""
+    if not value.strip():
+        refuse("must not be empty or blank", "say what the alert means")
+    return value
+
+
 # --- URLs ------------------------------------------------------------------------------------
 # RFC 3986 characters minus the ones that break out of an HTML attribute, a Markdown link or a
 # Go template: quotes, parentheses, angle brackets, braces, backslash and whitespace.
@@ -192,6 +199,14 @@ def check_sli_group_label(name: str) -> str:
             f"reserved: {', '.join(sorted(RESERVED_LABELS))}",
         )
     return name
+
+
+def check_unique(names: list[str]) -> list[str]:
+    """A list of labels Alertmanager reads as a set: it refuses a repeated one."""
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        refuse(f"label '{repeated[0]}' is listed twice", "list each label once")
+    return names
 
 
 # --- names that become file names or regexes -------------------------------------------------

@@ -54,6 +54,7 @@ HostPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+:[0-9]{1,5}$")]
 AlertLabels = dict[Annotated[LabelName, AfterValidator(safety.check_alert_label)], str]
 GroupLabel = Annotated[LabelName, AfterValidator(safety.check_group_label)]
 SliGroupLabel = Annotated[LabelName, AfterValidator(safety.check_sli_group_label)]
+GroupLabels = Annotated[list[GroupLabel], AfterValidator(safety.check_unique)]
 Url = Annotated[
     str,
     AfterValidator(safety.check_url),
@@ -175,7 +176,7 @@ class Inhibition(Strict):
     name: Name
     source: InhibitSource
     target: InhibitTarget
-    equal: list[GroupLabel] = Field(default_factory=lambda: ["service"])
+    equal: GroupLabels = Field(default_factory=lambda: ["service"])
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -204,7 +205,7 @@ class TeamRoute(Strict):
 
 
 class Routing(Strict):
-    group_by: list[GroupLabel] = Field(default_factory=lambda: ["alertname", "service"])
+    group_by: GroupLabels = Field(default_factory=lambda: ["alertname", "service"])
     heartbeat_receiver: Name | None = None
     escalate: list[Severity] = Field(default_factory=list)
     inhibitions: list[Inhibition] = Field(default_factory=list)
@@ -325,7 +326,9 @@ class SLO(Strict):
     description: str = ""
     objective: Number = Field(gt=0, lt=100, description="Target percentage, e.g. 99.9")
     period: Duration = "30d"
-    group_by: list[SliGroupLabel] = Field(default_factory=list)
+    group_by: Annotated[list[SliGroupLabel], AfterValidator(safety.check_unique)] = Field(
+        default_factory=list
+    )
     sli: SLI
     alerting: SLOAlerting
     labels: AlertLabels = Field(default_factory=dict)
@@ -340,8 +343,12 @@ class AlertSpec(Strict):
     op: Literal["<", "<=", ">", ">=", "==", "!="] | None = None
     threshold: Number | None = None
     for_: Duration | None = Field(None, alias="for")
-    summary: str = Field(min_length=1)
-    description: str = Field(min_length=1)
+    summary: Annotated[str, AfterValidator(safety.check_text)]
+    description: Annotated[
+        str,
+        AfterValidator(safety.check_text),
+        Field(description="A Prometheus template: {{ $value }}, {{ $labels.instance }}"),
+    ]
     runbook: Anchor | None = None
     dashboard: str = Field("overview", pattern=r"^(overview|exporter|slo:[a-z0-9-]+)$")
     labels: AlertLabels = Field(default_factory=dict)
