@@ -348,3 +348,99 @@ def test_swarm_service_names_are_escaped_in_relabel_regexes(tmp_path: Path) -> N
     regexes = [r.get("regex", "") for r in agent["relabel_configs"]]
     assert "(shop\\.agent)?" in regexes
     assert "shop\\.agent;(.+?)(?::[0-9]+)?" in regexes
+
+
+# --- any edit of the shipped spec: a spec error or a build, never a crash ----------------------
+MUTANTS = [
+    "{{",
+    "x{",
+    "../x",
+    "\u2028",
+    "a\nb",
+    "",
+    " ",
+    "$",
+    "$Agent",
+    "(",
+    "a|.*",
+    "1e400",
+    1e15,
+    -1,
+    0,
+    99.999,
+    100,
+    10**20,
+    None,
+    [],
+    {},
+    True,
+    "x" * 300,
+    "http://a b",
+    "P9",
+    "0s",
+    "5m",
+    "1y",
+    "up{$agent}",
+    '{__name__=~".*"}',
+    "'",
+    '"',
+    "\\",
+    "#",
+    "/run/secrets/x",
+    "ünï",
+    "service",
+]
+
+
+def _leaves(node: Any, path: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+    found = [path] if path else []
+    items = (
+        node.items()
+        if isinstance(node, dict)
+        else enumerate(node)
+        if isinstance(node, list)
+        else ()
+    )
+    for key, child in items:
+        found += _leaves(child, (*path, key))
+    return found
+
+
+def test_mutated_shipped_specs_never_crash(tmp_path: Path) -> None:
+    """Seeded edits of the shipped spec (a value replaced by something odd): loading, rendering
+    and linting raise nothing but SpecErrors, and an accepted mutant the lints pass is
+    accepted by promtool and amtool too."""
+    import random
+
+    from bzzzmon.build import CHECKS, render_all
+    from bzzzmon.spec.errors import SpecErrors
+    from bzzzmon.spec.plan import load_plan
+
+    shipped = Path(__file__).parent.parent / "specs"
+    docs = {p.name: yaml.safe_load(p.read_text()) for p in sorted(shipped.glob("*.yaml"))}
+    rng = random.Random(13)
+    accepted: list[Path] = []
+    for i in range(60):
+        mutant = yaml.safe_load(yaml.safe_dump(docs))
+        name = rng.choice(sorted(mutant))
+        path = rng.choice(_leaves(mutant[name]))
+        parent = mutant[name]
+        for key in path[:-1]:
+            parent = parent[key]
+        parent[path[-1]] = rng.choice(MUTANTS)
+        specs = tmp_path / f"m{i}"
+        specs.mkdir()
+        for file, doc in mutant.items():
+            (specs / file).write_text(yaml.safe_dump(doc, allow_unicode=True))
+        try:
+            plan = load_plan(specs)
+        except SpecErrors as exc:
+            assert exc.errors, path
+            continue
+        files = render_all(plan)
+        if not [f for check in CHECKS for f in check(plan, files) if f.level == "error"]:
+            accepted.append(specs)
+    assert accepted  # some mutants are harmless
+    for specs in accepted[:3]:
+        result = run_cli("build", "--specs", str(specs), "--out", str(tmp_path / "out"))
+        assert result.returncode == 0, result.stderr
