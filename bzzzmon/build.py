@@ -12,6 +12,7 @@ in place of the old output. ``check`` compares instead of writing.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import stat
 import tempfile
@@ -113,6 +114,19 @@ def render_all(plan: Plan) -> Files:
     return dict(sorted(files.items()))
 
 
+# What a generated path may look like: relative, plain names, no '..'. Every renderer builds paths
+# from names the spec checks; this is the last guard that nothing lands outside --out.
+_SAFE_SEGMENT = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
+
+
+def check_paths(files: Files) -> None:
+    """Refuse any rendered path that could resolve outside the output directory."""
+    for rel in files:
+        parts = rel.split("/")
+        if not all(_SAFE_SEGMENT.match(p) and p not in (".", "..") for p in parts):
+            raise BuildError(f"refusing to write {rel!r}: it is not a plain path inside --out")
+
+
 def write_tree(root: Path, files: Files, previous: tuple[Path, Files] | None = None) -> None:
     """Write ``files`` below ``root``. A file that ``previous`` (a directory and what read_tree
     found there) already holds with the same text is hard-linked from there instead: writing
@@ -190,7 +204,24 @@ def compare(expected: Files, actual: Files) -> list[str]:
     return problems
 
 
-def _check_out_dir(out: Path) -> None:
+def _inside(path: Path, parent: Path) -> bool:
+    return path == parent or parent in path.parents
+
+
+def _check_out_dir(out: Path, specs: Path) -> None:
+    if out.is_symlink():
+        raise BuildError(
+            f"--out {out} is a symbolic link; give the directory itself "
+            "(the build replaces --out as a whole)"
+        )
+    real_out, real_specs = out.resolve(), specs.resolve()
+    if _inside(real_out, real_specs):
+        where = "is" if real_out == real_specs else "is inside"
+        raise BuildError(f"--out {out} {where} --specs {specs}; choose a directory outside it")
+    if _inside(real_specs, real_out):
+        raise BuildError(
+            f"--specs {specs} is inside --out {out}; the build replaces --out as a whole"
+        )
     if out.exists() and not out.is_dir():
         raise BuildError(f"--out {out} exists and is not a directory")
     if out.is_dir() and any(out.iterdir()) and not (out / MARKER).exists():
@@ -236,7 +267,19 @@ def build(
     result.findings.sort()
     if result.errors:
         return result
-    _check_out_dir(out)
+    check_paths(files)
+    try:
+        _check_out_dir(out, specs)
+        return _stage_and_swap(result, out, check=check, verify=verify, require_tools=require_tools)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise BuildError(f"cannot write --out {out}{where}: {exc.strerror or exc}") from exc
+
+
+def _stage_and_swap(
+    result: BuildResult, out: Path, *, check: bool, verify: bool, require_tools: bool
+) -> BuildResult:
+    files = result.files
     existing = read_tree(out)
     if check and not verify:  # nothing to run the tools on: compare, stage nothing
         result.stale = compare(files, existing)

@@ -360,7 +360,7 @@ slos:
     Case(
         "not-utf8",
         {"bin.yaml": b"apiVersion: bzzzmon/v1\n\xff\xfe\n"},
-        "bin.yaml:1:1",
+        "bin.yaml:2:1",
         "the file is not UTF-8 text",
     ),
     Case(

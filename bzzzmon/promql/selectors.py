@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-_NAME = re.compile(r"\$([a-z][a-z0-9_]*)")
+# Wider than a selector name (which is lower case), so `$Agent` is reported as 'Agent'.
+_NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 class UnknownSelector(ValueError):

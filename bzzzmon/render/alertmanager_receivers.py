@@ -17,8 +17,9 @@ from bzzzmon.render.alertmanager_templates import (
     EMAIL_SUBJECT,
     EMAIL_TEXT,
     PAGERDUTY_DESCRIPTION,
+    SLACK_TEXT,
+    SLACK_TITLE,
     TEXT,
-    TITLE,
     use,
 )
 
@@ -51,8 +52,8 @@ def _slack(s: dict[str, Any]) -> Config:
     return {
         "api_url_file": s["api_url_file"],
         "channel": s["channel"],
-        "title": use(TITLE),
-        "text": use(TEXT),
+        "title": use(SLACK_TITLE),
+        "text": use(SLACK_TEXT),
         "send_resolved": True,
     }
 

@@ -18,6 +18,7 @@ import posixpath
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
 from bzzzmon.render.output import header
+from bzzzmon.render.text import go_literal, go_string, slack_pipeline
 
 TITLE = "bzzz.title"
 TEXT = "bzzz.text"
@@ -27,6 +28,9 @@ EMAIL_TEXT = "bzzz.email.text"
 EMAIL_HTML = "bzzz.email.html"
 SILENCE_URL = "bzzz.silence_url"
 ALERT = "bzzz.alert"
+SLACK_TITLE = "bzzz.slack.title"
+SLACK_TEXT = "bzzz.slack.text"
+SLACK_ALERT = "bzzz.slack.alert"
 
 # Relative to alertmanager.yml: Alertmanager resolves template globs against the config's dir.
 TEMPLATES_GLOB = posixpath.join(
@@ -40,55 +44,70 @@ def use(name: str) -> str:
     return f'{{{{ template "{name}" . }}}}'
 
 
-def _literal(text: str) -> str:
-    """Text placed outside actions must not open one."""
-    return text.replace("{{", '{{ "{{" }}')
+def _annotation(name: str, escape: str = "") -> str:
+    return f"(index .Annotations {go_string(name)}){escape}"
 
 
-def _annotation(name: str) -> str:
-    return f"(index .Annotations {_quote(name)})"
+def _title(name: str, escape: str) -> str:
+    return (
+        f'{{{{ define "{name}" }}}}[{{{{ .Status | toUpper }}}}'
+        f'{{{{ if eq .Status "firing" }}}}:{{{{ .Alerts.Firing | len }}}}{{{{ end }}}}] '
+        "{{ .CommonLabels.severity }} {{ .CommonLabels.alertname }}"
+        f"{{{{ with .CommonLabels.service }}}} ({{{{ .{escape} }}}}){{{{ end }}}}{{{{ end }}}}"
+    )
 
 
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+def _alert_and_text(alert: str, text: str, escape: str) -> list[str]:
+    """The per-alert block and the whole message, plain (``escape`` empty) or escaped for a
+    markup (Slack's): annotations and label values are the spec's and the alerts' text."""
+    summary = _annotation(C.ANNOTATION_SUMMARY, escape)
+    description = _annotation(C.ANNOTATION_DESCRIPTION, escape)
+    runbook = _annotation(C.ANNOTATION_RUNBOOK_URL)
+    dashboard = _annotation(C.ANNOTATION_DASHBOARD_URL)
+    return [
+        f'{{{{ define "{alert}" }}}}'
+        f"{{{{ {summary} }}}}\n"
+        f"{{{{ with {description} }}}}{{{{ . }}}}\n{{{{ end }}}}"
+        f"Labels: {{{{ range .Labels.SortedPairs }}}}{{{{ .Name }}}}={{{{ .Value{escape} }}}} "
+        "{{ end }}\n"
+        f"{{{{ with {runbook} }}}}Runbook: {{{{ .{escape} }}}}\n{{{{ end }}}}"
+        f"{{{{ with {dashboard} }}}}Dashboard: {{{{ .{escape} }}}}\n{{{{ end }}}}"
+        f'Silence: {{{{ template "{SILENCE_URL}" . }}}}\n'
+        "{{ end }}",
+        "",
+        f'{{{{ define "{text}" }}}}'
+        f'{{{{ range .Alerts.Firing }}}}{{{{ template "{alert}" . }}}}\n{{{{ end }}}}'
+        "{{ if .Alerts.Resolved }}Resolved:\n"
+        f"{{{{ range .Alerts.Resolved }}}}- {{{{ {summary} }}}}\n{{{{ end }}}}"
+        "{{ end }}{{ end }}",
+        "",
+    ]
 
 
 def template_text(plan: Plan) -> str:
     base = plan.service.alertmanager_url.rstrip("/")
-    silence_base = _literal(base) if base else "{{ .ExternalURL }}"
+    silence_base = go_literal(base) if base else "{{ .ExternalURL }}"
     summary = _annotation(C.ANNOTATION_SUMMARY)
     description = _annotation(C.ANNOTATION_DESCRIPTION)
     runbook = _annotation(C.ANNOTATION_RUNBOOK_URL)
     dashboard = _annotation(C.ANNOTATION_DASHBOARD_URL)
+    slack = slack_pipeline()
     lines = [
         header(plan.files_of("service", "routing", "receivers"), comment="{{/*").replace(
             "\n", " */}}\n"
         ),
-        f'{{{{ define "{TITLE}" }}}}[{{{{ .Status | toUpper }}}}'
-        f'{{{{ if eq .Status "firing" }}}}:{{{{ .Alerts.Firing | len }}}}{{{{ end }}}}] '
-        f"{{{{ .CommonLabels.severity }}}} {{{{ .CommonLabels.alertname }}}}"
-        f"{{{{ with .CommonLabels.service }}}} ({{{{ . }}}}){{{{ end }}}}{{{{ end }}}}",
+        _title(TITLE, ""),
         "",
         '{{/* The alert\'s labels as an Alertmanager filter: {a="1",b="2"}, URL-encoded. */}}',
         f'{{{{ define "{SILENCE_URL}" }}}}{silence_base}/#/silences/new?filter=%7B'
         "{{ range $i, $p := .Labels.SortedPairs }}{{ if $i }}%2C{{ end }}"
         "{{ $p.Name }}%3D%22{{ $p.Value | urlquery }}%22{{ end }}%7D{{ end }}",
         "",
-        f'{{{{ define "{ALERT}" }}}}'
-        f"{{{{ {summary} }}}}\n"
-        f"{{{{ with {description} }}}}{{{{ . }}}}\n{{{{ end }}}}"
-        "Labels: {{ range .Labels.SortedPairs }}{{ .Name }}={{ .Value }} {{ end }}\n"
-        f"{{{{ with {runbook} }}}}Runbook: {{{{ . }}}}\n{{{{ end }}}}"
-        f"{{{{ with {dashboard} }}}}Dashboard: {{{{ . }}}}\n{{{{ end }}}}"
-        f'Silence: {{{{ template "{SILENCE_URL}" . }}}}\n'
-        "{{ end }}",
+        *_alert_and_text(ALERT, TEXT, ""),
+        "{{/* Slack reads <...> as links and mentions and & as an entity: escaped. */}}",
+        _title(SLACK_TITLE, slack),
         "",
-        f'{{{{ define "{TEXT}" }}}}'
-        f'{{{{ range .Alerts.Firing }}}}{{{{ template "{ALERT}" . }}}}\n{{{{ end }}}}'
-        "{{ if .Alerts.Resolved }}Resolved:\n"
-        f"{{{{ range .Alerts.Resolved }}}}- {{{{ {summary} }}}}\n{{{{ end }}}}"
-        "{{ end }}{{ end }}",
-        "",
+        *_alert_and_text(SLACK_ALERT, SLACK_TEXT, slack),
         f'{{{{ define "{PAGERDUTY_DESCRIPTION}" }}}}{{{{ .CommonLabels.alertname }}}}: '
         f"{{{{ with index .Alerts 0 }}}}{{{{ {summary} }}}}{{{{ end }}}}"
         "{{ if gt (len .Alerts.Firing) 1 }} (+{{ len .Alerts.Firing }} firing){{ end }}"

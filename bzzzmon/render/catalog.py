@@ -28,6 +28,7 @@ from bzzzmon.render.rules import (
     slo_rules_file,
     threshold_rule,
 )
+from bzzzmon.render.text import go_expanded
 from bzzzmon.slo.windows import detection_time, error_ratio_threshold, time_to_exhaustion
 from bzzzmon.templates import environment
 
@@ -148,7 +149,7 @@ def alert_entries(plan: Plan) -> list[AlertEntry]:
     entries = []
     for rule in alerting_rules(plan):
         name = str(rule["alert"])
-        labels = {str(k): str(v) for k, v in (rule.get("labels") or {}).items()}
+        labels = {str(k): go_expanded(str(v)) for k, v in (rule.get("labels") or {}).items()}
         annotations = rule.get("annotations") or {}
         entries.append(
             AlertEntry(

@@ -30,6 +30,7 @@ from bzzzmon.model import Plan, Severity
 from bzzzmon.promql.builders import selector_text
 from bzzzmon.promql.duration import format_duration, humanize_duration
 from bzzzmon.render.output import Files, dump_yaml
+from bzzzmon.render.text import go_literal
 from bzzzmon.spec.plan import escalation_alert_name
 
 Rule = dict[str, Any]
@@ -72,14 +73,14 @@ def escalation_rule(plan: Plan, severity: Severity) -> Rule:
         "alert": escalation_alert_name(severity.name),
         "expr": escalation_expr(plan, severity),
         "for": format_duration(severity.resolution_target),
-        "labels": dict(sorted(labels.items())),
+        "labels": {k: go_literal(v) for k, v in sorted(labels.items())},
         "annotations": {
             C.ANNOTATION_SUMMARY: (
                 f"{{{{ $labels.{C.LABEL_ESCALATED_ALERT} }}}} has been firing longer than the "
                 f"{severity.name} resolution target ({target})."
             ),
             C.ANNOTATION_DESCRIPTION: (
-                f"The {severity.name} ({severity.title}) alert "
+                f"The {severity.name} ({go_literal(severity.title)}) alert "
                 f"{{{{ $labels.{C.LABEL_ESCALATED_ALERT} }}}} is still firing after {target}, "
                 f"the resolution target of {severity.name}. Escalating to: {receivers}."
             ),

@@ -22,6 +22,7 @@ from typing import Any
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
 from bzzzmon.render.output import Files, dump_yaml, header
+from bzzzmon.render.text import regex_literal
 
 RULES_GLOB = "rules/*.yml"  # relative to prometheus.yml: generated/prometheus/rules/
 
@@ -53,7 +54,7 @@ def _swarm_job(job: str, service: str | None, port: int | None) -> dict[str, Any
             # Swarm targets of other services are dropped; file targets carry no such label.
             {
                 "source_labels": ["__meta_dockerswarm_service_name"],
-                "regex": f"({service})?",
+                "regex": f"({regex_literal(service)})?",
                 "action": "keep",
             },
             {
@@ -70,7 +71,7 @@ def _swarm_job(job: str, service: str | None, port: int | None) -> dict[str, Any
             # The task's address on the service's port, whatever port Swarm published.
             {
                 "source_labels": ["__meta_dockerswarm_service_name", "__address__"],
-                "regex": f"{service};(.+?)(?::[0-9]+)?",
+                "regex": f"{regex_literal(service)};(.+?)(?::[0-9]+)?",
                 "target_label": "__address__",
                 "replacement": f"$1:{port}",
             },

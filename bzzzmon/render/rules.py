@@ -29,6 +29,7 @@ from bzzzmon.promql.builders import aggregate, selector_text, slo_selector
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction
 from bzzzmon.render.output import Files, dump_yaml
+from bzzzmon.render.text import go_literal
 from bzzzmon.slo.windows import BASE_WINDOW, PERIOD_EVALUATION_INTERVAL
 
 Rule = dict[str, Any]
@@ -46,10 +47,11 @@ def alerts_file(component: str) -> str:
 
 
 def _labels(plan: Plan, *extra: dict[str, str]) -> dict[str, str]:
+    """An alerting rule's labels; Prometheus expands them as templates, spec text is literal."""
     merged: dict[str, str] = dict(plan.service.labels)
     for e in extra:
         merged.update(e)
-    return dict(sorted(merged.items()))
+    return {k: go_literal(v) for k, v in sorted(merged.items())}
 
 
 def threshold_text(factor: Fraction, budget: Fraction) -> str:
@@ -210,6 +212,7 @@ def missing_group_expr(slo: SLO) -> str:
 
 def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
     rules: list[Rule] = []
+    title = go_literal(slo.title)  # annotations are templates; the title is not
     base_labels = {
         C.LABEL_SLO: slo.name,
         C.LABEL_COMPONENT: slo.component,
@@ -232,9 +235,8 @@ def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
             },
         )
         rule["annotations"] = _annotations(
-            f"{slo.title} burns its error budget {factor}x too fast ({tier.name})"
-            f"{_group_text(slo)}.",
-            f"The {slo.title} SLO ({objective}% over {slo.period_text}) has an error ratio of "
+            f"{title} burns its error budget {factor}x too fast ({tier.name}){_group_text(slo)}.",
+            f"The {title} SLO ({objective}% over {slo.period_text}) has an error ratio of "
             f"{{{{ $value | humanizePercentage }}}} over the last {tier.long_text} "
             f"(and above {factor}x its budget over {tier.short_text} too). At this rate "
             f"{format_decimal(tier.budget_percent)}% of the {slo.period_text} error budget is "
@@ -258,8 +260,8 @@ def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
                     },
                 ),
                 "annotations": _annotations(
-                    f"The {slo.title} SLI has no data.",
-                    f"No series of the {slo.title} SLI have been seen for "
+                    f"The {title} SLI has no data.",
+                    f"No series of the {title} SLI have been seen for "
                     f"{format_duration(slo.missing_data.for_)}: the SLO cannot be evaluated and "
                     f"its burn-rate alerts cannot fire. An idle service keeps its series and does "
                     f"not raise this alert; vanished series (scrape failure, renamed metric) do.",
@@ -284,8 +286,8 @@ def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
                     },
                 ),
                 "annotations": _annotations(
-                    f"The {slo.title} SLI has no data{_group_text(slo)}.",
-                    f"The series of this {groups} of the {slo.title} SLI vanished at least "
+                    f"The {title} SLI has no data{_group_text(slo)}.",
+                    f"The series of this {groups} of the {title} SLI vanished at least "
                     f"{format_duration(slo.missing_data.for_)} ago while others remain: it is "
                     f"not counted in the SLO and its burn cannot alert.",
                     slo.runbook_url,
@@ -308,7 +310,7 @@ def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
                     },
                 ),
                 "annotations": _annotations(
-                    f"The {slo.title} SLO has spent its whole {slo.period_text} error budget"
+                    f"The {title} SLO has spent its whole {slo.period_text} error budget"
                     f"{_group_text(slo)}.",
                     f"The error budget remaining over the last {slo.period_text} is "
                     f"{{{{ $value | humanizePercentage }}}}: the {objective}% objective is missed. "
@@ -335,7 +337,7 @@ def threshold_rule(plan: Plan, alert: Alert) -> Rule:
         },
     )
     rule["annotations"] = _annotations(
-        alert.summary, alert.description, alert.runbook_url, alert.dashboard_url
+        go_literal(alert.summary), alert.description, alert.runbook_url, alert.dashboard_url
     )
     return rule
 

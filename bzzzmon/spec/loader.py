@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import difflib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from bzzzmon.spec import wire
+from bzzzmon.spec import safety, wire
 from bzzzmon.spec.errors import SpecError
-from bzzzmon.spec.yamlpos import Document, load_text
+from bzzzmon.spec.yamlpos import MAX_FILE_BYTES, Document, load_text
 
 SPEC_SUFFIXES = (".yaml", ".yml")
 
@@ -22,9 +23,61 @@ class LoadedFile:
     spec: wire.SpecFile
 
 
+# Spec file names appear in generated headers and error messages: plain names only.
+_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
+
+
 def spec_files(spec_dir: Path) -> list[Path]:
-    """The spec files of a directory, sorted; ``specs/tests/`` holds user tests, not spec."""
-    return sorted(p for p in spec_dir.iterdir() if p.is_file() and p.suffix in SPEC_SUFFIXES)
+    """The spec files of a directory, sorted: ``*.yaml`` and ``*.yml`` directly in it, except
+    hidden files (``.x.yaml``, macOS's ``._x.yaml``); ``specs/tests/`` holds user tests."""
+    return sorted(
+        p for p in spec_dir.iterdir() if p.suffix in SPEC_SUFFIXES and not p.name.startswith(".")
+    )
+
+
+def _file_problem(path: Path, display: str) -> SpecError | None:
+    """A spec-named entry that is not a readable regular file with a plain name."""
+    if not _FILE_NAME.match(path.name):
+        return SpecError(
+            repr(display)[1:-1],
+            1,
+            1,
+            "a spec file name uses letters, digits, '.', '_' and '-' only",
+            "rename the file",
+        )
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:
+        return SpecError(display, 1, 1, "the file is a symbolic link loop")
+    except OSError:
+        return SpecError(display, 1, 1, "the file is a symbolic link to nothing")
+    if path.is_dir():
+        return SpecError(display, 1, 1, "a directory is named like a spec file", "rename it")
+    if not path.is_file():
+        return SpecError(display, 1, 1, "not a regular file")
+    if path.stat().st_size > MAX_FILE_BYTES:
+        return SpecError(
+            display,
+            1,
+            1,
+            f"file is larger than {MAX_FILE_BYTES // 1024} KiB",
+            "split the spec into several files",
+        )
+    return None
+
+
+def _decode_error(data: bytes, exc: UnicodeDecodeError, display: str) -> SpecError:
+    """Where the first undecodable byte is, by line and column."""
+    before = data[: exc.start]
+    line = before.count(b"\n") + 1
+    column = len(before.rsplit(b"\n", 1)[-1].decode("utf-8", "replace")) + 1
+    return SpecError(
+        display,
+        line,
+        column,
+        f"the file is not UTF-8 text (byte 0x{data[exc.start]:02x})",
+        "save it as UTF-8",
+    )
 
 
 def _known_fields(model: type[BaseModel], seen: set[type[BaseModel]] | None = None) -> set[str]:
@@ -98,6 +151,10 @@ def _describe(err: Any, doc: Document) -> SpecError:
         return doc.value_error(
             loc, f"{where}: '{value}' has the wrong form", f"it must match {pattern}"
         )
+    if kind == safety.ERROR_TYPE:
+        # The value is not echoed: it may be a secret. A refused mapping key points at the key.
+        at = doc.error if "[key]" in err["loc"] else doc.value_error
+        return at(loc, f"{where}: {err['msg']}", err.get("ctx", {}).get("hint", ""))
     msg = err["msg"]
     if msg.startswith("Value error, "):
         msg = msg[len("Value error, ") :]
@@ -123,10 +180,14 @@ def _without_echoes(errors: list[SpecError]) -> list[SpecError]:
 
 
 def load_file(path: Path, display: str) -> tuple[LoadedFile | None, list[SpecError]]:
+    problem = _file_problem(path, display)
+    if problem is not None:
+        return None, [problem]
     try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        return None, [SpecError(display, 1, 1, "the file is not UTF-8 text")]
+        data = path.read_bytes()
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [_decode_error(data, exc, display)]
     except OSError as exc:
         return None, [SpecError(display, 1, 1, f"cannot read the file: {exc.strerror}")]
     doc, errors = load_text(text, display)

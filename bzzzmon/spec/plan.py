@@ -22,9 +22,11 @@ from bzzzmon.promql.parse import PromQLError, is_vector_selector, parse
 from bzzzmon.promql.parse import selectors as parse_selectors
 from bzzzmon.promql.regex_names import finite_names
 from bzzzmon.promql.selectors import UnknownSelector, expand
+from bzzzmon.promql.templates import check_template
 from bzzzmon.slo.windows import (
     BASE_WINDOW,
     DEFAULT_MIN_EVENTS,
+    DEFAULT_TIERS,
     burn_factor,
     default_tiers,
     raw_windows,
@@ -33,6 +35,7 @@ from bzzzmon.slo.windows import (
 from bzzzmon.spec import wire
 from bzzzmon.spec.errors import SpecError, SpecErrors
 from bzzzmon.spec.loader import LoadedFile, load_dir
+from bzzzmon.spec.safety import safe_file_name
 from bzzzmon.spec.yamlpos import Path as YPath
 
 ReceiverKind = Literal["pagerduty", "slack", "email", "webhook"]
@@ -106,6 +109,7 @@ class _Builder:
         self.errs = _Collector()
         self.origins: dict[str, set[str]] = {}
         self.singles: dict[str, tuple[LoadedFile, Any] | None] = {}
+        self.metric_types: dict[str, str] = {}
 
     # --- helpers ------------------------------------------------------------------------------
     def _note(self, section: str, lf: LoadedFile) -> None:
@@ -148,18 +152,31 @@ class _Builder:
             expanded = expand(text, selectors)
         except UnknownSelector as exc:
             known = ", ".join(f"${k}" for k in sorted(selectors)) or "none are declared"
+            close = [k for k in selectors if k.lower() == exc.name.lower()]
+            message = (
+                f"unknown selector '${exc.name}' in expression"
+                if exc.name
+                else "'$' outside a quoted string must be followed by a selector name"
+            )
+            hint = (
+                f"did you mean '${close[0]}'? selector names are lower case"
+                if close
+                else f"declare it under service.selectors (known: {known})"
+            )
+            self.errs.add_value(lf, path, message, hint, offset=exc.offset)
+            return None
+        try:
+            tree = parse(expanded)
+        except PromQLError as exc:
+            self.errs.add_value(lf, path, f"invalid PromQL: {exc}", f"expression: {expanded}")
+            return None
+        if any(u.name is None and u.name_regex is None for u in parse_selectors(tree)):
             self.errs.add_value(
                 lf,
                 path,
-                f"unknown selector '${exc.name}' in expression",
-                f"declare it under service.selectors (known: {known})",
-                offset=exc.offset,
+                "a selector names no metric",
+                "start every selector with a metric name, e.g. up{$agent}",
             )
-            return None
-        try:
-            parse(expanded)
-        except PromQLError as exc:
-            self.errs.add_value(lf, path, f"invalid PromQL: {exc}", f"expression: {expanded}")
             return None
         return expanded
 
@@ -191,19 +208,54 @@ class _Builder:
             return None
         use = next(iter(parse_selectors(parse(expanded))))
         if use.name_regex is None:
+            names = [use.name] if use.name else []
+        else:
+            found = finite_names(use.name_regex)
+            if found is None:
+                self.errs.add_value(
+                    lf,
+                    path,
+                    f"the metric-name regex '{use.name_regex}' does not name a short, finite set "
+                    "of metrics",
+                    "write the names as an alternation such as 'a_total|b_total'",
+                )
+                return None
+            names = found
+        if not self._of_type(lf, path, names, "counter", "a ratio SLI counts events"):
+            return None
+        if use.name_regex is None:
             return expanded, [expanded]
-        names = finite_names(use.name_regex)
-        if names is None:
+        rest = [m for m in use.matchers if m[0] != "__name__"]
+        return expanded, [B.selector_text(n, rest) for n in names]
+
+    def _of_type(self, lf: LoadedFile, path: YPath, names: list[str], kind: str, why: str) -> bool:
+        """Metrics of a known other type are one error here, not many in the lints later."""
+        for name in names:
+            known = self.metric_types.get(name)
+            if known is not None and known != kind:
+                self.errs.add_value(
+                    lf,
+                    path,
+                    f"'{name}' is a {known}, not a {kind}: {why} from a {kind}",
+                    "declare the metric's type under 'metrics' if the contract is wrong",
+                )
+                return False
+        return True
+
+    def _template(self, lf: LoadedFile, path: YPath, text: str) -> None:
+        """A field documented as a Prometheus template: its problems at their characters."""
+        for problem in check_template(text):
+            where = ""
+            if not lf.doc.one_line(path):
+                snippet = text[problem.offset : problem.offset + 30].split("\n")[0]
+                where = f" at character {problem.offset + 1} ('{snippet}')"
             self.errs.add_value(
                 lf,
                 path,
-                f"the metric-name regex '{use.name_regex}' does not name a short, finite set "
-                "of metrics",
-                "write the names as an alternation such as 'a_total|b_total'",
+                f"template: {problem.message}{where}",
+                problem.hint,
+                offset=problem.offset,
             )
-            return None
-        rest = [m for m in use.matchers if m[0] != "__name__"]
-        return expanded, [B.selector_text(n, rest) for n in names]
 
     def _check_refs(
         self,
@@ -225,6 +277,7 @@ class _Builder:
 
     # --- the build ----------------------------------------------------------------------------
     def build(self) -> M.Plan:
+        self.metric_types = self._metrics()
         service = self._service()
         severities = self._severities()
         receivers = self._receivers()
@@ -234,11 +287,12 @@ class _Builder:
         component_names = {c.name for c in components}
         probes = self._global_probes(component_names)
         slos = self._slos(service, component_names)
-        alerts = self._alerts(service, component_names, {s.name for s in slos})
-        alert_names = self._alert_names(slos, alerts)
-        routing = self._routing(
-            receiver_names, component_names, {s.name for s in slos}, alert_names, slos
-        )
+        # References are checked against what the spec declares, so an SLO with an error of its
+        # own does not also make every reference to it an "unknown SLO".
+        slo_names = {s.name for _, _, s in self._each("slos")}
+        alerts = self._alerts(service, component_names, slo_names)
+        alert_names = self._alert_names()
+        routing = self._routing(receiver_names, component_names, slo_names, alert_names, slos)
         self._check_routing_targets(routing, severities)
         exporter = self._exporter()
         if self.errs.errors:
@@ -255,7 +309,7 @@ class _Builder:
             alerts=alerts,
             spec_files=tuple(sorted(lf.doc.file for lf in self.files)),
             origins={k: tuple(sorted(v)) for k, v in self.origins.items()},
-            metrics=self._metrics(),
+            metrics=self.metric_types,
         )
 
     def _service(self) -> M.Service:
@@ -270,6 +324,16 @@ class _Builder:
             )
             return M.Service("service", {}, {}, None, "", "", "", "")
         lf, s = found
+        for selector in (C.SELECTOR_AGENT, C.SELECTOR_EXPORTER):
+            job = s.selectors.get(selector, {}).get("job")
+            if job is not None and not safe_file_name(job):
+                self.errs.add_value(
+                    lf,
+                    ("service", "selectors", selector, "job"),
+                    f"job '{job}' names a generated file (targets/<job>.yml); use letters, "
+                    "digits, '.', '_' and '-' only",
+                    "e.g. job: bzzz-agent",
+                )
         swarm = M.Swarm(**s.swarm.model_dump()) if s.swarm else None
         return M.Service(
             s.name,
@@ -531,6 +595,15 @@ class _Builder:
                     "name the histogram without its _bucket/_count/_sum suffix",
                 )
                 return None
+            hist_name = next(iter(parse_selectors(parse(hist)))).name
+            if not self._of_type(
+                lf,
+                (*path, "sli", "latency", "histogram"),
+                [hist_name] if hist_name else [],
+                "histogram",
+                "a latency SLI reads buckets",
+            ):
+                return None
             le = format_decimal(lat.threshold)  # as client libraries write the bucket bound
             # Every spelling of the bound (le="1" on 2.x, le="1.0" on 3.x): docs/compatibility.md.
             bucket = with_le(B.with_suffix(hist, "_bucket"), lat.threshold)
@@ -576,6 +649,11 @@ class _Builder:
                     f"period '{s.period}' is shorter than 1d",
                     "SLO periods are days or weeks, e.g. 7d, 28d, 30d",
                 )
+            if period < 86400:
+                # Tiers derive from the period: no follow-on errors (or 0-minute ones); the
+                # SLI's own errors are still reported.
+                self._sli(lf, path, s, service.selectors, [BASE_WINDOW])
+                continue
             tiers = self._tiers(lf, path, s, period)
             raw = raw_windows(tuple((t.kind, t.long, t.short) for t in tiers or ()))
             sli = self._sli(lf, path, s, service.selectors, raw)
@@ -584,6 +662,7 @@ class _Builder:
             objective = s.objective / 100
             budget = 1 - objective
             a = s.alerting
+            self._within_period(lf, path, s, period)
             missing = M.AuxAlert(
                 a.missing_data.name or aux_alert_name(a.name, "SLIMissing"),
                 a.missing_data.severity or a.ticket,
@@ -631,6 +710,24 @@ class _Builder:
                 )
             )
         return tuple(out)
+
+    def _within_period(self, lf: LoadedFile, path: YPath, s: wire.SLO, period: int) -> None:
+        """A ``for:`` longer than the period: the alert could fire only after the whole window
+        it judges has gone by (missing data: after the SLO could not be evaluated at all)."""
+        fors: list[tuple[YPath, str | None]] = [
+            (("missing_data", "for"), s.alerting.missing_data.for_),
+            (("budget_exhausted", "for"), s.alerting.budget_exhausted.for_),
+        ]
+        fors += [(("tiers", i, "for"), t.for_) for i, t in enumerate(s.alerting.tiers or ())]
+        for where, value in fors:
+            if value is not None and parse_duration(value) >= period:
+                self.errs.add_value(
+                    lf,
+                    (*path, "alerting", *where),
+                    f"'for: {value}' is not shorter than the SLO period {s.period}",
+                    "the alert would fire only after the whole period has gone by; "
+                    "use minutes or hours",
+                )
 
     def _tiers(
         self, lf: LoadedFile, path: YPath, s: wire.SLO, period: int
@@ -703,6 +800,7 @@ class _Builder:
             expr = self._expr(lf, (*path, "expr"), a.expr, service.selectors)
             if a.dashboard.startswith("slo:") and a.dashboard[4:] not in slos:
                 self.errs.add(lf, (*path, "dashboard"), f"unknown SLO dashboard '{a.dashboard}'")
+            self._template(lf, (*path, "description"), a.description)
             if expr is None:
                 continue
             full = expr
@@ -737,18 +835,26 @@ class _Builder:
             )
         return tuple(out)
 
-    def _alert_names(self, slos: tuple[M.SLO, ...], alerts: tuple[M.Alert, ...]) -> set[str]:
+    def _alert_names(self) -> set[str]:
+        """Every alert name the spec declares; a clash is reported once, at the later one."""
         names: list[tuple[LoadedFile, YPath, str]] = []
         for lf, path, a in self._each("alerts"):
             names.append((lf, (*path, "name"), a.name))
-        by_slo = {s.name: s for s in slos}
+        seen_slos: set[str] = set()
         for lf, path, s in self._each("slos"):
-            built = by_slo.get(s.name)
-            if built is None:
-                continue
-            names.append((lf, (*path, "alerting", "name"), built.alert_name))
-            names.append((lf, (*path, "alerting", "missing_data"), built.missing_data.name))
-            names.append((lf, (*path, "alerting", "budget_exhausted"), built.budget_exhausted.name))
+            if s.name in seen_slos:
+                continue  # a duplicate SLO is reported as such, not as three duplicate alerts
+            seen_slos.add(s.name)
+            a = s.alerting
+            names.append((lf, (*path, "alerting", "name"), a.name))
+            for key, suffix in (
+                ("missing_data", "SLIMissing"),
+                ("budget_exhausted", "BudgetExhausted"),
+            ):
+                aux: wire.AuxAlert = getattr(a, key)
+                names.append(
+                    (lf, (*path, "alerting", key), aux.name or aux_alert_name(a.name, suffix))
+                )
         _unique(names, "alert", self.errs)
         known = {n for _, _, n in names}
         known |= {escalation_alert_name(s) for s in C.SEVERITIES}
@@ -807,7 +913,8 @@ class _Builder:
                 receivers,
                 "receiver",
             )
-        tiers = {t.name for s in slo_list for t in s.tiers}
+        tiers = {t.name for s in slo_list for t in s.tiers} | {t.name for t in DEFAULT_TIERS}
+        tiers |= {t.name for _, _, s in self._each("slos") for t in s.alerting.tiers or ()}
         known = {"component": components, "SLO": slos, "alert": alerts, "tier": tiers}
         inhibitions = []
         _unique(

@@ -11,17 +11,22 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from bzzzmon.promql.duration import parse_duration
+from bzzzmon.spec import safety
 
 NAME_PATTERN = r"^[a-z][a-z0-9-]*[a-z0-9]$|^[a-z]$"
 ALERT_NAME_PATTERN = r"^[A-Z][A-Za-z0-9]*$"
 LABEL_NAME_PATTERN = r"^[a-zA-Z_][a-zA-Z0-9_]*$"
 
 
+MAX_DURATION = 10 * 365 * 86400
+
+
 def _duration(value: str) -> str:
-    parse_duration(value)
+    if parse_duration(value) > MAX_DURATION:
+        raise ValueError(f"'{value}' is longer than 10 years")
     return value
 
 
@@ -33,6 +38,8 @@ Duration = Annotated[
         json_schema_extra={"pattern": r"^([0-9]+[smhdwy])+$"},
     ),
 ]
+# A number: the loader range-checks unquoted ones; a quoted one ("1e400") is checked here.
+Number = Annotated[Decimal, BeforeValidator(safety.check_number)]
 Name = Annotated[str, Field(pattern=NAME_PATTERN, max_length=63)]
 AlertName = Annotated[str, Field(pattern=ALERT_NAME_PATTERN, max_length=100)]
 LabelName = Annotated[str, Field(pattern=LABEL_NAME_PATTERN)]
@@ -42,6 +49,24 @@ Anchor = Annotated[
     Field(pattern=r"^#[A-Za-z0-9._-]+$", description="A heading anchor in the runbook, e.g. #dht"),
 ]
 Labels = dict[LabelName, str]
+HostPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+:[0-9]{1,5}$")]
+# Labels the spec puts on alerts, and labels alerts are grouped by (see bzzzmon.spec.safety).
+AlertLabels = dict[Annotated[LabelName, AfterValidator(safety.check_alert_label)], str]
+GroupLabel = Annotated[LabelName, AfterValidator(safety.check_group_label)]
+SliGroupLabel = Annotated[LabelName, AfterValidator(safety.check_sli_group_label)]
+GroupLabels = Annotated[list[GroupLabel], AfterValidator(safety.check_unique)]
+Url = Annotated[
+    str,
+    AfterValidator(safety.check_url),
+    Field(description="An absolute http(s) URL without credentials"),
+]
+SecretFile = Annotated[
+    str,
+    AfterValidator(safety.check_secret_file),
+    Field(description="Absolute path of a file holding the secret (e.g. a Docker secret)"),
+]
+OptionalSecretFile = Annotated[str, AfterValidator(safety.check_optional_secret_file)]
+SwarmService = Annotated[str, Field(pattern=safety.SWARM_SERVICE_PATTERN)]
 
 
 class Strict(BaseModel):
@@ -50,9 +75,11 @@ class Strict(BaseModel):
 
 # --- service ---------------------------------------------------------------------------------
 class Swarm(Strict):
-    agent_service: str = Field(description="Docker Swarm service of the BZZZ agents")
+    agent_service: SwarmService = Field(description="Docker Swarm service of the BZZZ agents")
     agent_port: int = Field(8081, ge=1, le=65535)
-    exporter_service: str = Field(description="Docker Swarm service of the bzzzmon exporter")
+    exporter_service: SwarmService = Field(
+        description="Docker Swarm service of the bzzzmon exporter"
+    )
     exporter_port: int = Field(9109, ge=1, le=65535)
 
 
@@ -61,17 +88,17 @@ SelectorName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 class Service(Strict):
     name: Name
-    labels: Labels = Field(default_factory=dict, description="Static labels on every alert")
+    labels: AlertLabels = Field(default_factory=dict, description="Static labels on every alert")
     selectors: dict[SelectorName, Labels] = Field(
         default_factory=dict,
         description="Named label matchers; write `$name` inside a selector's braces to use one",
     )
     swarm: Swarm | None = None
-    runbook_url: str = Field(
+    runbook_url: Url = Field(
         "", description="The runbook document; alert `runbook` anchors are appended to it"
     )
-    grafana_url: str = Field("", description="Grafana base URL for dashboard links")
-    alertmanager_url: str = Field("", description="Alertmanager base URL for silence links")
+    grafana_url: Url = Field("", description="Grafana base URL for dashboard links")
+    alertmanager_url: Url = Field("", description="Alertmanager base URL for silence links")
     alert_prefix: str | None = Field(
         None,
         pattern=r"^[A-Z][A-Za-z0-9]*$",
@@ -90,26 +117,26 @@ class SeveritySpec(Strict):
 
 # --- receivers -------------------------------------------------------------------------------
 class PagerDuty(Strict):
-    routing_key_file: str
+    routing_key_file: SecretFile
 
 
 class Slack(Strict):
-    channel: str
-    api_url_file: str
+    channel: str = Field(pattern=safety.SLACK_CHANNEL_PATTERN)
+    api_url_file: SecretFile
 
 
 class Email(Strict):
-    to: str
-    from_: str = Field(alias="from")
-    smarthost: str
-    auth_username: str = ""
-    auth_password_file: str = ""
+    to: Annotated[str, AfterValidator(safety.check_addresses)]
+    from_: Annotated[str, AfterValidator(safety.check_address)] = Field(alias="from")
+    smarthost: HostPort
+    auth_username: str = Field("", pattern=r"^[^\s{}]*$")
+    auth_password_file: OptionalSecretFile = ""
     require_tls: bool = True
 
 
 class Webhook(Strict):
-    url: str
-    credentials_file: str = ""
+    url: Annotated[str, AfterValidator(safety.check_webhook_url)]
+    credentials_file: OptionalSecretFile = ""
     max_alerts: int = Field(0, ge=0)
 
 
@@ -152,7 +179,7 @@ class Inhibition(Strict):
     name: Name
     source: InhibitSource
     target: InhibitTarget
-    equal: list[LabelName] = Field(default_factory=lambda: ["service"])
+    equal: GroupLabels = Field(default_factory=lambda: ["service"])
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -181,7 +208,7 @@ class TeamRoute(Strict):
 
 
 class Routing(Strict):
-    group_by: list[LabelName] = Field(default_factory=lambda: ["alertname", "service"])
+    group_by: GroupLabels = Field(default_factory=lambda: ["alertname", "service"])
     heartbeat_receiver: Name | None = None
     escalate: list[Severity] = Field(default_factory=list)
     inhibitions: list[Inhibition] = Field(default_factory=list)
@@ -195,11 +222,8 @@ class ExporterSettings(Strict):
     probe_timeout: Duration = "5s"
     max_result_age: Duration = "60s"
     concurrency: int = Field(64, ge=1, le=4096)
-    jitter: Decimal = Field(Decimal("0.1"), ge=0, le=1)
+    jitter: Number = Field(Decimal("0.1"), ge=0, le=1)
     max_body_bytes: int = Field(1048576, ge=1024, le=1 << 30)
-
-
-HostPort = Annotated[str, Field(pattern=r"^[A-Za-z0-9._-]+:[0-9]{1,5}$")]
 
 
 class DnsTarget(Strict):
@@ -227,7 +251,7 @@ class Probe(Strict):
 class Component(Strict):
     name: Name
     title: str = ""
-    weight: Decimal = Field(ge=0, le=1000)
+    weight: Number = Field(ge=0, le=1000)
     runbook: Anchor | None = None
     checks: list[str] = Field(default_factory=list)
     probes: list[Probe] = Field(default_factory=list)
@@ -248,13 +272,13 @@ class RatioSLI(Strict):
 
 class LatencySLI(Strict):
     histogram: str = Field(description="Histogram selector without suffix, e.g. x_seconds{$agent}")
-    threshold: Decimal = Field(gt=0, description="Bucket bound (le) a good event stays under")
+    threshold: Number = Field(gt=0, description="Bucket bound (le) a good event stays under")
 
 
 class TimeSLI(Strict):
     expr: str = Field(description="Gauge expression compared at every evaluation")
     op: Literal["<", "<=", ">", ">=", "==", "!="]
-    threshold: Decimal
+    threshold: Number
 
 
 class SLI(Strict):
@@ -273,7 +297,7 @@ class TierSpec(Strict):
     name: Name
     long: Duration
     short: Duration
-    budget_percent: Decimal = Field(gt=0, le=100)
+    budget_percent: Number = Field(gt=0, le=100)
     severity: Severity
     for_: Duration | None = Field(None, alias="for")
     kind: Literal["page", "ticket"] | None = Field(
@@ -307,7 +331,7 @@ class SLOAlerting(Strict):
         "low-traffic guard; 0 turns it off). Default 100. Ratio and latency SLIs only.",
     )
     runbook: Anchor | None = None
-    labels: Labels = Field(default_factory=dict)
+    labels: AlertLabels = Field(default_factory=dict)
 
 
 class SLO(Strict):
@@ -315,12 +339,14 @@ class SLO(Strict):
     component: Name
     title: str = ""
     description: str = ""
-    objective: Decimal = Field(gt=0, lt=100, description="Target percentage, e.g. 99.9")
+    objective: Number = Field(gt=0, lt=100, description="Target percentage, e.g. 99.9")
     period: Duration = "30d"
-    group_by: list[LabelName] = Field(default_factory=list)
+    group_by: Annotated[list[SliGroupLabel], AfterValidator(safety.check_unique)] = Field(
+        default_factory=list
+    )
     sli: SLI
     alerting: SLOAlerting
-    labels: Labels = Field(default_factory=dict)
+    labels: AlertLabels = Field(default_factory=dict)
 
 
 # --- threshold alerts ------------------------------------------------------------------------
@@ -330,13 +356,17 @@ class AlertSpec(Strict):
     severity: Severity
     expr: str
     op: Literal["<", "<=", ">", ">=", "==", "!="] | None = None
-    threshold: Decimal | None = None
+    threshold: Number | None = None
     for_: Duration | None = Field(None, alias="for")
-    summary: str = Field(min_length=1)
-    description: str = Field(min_length=1)
+    summary: Annotated[str, AfterValidator(safety.check_text)]
+    description: Annotated[
+        str,
+        AfterValidator(safety.check_text),
+        Field(description="A Prometheus template: {{ $value }}, {{ $labels.instance }}"),
+    ]
     runbook: Anchor | None = None
     dashboard: str = Field("overview", pattern=r"^(overview|exporter|slo:[a-z0-9-]+)$")
-    labels: Labels = Field(default_factory=dict)
+    labels: AlertLabels = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _op_and_threshold(self) -> AlertSpec:

@@ -7,6 +7,8 @@ refuse documents that would expand into something huge (alias bombs) or recursiv
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -21,6 +23,38 @@ MAX_NODES = 200_000
 MAX_DEPTH = 64
 
 Path = tuple[str | int, ...]
+
+# Characters no spec text needs and that break what it lands in: C0/C1 controls but tab and
+# newline (a CR smuggles e-mail headers), line and paragraph separators (YAML and JavaScript read
+# them as line breaks), bidirectional overrides (text that reads differently than it runs) and
+# the byte-order mark.
+_BAD_CHARS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069\ufeff]"
+)
+# Numbers a spec means: Prometheus computes in float64, which keeps 15 significant digits.
+MAX_DIGITS = 15
+MAX_EXPONENT = 15
+MAX_INT = 2**53
+
+
+def number_problem(d: Decimal, text: str) -> tuple[str, str] | None:
+    """Why ``d`` is not a number a spec may hold (message, hint), or None."""
+    if not d.is_finite():
+        return f"'{text}' is not a finite number", ""
+    if d != 0 and not -MAX_EXPONENT <= d.adjusted() <= MAX_EXPONENT:
+        return (
+            f"'{text}' is out of range",
+            f"numbers in a spec lie between 1e-{MAX_EXPONENT} and 1e{MAX_EXPONENT}",
+        )
+    # Counted on the digits as written: normalize() would round them to the context's precision.
+    digits = "".join(map(str, d.as_tuple().digits)).strip("0")
+    if len(digits) > MAX_DIGITS:
+        return (
+            f"'{text}' has more than {MAX_DIGITS} significant digits",
+            "Prometheus computes in float64, which keeps 15; e.g. an objective of 99.999 "
+            "needs no more",
+        )
+    return None
 
 
 @dataclass
@@ -53,6 +87,11 @@ class Document:
         if offset is not None and one_line:
             return line, col + offset
         return line, col
+
+    def one_line(self, path: Path) -> bool:
+        """Whether the value at ``path`` is a one-line scalar (offsets map to columns)."""
+        found = self.value_positions.get(tuple(path))
+        return found is not None and found[2]
 
     def error(self, path: Path, message: str, hint: str = "") -> SpecError:
         line, col = self.position(path)
@@ -87,7 +126,8 @@ class _Builder:
             raise _Recursive(node)
         start = node.start_mark
         self.positions.setdefault(path, (start.line + 1, start.column + 1))
-        one_line = isinstance(node, yaml.ScalarNode) and node.style in (None, "'", '"')
+        # libyaml reports a plain scalar's style as "", PyYAML's parser as None.
+        one_line = isinstance(node, yaml.ScalarNode) and node.style in (None, "", "'", '"')
         quoted = isinstance(node, yaml.ScalarNode) and node.style in ("'", '"')
         one_line = one_line and start.line == node.end_mark.line
         self.value_positions[path] = (start.line + 1, start.column + 1 + int(quoted), one_line)
@@ -103,6 +143,8 @@ class _Builder:
                     self.err(key_node, "mapping keys must be plain strings")
                     continue
                 key = str(key_node.value)
+                if not self.text_ok(key_node, key):
+                    continue
                 if key in key_pos:
                     first = key_pos[key].start_mark.line + 1
                     self.err(key_node, f"duplicate key '{key}' (first set on line {first})")
@@ -121,6 +163,30 @@ class _Builder:
         assert isinstance(node, yaml.ScalarNode)
         return self.scalar(node)
 
+    def text_ok(self, node: yaml.Node, text: str) -> bool:
+        bad = _BAD_CHARS.search(text)
+        if bad is None:
+            return True
+        ch = bad.group()
+        name = unicodedata.name(ch, "a control character")
+        self.err(
+            node,
+            f"U+{ord(ch):04X} ({name}) at character {bad.start() + 1} is not allowed in spec text",
+            "remove it; line breaks are written as YAML block scalars (| or >)",
+        )
+        return False
+
+    def number(self, node: yaml.ScalarNode, text: str) -> Decimal | str:
+        try:
+            d = Decimal(text.replace("_", ""))
+        except InvalidOperation:
+            self.err(node, f"'{text}' is not a finite number")
+            return text
+        problem = number_problem(d, text)
+        if problem is not None:
+            self.err(node, *problem)
+        return d
+
     def scalar(self, node: yaml.ScalarNode) -> Any:
         tag = node.tag
         text = node.value
@@ -129,20 +195,21 @@ class _Builder:
         if tag == "tag:yaml.org,2002:bool":
             return text.lower() in ("true", "yes", "on")
         if tag == "tag:yaml.org,2002:int":
+            digits = text.replace("_", "")
+            if len(digits.lstrip("+-")) > 20:
+                self.err(node, f"'{text[:20]}...' is out of range", "integers lie below 2^53")
+                return text
             try:
-                return int(text.replace("_", ""), 0)
+                value = int(digits, 0)
             except ValueError:
                 return text
+            if abs(value) > MAX_INT:
+                self.err(node, f"'{text}' is out of range", "integers lie below 2^53")
+            return value
         if tag == "tag:yaml.org,2002:float":
-            try:
-                d = Decimal(text.replace("_", ""))
-            except InvalidOperation:
-                self.err(node, f"'{text}' is not a finite number")
-                return text
-            if not d.is_finite():
-                self.err(node, f"'{text}' is not a finite number")
-            return d
+            return self.number(node, text)
         if tag in ("tag:yaml.org,2002:str", "tag:yaml.org,2002:timestamp"):
+            self.text_ok(node, text)
             return text
         self.err(node, f"unsupported YAML tag {tag}")
         return text
@@ -177,6 +244,13 @@ _Loader.yaml_implicit_resolvers = {
     k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
+# YAML 1.1 needs a '.' in a float; 1e400 is a number to a reader (and to YAML 1.2), so it is
+# one here too, and goes through the same range check.
+_Loader.add_implicit_resolver(
+    "tag:yaml.org,2002:float",
+    re.compile(r"^[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+$"),
+    list("-+0123456789"),
+)
 
 
 def _compose(text: str) -> Iterator[yaml.Node]:

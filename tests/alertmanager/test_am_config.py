@@ -203,6 +203,7 @@ def test_templates_are_referenced_relative_to_the_config(shipped: Rendered) -> N
     for needle in (
         'define "bzzz.title"',
         'define "bzzz.text"',
+        'define "bzzz.slack.text"',
         '(index .Annotations "summary")',
         '(index .Annotations "description")',
         '(index .Annotations "runbook_url")',
@@ -211,7 +212,7 @@ def test_templates_are_referenced_relative_to_the_config(shipped: Rendered) -> N
     ):
         assert needle in template
     slack = next(r for r in config["receivers"] if r["name"] == "slack-bzzz-alerts")
-    assert slack["slack_configs"][0]["text"] == '{{ template "bzzz.text" . }}'
+    assert slack["slack_configs"][0]["text"] == '{{ template "bzzz.slack.text" . }}'
 
 
 def test_without_an_alertmanager_url_the_silence_link_uses_external_url(minimal: Rendered) -> None:

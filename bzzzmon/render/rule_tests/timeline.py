@@ -20,6 +20,7 @@ from typing import Any
 
 from bzzzmon.promql.numbers import format_fraction, to_decimal
 from bzzzmon.render.rule_tests.inputs import Series, labels_text
+from bzzzmon.render.text import go_expanded
 
 # Primes near 100 s: the first that divides no window is the file's interval. Below 150 s, so a
 # 5m rate always has at least two samples.
@@ -91,7 +92,8 @@ def firing_query(alertname: str, **match: str) -> str:
 def firing_labels(alertname: str, rule_labels: Labels, expr_labels: Labels) -> Labels:
     """The ``ALERTS`` labels of a firing alert: the expression's result labels, overridden by
     the rule's own labels."""
-    return expr_labels | rule_labels | {"alertname": alertname, "alertstate": "firing"}
+    rendered = {k: go_expanded(v) for k, v in rule_labels.items()}
+    return expr_labels | rendered | {"alertname": alertname, "alertstate": "firing"}
 
 
 @dataclass
