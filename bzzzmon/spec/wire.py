@@ -150,6 +150,34 @@ class Inhibition(Strict):
     source: InhibitSource
     target: InhibitTarget
     equal: list[LabelName] = Field(default_factory=lambda: ["service"])
+    any_severity: bool = Field(
+        default=False,
+        description="Also inhibit targets of the source's severity or a higher one (by default "
+        "an inhibition only hides alerts less severe than its source)",
+    )
+    any_instance: bool = Field(
+        default=False,
+        description="The source is per agent (instance, Swarm node) but explains the targets "
+        "of every agent, e.g. the one exporter; without it the lint asks for the agent label in "
+        "equal",
+    )
+
+
+class Explanation(Strict):
+    """One incident, several alerts: while ``cause`` fires (and for ``hold`` after), the alerts it
+    ``explains`` notify nobody, whatever their severity; the cause's notification stands for them."""
+
+    name: Name
+    cause: InhibitSource
+    explains: InhibitTarget
+    equal: list[LabelName] = Field(default_factory=lambda: ["service"])
+    any_instance: bool = Field(default=False, description="As in an inhibition")
+    hold: Duration | None = Field(
+        default=None,
+        description="How long the explanation outlasts the cause, so the explained alerts' own "
+        "reset does not notify after the incident (default: the longest short window of the burn "
+        "tiers it explains plus 5m, 0 when it explains no burn tier)",
+    )
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -182,6 +210,11 @@ class Routing(Strict):
     heartbeat_receiver: Name | None = None
     escalate: list[Severity] = Field(default_factory=list)
     inhibitions: list[Inhibition] = Field(default_factory=list)
+    explains: list[Explanation] = Field(default_factory=list)
+    catch_all: list[Name] = Field(
+        default_factory=list,
+        description="Receivers of alerts with no or an unknown severity (the last route)",
+    )
     maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
     teams: list[TeamRoute] = Field(default_factory=list)
 
