@@ -90,6 +90,7 @@ class Inhibition:
     hold: int = 0
     explanation: bool = False
     any_instance: bool = False  # a per-agent source that explains every agent's targets
+    origin: Origin | None = None
 
 
 @dataclass(frozen=True)

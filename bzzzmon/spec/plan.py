@@ -757,6 +757,7 @@ class _Builder:
                     tuple(inh.equal),
                     any_severity=inh.any_severity,
                     any_instance=inh.any_instance,
+                    origin=M.Origin(lf.doc.file, lf.doc.position(p)[0]),
                 )
             )
         _unique(
@@ -782,6 +783,7 @@ class _Builder:
                     hold=hold,
                     explanation=True,
                     any_instance=ex.any_instance,
+                    origin=M.Origin(lf.doc.file, lf.doc.position(p)[0]),
                 )
             )
         self._check_refs(lf, ("routing", "catch_all"), r.catch_all, receivers, "receiver")
