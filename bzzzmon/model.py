@@ -124,6 +124,7 @@ class Routing:
     maintenance_windows: tuple[MaintenanceWindow, ...]
     teams: tuple[TeamRoute, ...]
     catch_all: tuple[str, ...] = ()  # receivers of alerts with no or an unknown severity
+    escalation_tolerance: int | None = None  # seconds; None: a tenth of each resolution target
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,8 @@ instead of using ``for:`` (which a one-minute flap would restart)::
 
 It fires once the alert has fired in more than R/1m of the last R+T minute steps and fires now:
 after R of continuous firing, after R plus the gaps when it flapped, never when the gaps add up to
-more than the tolerance T = R/10 (whole minutes, at least 1m) within R+T. ``max without
+more than the tolerance T (``routing.escalation_tolerance``, default R/10; whole minutes, at
+least 1m) within R+T. ``max without
 (alertstate)`` keeps every label of the escalated alert; its name is copied to
 ``escalated_alert``. Escalations, the Watchdog and explanation holds are excluded.
 
@@ -53,9 +54,11 @@ RUNBOOK_ANCHOR = "#escalation-procedures"
 STEP = 60  # the escalation clock counts whole minutes
 
 
-def tolerance(severity: Severity) -> int:
-    """Seconds of not firing within R+T that still count as "still broken" (see the doc)."""
-    return max(STEP, severity.resolution_target // 10 // STEP * STEP)
+def tolerance(plan: Plan, severity: Severity) -> int:
+    """Seconds of not firing within R+T that still count as "still broken" (see the doc): the
+    spec's ``routing.escalation_tolerance``, else R/10; whole minutes, at least one."""
+    chosen = plan.routing.escalation_tolerance or severity.resolution_target // 10
+    return max(STEP, chosen // STEP * STEP)
 
 
 def _excluded(plan: Plan) -> str:
@@ -74,7 +77,7 @@ def escalation_expr(plan: Plan, severity: Severity) -> str:
         ],
     )
     firing = f"max without (alertstate) ({selector})"
-    window = format_duration(severity.resolution_target + tolerance(severity))
+    window = format_duration(severity.resolution_target + tolerance(plan, severity))
     steps = severity.resolution_target // STEP
     return (
         f"label_replace(count_over_time(({firing})[{window}:{format_duration(STEP)}]) > {steps} "
@@ -122,7 +125,7 @@ def escalation_rule(plan: Plan, severity: Severity) -> Rule:
                 f"The {severity.name} ({severity.title}) alert "
                 f"{{{{ $labels.{C.LABEL_ESCALATED_ALERT} }}}} has fired for {target}, the "
                 f"resolution target of {severity.name} (gaps of up to "
-                f"{humanize_duration(tolerance(severity))} not counted), and still fires. "
+                f"{humanize_duration(tolerance(plan, severity))} not counted), and still fires. "
                 f"Escalating to: {receivers}."
             ),
             C.ANNOTATION_RUNBOOK_URL: f"{plan.service.runbook_url}{RUNBOOK_ANCHOR}",

@@ -821,6 +821,7 @@ class _Builder:
             tuple(windows),
             tuple(teams),
             tuple(r.catch_all),
+            parse_duration(r.escalation_tolerance) if r.escalation_tolerance else None,
         )
 
     def _check_times(self, lf: LoadedFile, path: YPath, window: wire.MaintenanceWindow) -> None:

@@ -209,6 +209,12 @@ class Routing(Strict):
     group_by: list[LabelName] = Field(default_factory=lambda: ["alertname", "service"])
     heartbeat_receiver: Name | None = None
     escalate: list[Severity] = Field(default_factory=list)
+    escalation_tolerance: Duration | None = Field(
+        default=None,
+        description="Not firing for this long in total (flaps) within the resolution target "
+        "plus it does not restart the escalation clock (default: a tenth of the target, at "
+        "least 1m)",
+    )
     inhibitions: list[Inhibition] = Field(default_factory=list)
     explains: list[Explanation] = Field(default_factory=list)
     catch_all: list[Name] = Field(

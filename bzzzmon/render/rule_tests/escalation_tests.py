@@ -56,7 +56,7 @@ def _escalation_groups(plan: Plan, rule: dict[str, Any]) -> list[Group]:
     labels: Labels = dict(rule["labels"])
     severity = plan.severity(labels[C.LABEL_SEVERITY])
     r = severity.resolution_target // STEP
-    t = tolerance(severity) // STEP
+    t = tolerance(plan, severity) // STEP
     name, component = _sample_alert(plan, severity.name)
     alert = {"alertname": name, C.LABEL_SEVERITY: severity.name, C.LABEL_COMPONENT: component}
     query = firing_query(rule["alert"])
