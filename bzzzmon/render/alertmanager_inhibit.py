@@ -126,9 +126,7 @@ def inhibit_rules(plan: Plan) -> list[tuple[str, Rule]]:
                 for target in alternatives(inh.target):
                     rule: Rule = {
                         "source_matchers": [m.format() for m in source + extra_source],
-                        "target_matchers": [
-                            m.format() for m in _protected(target + extra_target)
-                        ],
+                        "target_matchers": [m.format() for m in _protected(target + extra_target)],
                     }
                     if inh.equal:
                         rule["equal"] = list(inh.equal)

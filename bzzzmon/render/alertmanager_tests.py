@@ -23,7 +23,7 @@ from bzzzmon.model import Plan, Severity
 from bzzzmon.render.alertmanager_inhibit import NOT_WATCHDOG, inhibit_rules
 from bzzzmon.render.alertmanager_matchers import Matcher, example_value, parse_all
 from bzzzmon.render.alertmanager_routes import mutes_of
-from bzzzmon.spec.plan import escalation_alert_name, explanation_hold_alert_name
+from bzzzmon.spec.plan import explanation_hold_alert_name
 
 Case = dict[str, Any]
 
@@ -228,7 +228,9 @@ def inhibition_cases(plan: Plan) -> list[Case]:
             cases.append(_case(f"{label}: not when {eq} differs", source, other, False))
         if not by_name[name].any_severity and C.LABEL_SEVERITY in source:
             same = dict(target) | {C.LABEL_SEVERITY: source[C.LABEL_SEVERITY]}
-            cases.append(_case(f"{label}: not a target as severe as the source", source, same, False))
+            cases.append(
+                _case(f"{label}: not a target as severe as the source", source, same, False)
+            )
         if NOT_WATCHDOG.format() in rule["target_matchers"]:
             watchdog = dict(target) | {"alertname": C.WATCHDOG_ALERT}
             cases.append(_case(f"{label}: never the watchdog", source, watchdog, False))

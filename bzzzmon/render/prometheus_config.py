@@ -106,7 +106,7 @@ def config(plan: Plan) -> dict[str, Any]:
                     "static_configs": [{"targets": [C.ALERTMANAGER_TARGET]}],
                     "api_version": "v2",
                 }
-            ]
+            ],
         },
         "scrape_configs": [
             _swarm_job(

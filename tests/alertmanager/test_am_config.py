@@ -320,6 +320,7 @@ def test_escalation_rules(shipped: Rendered) -> None:
         "page-explains-ticket",
         "partition-is-the-p2p-burn",
         "no-admin-is-the-election-burn",
+        "dht-burn-explains-error-rate",
         "system-health-is-the-health-check-burn",
     ]
     assert {r["alert"] for r in holds["rules"]} == {"BZZZExplanationHold"}
