@@ -164,8 +164,9 @@ class Inhibition(Strict):
 
 
 class Explanation(Strict):
-    """One incident, several alerts: while ``cause`` fires (and for ``hold`` after), the alerts it
-    ``explains`` notify nobody, whatever their severity; the cause's notification stands for them."""
+    """One incident, several alerts: while ``cause`` fires (and for ``hold`` after), the alerts
+    it ``explains`` notify nobody, whatever their severity; the cause's notification stands for
+    them."""
 
     name: Name
     cause: InhibitSource

@@ -171,7 +171,11 @@ def test_shipped_inhibitions_cover_the_issue(shipped: Rendered) -> None:
         ["service", "instance"],
     ) in pairs
     # A page explains the ticket tiers of the same SLO and group, while it fires and after.
-    ticket = ['alert_kind="burn_rate"', 'tier=~"ticket-fast|ticket-slow"', 'alertname!="BZZZWatchdog"']
+    ticket = [
+        'alert_kind="burn_rate"',
+        'tier=~"ticket-fast|ticket-slow"',
+        'alertname!="BZZZWatchdog"',
+    ]
     assert (
         ['alert_kind="burn_rate"', 'tier=~"page-fast|page-slow"'],
         ticket,

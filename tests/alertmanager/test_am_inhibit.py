@@ -81,7 +81,9 @@ def test_shipped_semantics(shipped: Rendered) -> None:
         "instance": "a:8081",
     }
     assert inhibited(p2p | {"tier": "page-fast", "severity": "P1"}, peers_a)
-    assert not inhibited(p2p | {"tier": "page-fast", "severity": "P1", "instance": "b:8081"}, peers_a)
+    assert not inhibited(
+        p2p | {"tier": "page-fast", "severity": "P1", "instance": "b:8081"}, peers_a
+    )
     hold = BZZZ | {
         "alertname": "BZZZExplanationHold",
         "explanation": "partition-is-the-p2p-burn",

@@ -43,7 +43,11 @@ def _edited(tmp_path: Path, source: Path, old: str, new: str) -> Path:
 
 
 def test_the_agent_label_in_equal_or_any_instance_clears_it(tmp_path: Path) -> None:
-    old = "      source: {alertname: ShopDatabaseDown}\n      target: {components: [cart, checkout]}\n      equal: [service]\n"
+    old = (
+        "      source: {alertname: ShopDatabaseDown}\n"
+        "      target: {components: [cart, checkout]}\n"
+        "      equal: [service]\n"
+    )
     for fix in ("equal: [service, instance]", "equal: [service]\n      any_instance: true"):
         spec = _edited(
             tmp_path / str(len(fix)),
@@ -58,7 +62,11 @@ def test_the_agent_label_in_equal_or_any_instance_clears_it(tmp_path: Path) -> N
 
 
 def test_the_shipped_partition_inhibition_without_instance_is_flagged(tmp_path: Path) -> None:
-    old = "      target: {alertnames: [BZZZDHTReplicationDegraded], slos: [dht-operations, dht-latency]}\n      equal: [service, instance]"
+    old = (
+        "      target: {alertnames: [BZZZDHTReplicationDegraded], "
+        "slos: [dht-operations, dht-latency]}\n"
+        "      equal: [service, instance]"
+    )
     spec = _edited(tmp_path, SHIPPED_SPECS, old, old.replace(", instance]", "]"))
     (finding,) = routing.check(load_plan(spec), {})
     assert finding.rule == "inhibition-identity"
