@@ -6,9 +6,11 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import pytest
 from am_testkit import SHIPPED_SPECS, TEST_SPECS, Rendered
 
 from bzzzmon.lint import Finding, routing
+from bzzzmon.render.alertmanager_alerts import identity_of
 from bzzzmon.spec.plan import load_plan
 
 
@@ -87,3 +89,27 @@ def test_unrouted_severities_and_no_catch_all_are_flagged(minimal: Rendered) -> 
 def test_a_catch_all_clears_the_warning(tmp_path: Path) -> None:
     spec = _edited(tmp_path, SHIPPED_SPECS, "  catch_all: [slack-bzzz-alerts]\n", "")
     assert [f.rule for f in routing.check(load_plan(spec), {})] == ["no-catch-all"]
+
+
+AGENT = {"instance", "swarm_node", "swarm_task_slot"}
+
+
+@pytest.mark.parametrize(
+    ("expr", "identity"),
+    [
+        (
+            'bzzz_p2p_connected_peers{job="bzzz-agent"}',
+            {"instance", "swarm_node", "swarm_task_slot"},
+        ),
+        ("sum by (instance) (rate(bzzz_errors_total[5m]))", {"instance"}),
+        ("sum by (component) (x)", set()),
+        ("min(bzzz_system_health_score)", set()),
+        ("avg(x) < 2", set()),
+        ('up{job="e"} == 0 or absent(up{job="e"})', AGENT),
+        ('sum(x{state="admin"}) or vector(0)', set()),
+        ("sum without (job) (x)", AGENT),
+        ("label_replace(max by (swarm_node) (x), 'a', '$1', 'b', '(.*)')", {"swarm_node"}),
+    ],
+)
+def test_which_agent_labels_an_expression_keeps(expr: str, identity: set[str]) -> None:
+    assert identity_of(expr) == identity
