@@ -12,6 +12,11 @@ writes it when an alert resolves. Per escalation rule (resolution target R, tole
 
 Per explanation hold: it fires while its cause fires, with the cause's labels, and until
 ``hold`` after the cause's last firing sample, not a step longer.
+
+The clock's step is one minute, so these tests sample once a minute; no check sits where a
+sample is on a range's left edge (Prometheus 2 and 3 disagree there): the escalation windows
+R+T start before the alert's first sample at every check, and the hold is checked a step before
+and after its edge.
 """
 
 from __future__ import annotations
@@ -122,7 +127,9 @@ def _hold_group(plan: Plan, rule: dict[str, Any], inh: Inhibition) -> Group:
         rule["alert"], dict(rule["labels"]), {k: v for k, v in cause.items() if k != "alertname"}
     )
     group.expect(last, query, [expected])
-    group.expect(last + hold, query, [expected])
+    # Not at last + hold itself: the last sample sits on the range's left edge there, where
+    # Prometheus 2 (closed) and 3 (open) disagree.
+    group.expect(last + hold - 1, query, [expected])
     group.expect(last + hold + 1, query, [])
     return group
 
