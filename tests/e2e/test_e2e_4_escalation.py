@@ -68,6 +68,23 @@ def _escalation_firing(stack: Stack) -> list[dict[str, Any]]:
     ]
 
 
+def _reach_then_resolve(stack: Stack, expected: set[str], since: float) -> None:
+    """Wait until the escalation reached ``expected``, clear the fault, wait until each of them
+    was told it resolved."""
+    stack.wait_until(
+        lambda: expected <= stack.sink.receivers(ESCALATION, since=since),
+        timeout=TIMEOUT,
+        what=f"the escalation to reach {sorted(expected)}",
+    )
+    cleared = time.time()
+    _fault(stack, on=False)
+    stack.wait_until(
+        lambda: expected <= stack.sink.receivers(ESCALATION, "resolved", since=cleared),
+        timeout=TIMEOUT,
+        what="the escalation to resolve",
+    )
+
+
 def test_p0_alert_past_its_resolution_target_escalates(stack: Stack, plan: Plan) -> None:
     assert INCIDENT.severity == ESCALATED_SEVERITY
     _quiet(stack)
@@ -87,19 +104,7 @@ def test_p0_alert_past_its_resolution_target_escalates(stack: Stack, plan: Plan)
     assert first.labels[C.LABEL_ESCALATED_ALERT] == INCIDENT.alert
     expected = set(notified_receivers(plan, first.labels))
     assert expected == set(plan.severity(ESCALATED_SEVERITY).escalate_to)
-    stack.wait_until(
-        lambda: expected <= stack.sink.receivers(ESCALATION, since=start),
-        timeout=TIMEOUT,
-        what=f"the escalation to reach {sorted(expected)}",
-    )
-
-    cleared = time.time()
-    _fault(stack, on=False)
-    stack.wait_until(
-        lambda: expected <= stack.sink.receivers(ESCALATION, "resolved", since=cleared),
-        timeout=TIMEOUT,
-        what="the escalation to resolve",
-    )
+    _reach_then_resolve(stack, expected, since=start)
     assert stack.sink.receivers(ESCALATION, status=None, since=start) == expected
 
 
@@ -154,18 +159,7 @@ def test_a_silenced_alert_escalates_to_nobody(stack: Stack, plan: Plan) -> None:
     lifted = time.time()
     _silence(stack, "expire", silence)
     expected = set(plan.severity(ESCALATED_SEVERITY).escalate_to)
-    stack.wait_until(
-        lambda: expected <= stack.sink.receivers(ESCALATION, since=lifted),
-        timeout=TIMEOUT,
-        what=f"the escalation to reach {sorted(expected)} once the silence expired",
-    )
-    cleared = time.time()
-    _fault(stack, on=False)
-    stack.wait_until(
-        lambda: expected <= stack.sink.receivers(ESCALATION, "resolved", since=cleared),
-        timeout=TIMEOUT,
-        what="the escalation to resolve",
-    )
+    _reach_then_resolve(stack, expected, since=lifted)
 
 
 def test_a_flap_does_not_restart_the_escalation_clock(stack: Stack) -> None:
