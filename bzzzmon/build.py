@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
-from bzzzmon.lint import Finding, dashboards, rules_lint
+from bzzzmon.lint import Finding, dashboards, routing, rules_lint
 from bzzzmon.model import Plan
 from bzzzmon.render import (
     alertmanager,
@@ -59,7 +59,7 @@ RENDERERS: tuple[Renderer, ...] = (
 )
 
 
-CHECKS: tuple[Check, ...] = (rules_lint.check, dashboards.check)
+CHECKS: tuple[Check, ...] = (rules_lint.check, dashboards.check, routing.check)
 
 
 class Verifier(NamedTuple):

@@ -136,6 +136,11 @@ LABEL_RESULT = "result"
 LABEL_OPERATION = "operation"
 LABEL_DIRECTION = "direction"
 LABEL_STATE = "state"
+# Labels that name one agent (its scrape target, its Swarm node or task slot): an alert carrying one
+# is about that agent, and an inhibition it is the source of must compare it (``equal``).
+IDENTITY_LABELS = ("instance", "swarm_node", "swarm_task_slot")
+# On explanation-hold alerts: the explanation (routing.explains) the hold stands for.
+LABEL_EXPLANATION = "explanation"
 
 # --- Recording rules (level:metric:operations) -------------------------------------------------
 # Numerator and denominator are recorded once at the base window; every longer window and the

@@ -84,6 +84,13 @@ class Inhibition:
     source: InhibitMatch
     target: InhibitMatch
     equal: tuple[str, ...]
+    # Also hide targets as or more severe than the source (explanations always do).
+    any_severity: bool = False
+    # Seconds the inhibition outlasts the source (an explanation's hold; 0: plain inhibition).
+    hold: int = 0
+    explanation: bool = False
+    any_instance: bool = False  # a per-agent source that explains every agent's targets
+    origin: Origin | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +123,8 @@ class Routing:
     inhibitions: tuple[Inhibition, ...]
     maintenance_windows: tuple[MaintenanceWindow, ...]
     teams: tuple[TeamRoute, ...]
+    catch_all: tuple[str, ...] = ()  # receivers of alerts with no or an unknown severity
+    escalation_tolerance: int | None = None  # seconds; None: a tenth of each resolution target
 
 
 @dataclass(frozen=True)

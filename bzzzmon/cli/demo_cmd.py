@@ -11,16 +11,26 @@ from pathlib import Path
 
 import click
 
+from bzzzmon import conventions as C
 from bzzzmon.cli.common import EXIT_FAILED, fail
 from bzzzmon.scenarios import SCENARIOS, Scenario, scenario
 from bzzzmon.stack import Notification, Stack, StackError, StackOptions, TimeScale
-from bzzzmon.stack.player import IncidentResult, play
+from bzzzmon.stack.player import IncidentResult, background, play
 from bzzzmon.stack.prepare import build_verified
 from bzzzmon.stack.processes import find_binary
+from bzzzmon.stack.production import production_text
 from bzzzmon.stack.routing import notified_receivers
 from bzzzmon.stack.runner import exit_on_signals, restore_signal_handlers
 
-_HEADERS = ("incident", "alert", "severity", "receivers", "time to notify", "time to resolve")
+_HEADERS = (
+    "incident",
+    "alert",
+    "severity",
+    "receivers",
+    "notifications",
+    "notify (prod.)",
+    "resolve (prod.)",
+)
 
 
 def _list() -> None:
@@ -63,22 +73,76 @@ class _Progress:
         click.echo(text)
 
 
+def _calls(notes: Sequence[Notification]) -> list[list[Notification]]:
+    """Notifications grouped by the webhook call that carried them, in arrival order."""
+    calls: dict[int, list[Notification]] = {}
+    for n in notes:
+        calls.setdefault(n.call, []).append(n)
+    return list(calls.values())
+
+
+def _call_line(
+    stack: Stack, incident: Scenario, call: list[Notification], on: float, off: float | None
+) -> str:
+    """One webhook call: its receiver, each alert it carries (by name and status), and when."""
+    counts: dict[tuple[str, str], int] = {}
+    for alert in call:
+        key = (alert.status, alert.alertname)
+        counts[key] = counts.get(key, 0) + 1
+    alerts = "; ".join(
+        f"{status} {name}" + (f" x{c}" if c > 1 else "") for (status, name), c in counts.items()
+    )
+    firing = [n for n in call if n.status == "firing"]
+    n = (firing or call)[0]
+    escalation = " escalation" if n.labels.get(C.LABEL_ESCALATION) == "true" else ""
+    collateral = "" if any(a.alertname == incident.alert for a in call) else "  [collateral]"
+    since = on if firing or off is None else off
+    prod = production_text(stack.plan, stack.options.time_scale.factor, n, since)
+    after = "fault on" if since == on else "fault off"
+    return (
+        f"    -> {n.receiver:<18} {alerts} ({n.labels.get(C.LABEL_SEVERITY, '?')}{escalation})"
+        f"  +{n.received - since:.1f}s, in production ~{prod} after {after}{collateral}"
+    )
+
+
+def _summary(stack: Stack, s: Scenario, result: IncidentResult) -> list[str]:
+    factor = stack.options.time_scale.factor
+    firing = [n for n in result.notifications if n.status == "firing"]
+    calls = _calls(firing)  # calls that told of something firing
+    collateral = sum(all(n.alertname != s.alert for n in c) for c in calls)
+    expected = notified_receivers(stack.plan, result.labels)
+    mine = [n for n in firing if n.matches(s.alert_labels)]
+    receivers = ", ".join(result.receivers) + (
+        f" (routing says {', '.join(expected)})" if list(result.receivers) != expected else ""
+    )
+    resolved = [
+        n for n in result.notifications if n.status == "resolved" and n.matches(s.alert_labels)
+    ]
+    notify = production_text(stack.plan, factor, mine[0], result.fault_on)
+    reset = production_text(stack.plan, factor, resolved[-1], result.fault_off) if resolved else "-"
+    return [
+        s.incident,
+        s.alert,
+        result.severity,
+        receivers,
+        f"{len(calls)}" + (f" ({collateral} collateral)" if collateral else ""),
+        f"{result.time_to_notify:.1f}s (~{notify})",
+        f"{result.time_to_resolve:.1f}s (~{reset})",
+    ]
+
+
 def _play_all(stack: Stack, chosen: Sequence[Scenario], timeout: float) -> int:
     progress = _Progress()
     current: list[Scenario] = []
     started = [0.0]
+    stopped: list[float | None] = [None]
+    quiet = background(stack.plan)
 
     def notified(batch: list[Notification]) -> None:
-        """One line per webhook call that carries the current incident's alert."""
-        mine = [n for n in batch if current and n.matches(current[0].alert_labels)]
-        for status in sorted({n.status for n in mine}):
-            these = [n for n in mine if n.status == status]
-            n = these[0]
-            count = f" x{len(these)}" if len(these) > 1 else ""
-            progress.say(
-                f"    -> {n.receiver:<18} {status:<8} {n.alertname}{count} "
-                f"({n.labels.get('severity', '?')})  +{n.received - started[0]:.1f}s"
-            )
+        """One line per webhook call of the current incident, collateral ones included."""
+        shown = [n for n in batch if n.alertname not in quiet]
+        if current and shown:
+            progress.say(_call_line(stack, current[0], shown, started[0], stopped[0]))
 
     stack.sink.listeners.append(notified)
     rows: list[list[str]] = []
@@ -86,13 +150,19 @@ def _play_all(stack: Stack, chosen: Sequence[Scenario], timeout: float) -> int:
     for number, s in enumerate(chosen, 1):
         click.echo(f"\n[{number}/{len(chosen)}] {s.incident} (runbook {s.runbook})")
         current[:] = [s]
-        started[0] = time.time()
+        started[0], stopped[0] = time.time(), None
+
+        def step(text: str) -> None:
+            if text.startswith("fault off") and stopped[0] is None:
+                stopped[0] = time.time()
+            progress.say(f"    {text}")
+
         try:
             result: IncidentResult | None = play(
                 stack,
                 s,
                 expected_receivers=lambda labels: notified_receivers(stack.plan, labels),
-                on_step=lambda text: progress.say(f"    {text}"),
+                on_step=step,
                 on_wait=functools.partial(progress.wait, s.alert),
                 timeout=timeout,
             )
@@ -104,31 +174,21 @@ def _play_all(stack: Stack, chosen: Sequence[Scenario], timeout: float) -> int:
         stack.sim.clear_faults()
         if result is None:
             failed += 1
-            rows.append([s.incident, s.alert, s.severity, "-", "not notified", "-"])
+            rows.append([s.incident, s.alert, s.severity, "-", "-", "not notified", "-"])
             continue
-        expected = notified_receivers(stack.plan, result.labels)
-        mismatch = list(result.receivers) != expected
-        failed += mismatch
-        receivers = ", ".join(result.receivers) + (
-            f" (routing says {', '.join(expected)})" if mismatch else ""
-        )
-        rows.append(
-            [
-                s.incident,
-                s.alert,
-                result.severity,
-                receivers,
-                f"{result.time_to_notify:.1f}s",
-                f"{result.time_to_resolve:.1f}s",
-            ]
-        )
+        for labels in result.unsettled:
+            progress.say(f"    still notifiable: {labels.get('alertname')} {dict(labels)}")
+        failed += list(result.receivers) != notified_receivers(stack.plan, result.labels)
+        rows.append(_summary(stack, s, result))
     current.clear()
     click.echo("\n" + _table(rows))
     scale = stack.options.time_scale.factor
     click.echo(
-        f"\nTimes are wall-clock seconds on the stack's clock: rule durations (for:, windows) run "
-        f"{scale}x faster, Alertmanager waits {stack.options.timing.group_wait:g}s before the "
-        f"first notification."
+        f"\nWall-clock seconds on the stack, where rule durations (for:, windows) run {scale}x "
+        f"faster and Alertmanager waits {stack.options.timing.group_wait:g}s before a first "
+        f"notification; ~ is the production equivalent: the rule part times {scale} plus the "
+        f"route's own group_wait (group_interval for a resolution). Notifications counts the "
+        f"webhook calls each incident caused, every receiver included."
     )
     return failed
 

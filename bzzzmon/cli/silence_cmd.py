@@ -5,6 +5,10 @@ A maintenance window, for example::
     bzzzmon silence add service=bzzz severity=~"P2|P3" --start 2026-11-29T02:00:00Z \\
         --duration 2h --comment "weekly maintenance" --author ops
 
+A silence on an alert also silences its escalation (the escalation reaches Alertmanager under the
+alert's name with ``escalation="true"``); a matcher on an escalation rule's own name
+(``alertname=BZZZP0ResolutionTargetMissed``), which would match nothing, is refused with a hint.
+
 The Alertmanager is ``--alertmanager URL``, else the spec's ``service.alertmanager_url`` when
 ``--specs DIR`` is given, else http://127.0.0.1:9093. Unreachable or refusing Alertmanager and bad
 input exit with status 2 and a message, never a traceback.
@@ -13,6 +17,7 @@ input exit with status 2 and a message, never a traceback.
 from __future__ import annotations
 
 import getpass
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,11 +63,28 @@ def alertmanager_url(alertmanager: str | None, specs: Path | None) -> str:
     return DEFAULT_URL
 
 
+# The escalation rules' own names (spec/plan.py escalation_alert_name), which Alertmanager never
+# sees: Prometheus relabels an escalation to the name of the alert it escalates.
+_ESCALATION_NAME = re.compile(r"^[A-Za-z0-9_]*?(P[0-3])ResolutionTargetMissed$")
+
+
 def _matchers(texts: tuple[str, ...]) -> list[SilenceMatcher]:
     try:
         return [parse_matcher(t) for t in texts]
     except MatcherError as exc:
         fail(str(exc))
+
+
+def _check_escalation_names(matchers: list[SilenceMatcher]) -> None:
+    """A silence on an escalation rule's name would match nothing: say what does."""
+    for m in matchers:
+        found = _ESCALATION_NAME.match(m.value) if m.name == "alertname" else None
+        if found and m.is_equal and not m.is_regex:
+            fail(
+                f"alertname={m.value} never reaches Alertmanager: an escalation arrives under the "
+                f'name of the alert it escalates, with escalation="true"; a silence of that '
+                f"alert covers its escalation, or silence escalation=true severity={found[1]}"
+            )
 
 
 def _start(text: str) -> datetime:
@@ -98,6 +120,7 @@ def add(
 ) -> None:
     """Silence alerts matching MATCHERS (name=value, name!=value, name=~regex, name!~regex)."""
     parsed = _matchers(matchers)
+    _check_escalation_names(parsed)
     starts_at = _start(start)
     try:
         length = parse_duration(duration)

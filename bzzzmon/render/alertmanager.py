@@ -1,15 +1,15 @@
 """``alertmanager/alertmanager.yml``, its notification templates and its routing/inhibition tests.
 
 The config, built as data from the plan:
-- ``route``: the tree of ``alertmanager_routes`` (Watchdog -> heartbeat, escalations -> each
-  severity's ``escalate_to``, severities -> their receivers plus team overrides; anything else ->
-  ``blackhole``), with timings derived from each severity's response time R:
-  ``group_wait = R/30``, ``group_interval = R/6``, ``repeat_interval = R`` (whole seconds, at
-  least 1s). A new alert is told within R/30 (new group) or R/6 (existing group), leaving most of
-  the response time to the human; an unresolved one is repeated once per response time, exactly
-  on a group_interval tick since R/6 divides R (R in whole minutes). The runbook's P0/P1/P2/P3
-  (R = 15m/1h/4h/24h) give 30s/2m30s/15m, 2m/10m/1h, 8m/40m/4h and 48m/4h/1d. The Watchdog uses
-  0s/1m/1m.
+- ``route``: the tree of ``alertmanager_routes`` (Watchdog -> heartbeat, explanation holds ->
+  nobody, escalations -> each severity's ``escalate_to``, severities -> their receivers plus team
+  overrides; anything else -> ``routing.catch_all``, else ``blackhole``), with timings derived
+  from each severity's response time R: ``group_wait = R/30``, ``group_interval = R/6``,
+  ``repeat_interval = R`` (whole seconds, at least 1s). A new alert is told within R/30 (new
+  group) or R/6 (existing group), leaving most of the response time to the human; an unresolved
+  one is repeated once per response time, exactly on a group_interval tick since R/6 divides R
+  (R in whole minutes). The runbook's P0/P1/P2/P3 (R = 15m/1h/4h/24h) give 30s/2m30s/15m,
+  2m/10m/1h, 8m/40m/4h and 48m/4h/1d. The Watchdog uses 0s/1m/1m.
 - ``inhibit_rules``: ``alertmanager_inhibit`` (``source_matchers``/``target_matchers``/``equal``).
 - ``time_intervals``: one per maintenance window; the leaf routes of the severities a window
   mutes list it in ``mute_time_intervals``.

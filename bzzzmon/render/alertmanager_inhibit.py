@@ -1,4 +1,5 @@
-"""Inhibit rules from the spec's inhibitions, and their evaluation with Alertmanager's semantics.
+"""Inhibit rules from the spec's inhibitions and explanations, and their evaluation with
+Alertmanager's semantics.
 
 An inhibition side names alerts by ``alertname(s)``, ``components`` (label ``component``) and
 ``slos`` (label ``slo``): those three are alternatives, an alert named by any of them is on that
@@ -7,30 +8,44 @@ ANDs the matchers of one rule, so each alternative becomes its own inhibit rule.
 ``tiers`` and ``severities`` narrow every alternative (labels ``alert_kind``, ``tier``,
 ``severity``). A list becomes one regex alternation matcher (``component=~"dht|pubsub"``).
 
-Two kinds of alert are never inhibited unless a target names them explicitly: the Watchdog (a
-muted heartbeat would page the heartbeat service's owner for nothing) and escalations (they say an
-incident outlived its resolution target; the alert that explains it may be that very incident).
+Severity: an inhibition never hides an alert as severe as its source or more, unless it says
+``any_severity`` (an explanation always does: the cause's notification stands for the alerts it
+explains). The source's possible severities are those of the plan's alerts it matches (every
+severity when it matches none of them); per source severity S one rule is written, its source
+pinned to ``severity="S"`` and its target to the severities below S.
+
+An explanation (``routing.explains``) with a ``hold`` gets a second rule whose source is its hold
+alert (``bzzzmon.render.explanations``): that alert fires while the cause fires and for ``hold``
+after, with the cause's labels, so an explained burn tier still firing while its windows drain
+stays hidden after the cause resolved.
+
+The Watchdog is never inhibited unless a target names it (a muted heartbeat would page the
+heartbeat service's owner for nothing). Escalations are inhibited exactly as the alert they
+escalate: Prometheus sends them under that alert's name and labels plus ``escalation="true"``
+(``bzzzmon.render.escalation``), so every rule and silence that hides the alert hides its
+escalation too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from bzzzmon import conventions as C
-from bzzzmon.model import InhibitMatch, Plan
+from bzzzmon.model import Inhibition, InhibitMatch, Plan
+from bzzzmon.render.alertmanager_alerts import matching
 from bzzzmon.render.alertmanager_matchers import (
     Matcher,
     all_match,
     equal_or_any,
     parse_all,
 )
+from bzzzmon.spec.plan import explanation_hold_alert_name
 
 Rule = dict[str, Any]
 
-# What ``_protected`` adds to a target (the inhibition tests look for these in the config).
+# What ``_protected`` adds to a target (the inhibition tests look for it in the config).
 NOT_WATCHDOG = Matcher("alertname", "!=", C.WATCHDOG_ALERT)
-NOT_ESCALATION = Matcher(C.LABEL_ALERT_KIND, "!=", C.ALERT_KIND_ESCALATION)
 
 
 def alternatives(side: InhibitMatch) -> list[list[Matcher]]:
@@ -57,29 +72,65 @@ def alternatives(side: InhibitMatch) -> list[list[Matcher]]:
 
 
 def _protected(target: list[Matcher]) -> list[Matcher]:
-    """Exclusions added to a target that does not pin the alert name or kind itself."""
+    """The Watchdog exclusion, added to a target that does not pin the alert name itself."""
     pinned = {m.name for m in target if m.op in ("=", "=~")}
-    extra = []
-    if "alertname" not in pinned:
-        extra.append(NOT_WATCHDOG)
-        if C.LABEL_ALERT_KIND not in pinned:
-            extra.append(NOT_ESCALATION)
-    return target + extra
+    return target if "alertname" in pinned else [*target, NOT_WATCHDOG]
+
+
+def source_severities(plan: Plan, side: InhibitMatch, source: list[Matcher]) -> list[str]:
+    """Severities an alert on this source alternative can have, most severe first."""
+    order = [s.name for s in plan.severities]
+    if side.severities:
+        return [s for s in order if s in side.severities]
+    found = {p.severity for p in matching(plan, source)}
+    return [s for s in order if s in found] or order
+
+
+def _severity_splits(
+    plan: Plan, inh: Inhibition, source: list[Matcher]
+) -> Iterator[tuple[list[Matcher], list[Matcher]]]:
+    """(extra source matchers, extra target matchers) per rule the severity guard needs."""
+    if inh.any_severity:
+        yield [], []
+        return
+    order = [s.name for s in plan.severities]
+    for severity in source_severities(plan, inh.source, source):
+        lower = order[order.index(severity) + 1 :]
+        if inh.target.severities:
+            lower = [s for s in lower if s in inh.target.severities]
+        if lower:
+            yield (
+                [Matcher(C.LABEL_SEVERITY, "=", severity)],
+                [equal_or_any(C.LABEL_SEVERITY, lower)],
+            )
+
+
+def hold_source(plan: Plan, inh: Inhibition) -> list[Matcher]:
+    """The source matchers of an explanation's hold rule: its hold alert."""
+    return [
+        Matcher("alertname", "=", explanation_hold_alert_name(plan)),
+        Matcher(C.LABEL_EXPLANATION, "=", inh.name),
+    ]
 
 
 def inhibit_rules(plan: Plan) -> list[tuple[str, Rule]]:
-    """(inhibition name, inhibit rule) in spec order; one rule per source x target alternative."""
+    """(inhibition name, inhibit rule) in spec order: per source x target alternative and per
+    source severity (see the module doc), then an explanation's hold rule per target."""
     out: list[tuple[str, Rule]] = []
     for inh in plan.routing.inhibitions:
-        for source in alternatives(inh.source):
-            for target in alternatives(inh.target):
-                rule: Rule = {
-                    "source_matchers": [m.format() for m in source],
-                    "target_matchers": [m.format() for m in _protected(target)],
-                }
-                if inh.equal:
-                    rule["equal"] = list(inh.equal)
-                out.append((inh.name, rule))
+        sources = alternatives(inh.source)
+        if inh.hold:
+            sources.append(hold_source(plan, inh))
+        for source in sources:
+            for extra_source, extra_target in _severity_splits(plan, inh, source):
+                for target in alternatives(inh.target):
+                    rule: Rule = {
+                        "source_matchers": [m.format() for m in source + extra_source],
+                        "target_matchers": [m.format() for m in _protected(target + extra_target)],
+                    }
+                    if inh.equal:
+                        rule["equal"] = list(inh.equal)
+                    out.append((inh.name, rule))
     return out
 
 

@@ -5,16 +5,19 @@ Tree (top-level children of the root, first match wins unless ``continue``):
 
 1. the Watchdog (``conventions.WATCHDOG_ALERT``) -> the heartbeat receiver, repeated every minute
    (``blackhole`` when the spec names no heartbeat receiver: it must never reach a human);
-2. per escalated severity: ``escalation="true", severity=<S>`` -> S's ``escalate_to`` receivers;
-3. per severity: ``severity=<S>`` -> S's receivers, then every team whose components match.
+2. explanation holds (``bzzzmon.render.escalation``), when the spec has any -> ``blackhole``;
+3. per escalated severity: ``escalation="true", severity=<S>`` -> S's ``escalate_to`` receivers;
+4. per severity: ``severity=<S>`` -> S's receivers, then every team whose components match;
+5. the catch-all: anything else (no severity, an unknown one) -> ``routing.catch_all``, with the
+   most urgent severity's timings, since a typo in a P0's severity must not wait a day.
 
 A route has one receiver, so a severity with several receivers is a parent route whose children
 (one per receiver, no matchers, all ``continue: true``) all match; the parent carries the timings
 they inherit. Team routes are children of every severity route (``component=~...``), so a team is
 told in addition to the severity's receivers, with that severity's timings and maintenance mutes.
 ``mute_time_intervals`` is not inherited in Alertmanager, so every leaf route of a muted severity
-names the windows itself. A severity without receivers, and an alert without a known severity,
-end at the root's receiver, ``blackhole``.
+names the windows itself. A severity without receivers ends at ``blackhole`` (the lint warns);
+without ``catch_all`` so does an alert without a known severity (the lint warns too).
 
 Timings, from a severity's response time R (the time a human has to react):
 - ``group_wait = R/30``: the first notification of a new group leaves 29/30 of R to the human;
@@ -38,6 +41,7 @@ from bzzzmon import conventions as C
 from bzzzmon.model import Plan, Severity
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.render.alertmanager_matchers import Matcher, all_match, equal_or_any, parse_all
+from bzzzmon.spec.plan import explanation_hold_alert_name
 
 Route = dict[str, Any]
 
@@ -129,11 +133,31 @@ def severity_route(plan: Plan, severity: Severity) -> Route:
     return _parent([Matcher(C.LABEL_SEVERITY, "=", severity.name)], severity, children)
 
 
+def hold_route(plan: Plan) -> Route:
+    return {
+        "matchers": [Matcher("alertname", "=", explanation_hold_alert_name(plan)).format()],
+        "receiver": C.NULL_RECEIVER,
+    }
+
+
+def catch_all_route(plan: Plan) -> Route:
+    urgent = plan.severities[0]
+    return {
+        "receiver": C.NULL_RECEIVER,
+        **timings(urgent).as_route(),
+        "routes": [_leaf(r, []) for r in plan.routing.catch_all],
+    }
+
+
 def route_tree(plan: Plan) -> Route:
     """The ``route:`` section of alertmanager.yml."""
     routes = [watchdog_route(plan)]
+    if any(i.hold for i in plan.routing.inhibitions):
+        routes.append(hold_route(plan))
     routes += [escalation_route(plan, plan.severity(s)) for s in plan.routing.escalate]
     routes += [severity_route(plan, s) for s in plan.severities]
+    if plan.routing.catch_all and plan.severities:
+        routes.append(catch_all_route(plan))
     return {
         "receiver": C.NULL_RECEIVER,
         "group_by": list(plan.routing.group_by),

@@ -7,9 +7,11 @@ are stated from the spec's meaning (a severity's receivers, then its teams'), in
 route tree, so ``amtool config routes test --verify.receivers`` checks the tree against the spec.
 
 ``inhibition-tests.yml``: ``{name, source, target, inhibited}`` per generated inhibit rule: the
-source inhibits the target; not when an ``equal`` label differs; never the Watchdog nor an
-escalation (unless the spec's target names them). amtool cannot test inhibition; ``bzzzmon test``
-evaluates these in Python with Alertmanager's semantics (``alertmanager_inhibit.is_inhibited``).
+source inhibits the target, and the target's escalation; not when an ``equal`` label differs (each
+of them); not a target as severe as the source (unless the inhibition allows any severity); never
+the Watchdog (unless the spec's target names it). amtool cannot test inhibition; ``bzzzmon test``
+evaluates these in Python with Alertmanager's semantics (``alertmanager_inhibit.is_inhibited``),
+and tests/alertmanager runs them on the real Alertmanager.
 """
 
 from __future__ import annotations
@@ -18,15 +20,10 @@ from typing import Any
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan, Severity
-from bzzzmon.render.alertmanager_inhibit import (
-    NOT_ESCALATION,
-    NOT_WATCHDOG,
-    alternatives,
-    inhibit_rules,
-)
+from bzzzmon.render.alertmanager_inhibit import NOT_WATCHDOG, inhibit_rules
 from bzzzmon.render.alertmanager_matchers import Matcher, example_value, parse_all
 from bzzzmon.render.alertmanager_routes import mutes_of
-from bzzzmon.spec.plan import escalation_alert_name
+from bzzzmon.spec.plan import explanation_hold_alert_name
 
 Case = dict[str, Any]
 
@@ -108,18 +105,26 @@ def routing_cases(plan: Plan) -> list[Case]:
         cases.append(
             {
                 "name": f"escalation of {name} goes to its escalate_to receivers",
+                "labels": _labels(plan, escalation_of(escalated, name)),
+                "receivers": list(s.escalate_to) or [C.NULL_RECEIVER],
+            }
+        )
+    if any(i.hold for i in plan.routing.inhibitions):
+        cases.append(
+            {
+                "name": "an explanation hold reaches nobody",
                 "labels": _labels(
                     plan,
-                    escalated,
+                    _example_alert(plan, plan.severities[0].name),
                     {
-                        "alertname": escalation_alert_name(name),
-                        C.LABEL_ESCALATED_ALERT: escalated["alertname"],
-                        C.LABEL_SEVERITY: name,
-                        C.LABEL_ALERT_KIND: C.ALERT_KIND_ESCALATION,
-                        C.LABEL_ESCALATION: "true",
+                        "alertname": explanation_hold_alert_name(plan),
+                        C.LABEL_SEVERITY: plan.severities[0].name,
+                        C.LABEL_EXPLANATION: next(
+                            i.name for i in plan.routing.inhibitions if i.hold
+                        ),
                     },
                 ),
-                "receivers": list(s.escalate_to) or [C.NULL_RECEIVER],
+                "receivers": [C.NULL_RECEIVER],
             }
         )
     for team in plan.routing.teams:
@@ -146,14 +151,37 @@ def routing_cases(plan: Plan) -> list[Case]:
                     "muted_by": mutes_of(plan, name),
                 }
             )
+    unrouted = list(plan.routing.catch_all) or [C.NULL_RECEIVER]
+    who = "the catch-all receivers" if plan.routing.catch_all else "nobody"
     cases.append(
         {
-            "name": "an alert without a severity reaches nobody",
+            "name": f"an alert without a severity reaches {who}",
             "labels": _labels(plan, {"alertname": "ExampleUnroutedAlert"}),
-            "receivers": [C.NULL_RECEIVER],
+            "receivers": unrouted,
+        }
+    )
+    cases.append(
+        {
+            "name": f"an alert with an unknown severity reaches {who}",
+            "labels": _labels(
+                plan, {"alertname": "ExampleUnroutedAlert", C.LABEL_SEVERITY: "critical"}
+            ),
+            "receivers": unrouted,
         }
     )
     return cases
+
+
+def escalation_of(alert: dict[str, str], severity: str) -> dict[str, str]:
+    """The labels Alertmanager sees on the escalation of ``alert``: its own, its name kept (the
+    relabeling in prometheus.yml), ``escalation="true"`` and the name's copy."""
+    name = alert.get("alertname") or f"Example{severity}Alert"
+    return dict(alert) | {
+        "alertname": name,
+        C.LABEL_SEVERITY: severity,
+        C.LABEL_ESCALATION: "true",
+        C.LABEL_ESCALATED_ALERT: name,
+    }
 
 
 def _positive(matchers: list[Matcher]) -> dict[str, str]:
@@ -165,63 +193,45 @@ def _positive(matchers: list[Matcher]) -> dict[str, str]:
     return out
 
 
+def _case(name: str, source: dict[str, str], target: dict[str, str], inhibited: bool) -> Case:
+    return {
+        "name": name,
+        "source": dict(sorted(source.items())),
+        "target": dict(sorted(target.items())),
+        "inhibited": inhibited,
+    }
+
+
 def inhibition_cases(plan: Plan) -> list[Case]:
     cases: list[Case] = []
     by_name = {i.name: i for i in plan.routing.inhibitions}
+    rules = inhibit_rules(plan)
+    totals: dict[str, int] = {}
+    for name, _ in rules:
+        totals[name] = totals.get(name, 0) + 1
     counts: dict[str, int] = {}
-    for name, rule in inhibit_rules(plan):
+    for name, rule in rules:
         counts[name] = counts.get(name, 0) + 1
-        label = name if len(alternatives(by_name[name].target)) == 1 else f"{name}#{counts[name]}"
+        label = name if totals[name] == 1 else f"{name}#{counts[name]}"
         source = _labels(plan, _positive(parse_all(rule["source_matchers"])))
         target = _labels(plan, _positive(parse_all(rule["target_matchers"])))
         for eq in rule.get("equal", []):
             value = source.get(eq) or target.get(eq) or f"example-{eq}"
             source[eq] = target[eq] = value
-        cases.append(
-            {
-                "name": f"{label}: source inhibits target",
-                "source": source,
-                "target": target,
-                "inhibited": True,
-            }
-        )
-        if rule.get("equal"):
-            eq = rule["equal"][0]
+        cases.append(_case(f"{label}: source inhibits target", source, target, True))
+        severity = target.get(C.LABEL_SEVERITY)
+        if severity:
+            escalation = escalation_of(target, severity)
+            cases.append(_case(f"{label}: and the target's escalation", source, escalation, True))
+        for eq in rule.get("equal", []):
             other = dict(target) | {eq: f"{target[eq]}-other"}
+            cases.append(_case(f"{label}: not when {eq} differs", source, other, False))
+        if not by_name[name].any_severity and C.LABEL_SEVERITY in source:
+            same = dict(target) | {C.LABEL_SEVERITY: source[C.LABEL_SEVERITY]}
             cases.append(
-                {
-                    "name": f"{label}: not when {eq} differs",
-                    "source": source,
-                    "target": other,
-                    "inhibited": False,
-                }
+                _case(f"{label}: not a target as severe as the source", source, same, False)
             )
-        targets = rule["target_matchers"]
-        if NOT_WATCHDOG.format() in targets:
-            cases.append(
-                {
-                    "name": f"{label}: never the watchdog",
-                    "source": source,
-                    "target": dict(target) | {"alertname": C.WATCHDOG_ALERT},
-                    "inhibited": False,
-                }
-            )
-        if NOT_ESCALATION.format() in targets:
-            severity = target.get(C.LABEL_SEVERITY, plan.severities[0].name)
-            cases.append(
-                {
-                    "name": f"{label}: never an escalation",
-                    "source": source,
-                    "target": dict(target)
-                    | {
-                        "alertname": escalation_alert_name(severity),
-                        C.LABEL_ALERT_KIND: C.ALERT_KIND_ESCALATION,
-                        C.LABEL_ESCALATION: "true",
-                    },
-                    "inhibited": False,
-                }
-            )
-    for case in cases:
-        case["source"] = dict(sorted(case["source"].items()))
-        case["target"] = dict(sorted(case["target"].items()))
+        if NOT_WATCHDOG.format() in rule["target_matchers"]:
+            watchdog = dict(target) | {"alertname": C.WATCHDOG_ALERT}
+            cases.append(_case(f"{label}: never the watchdog", source, watchdog, False))
     return cases

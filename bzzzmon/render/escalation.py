@@ -1,24 +1,37 @@
-"""Escalation alerting rules (``prometheus/rules/escalation.rules.yml``): an alert of an escalated
-severity still firing after that severity's resolution target raises
-``BZZZ<S>ResolutionTargetMissed``.
+"""Rules that serve the routing (``prometheus/rules/escalation.rules.yml``): escalations and
+explanation holds.
 
-The rule reads Prometheus' own ``ALERTS`` series, so it needs no knowledge of the alert's
-expression and covers every alert of the severity, generated or not::
+Escalation. An alert of an escalated severity that has fired for that severity's resolution
+target R raises ``BZZZ<S>ResolutionTargetMissed``. The rule reads Prometheus' own ``ALERTS``
+series, so it covers every alert of the severity, generated or not, and counts firing minutes
+instead of using ``for:`` (which a one-minute flap would restart)::
 
     label_replace(
-      max without (alertstate) (
-        ALERTS{alertstate="firing", severity="P0", alertname!~"<escalations>|<watchdog>"}
-      ),
+      count_over_time((max without (alertstate) (ALERTS{<firing S alerts>}))[R+T:1m]) > R/1m
+      and max without (alertstate) (ALERTS{<firing S alerts>}),
       "escalated_alert", "$1", "alertname", "(.+)")
-    for: <P0 resolution target>
 
-``ALERTS{alertstate="firing"}`` exists exactly while the alert fires, so ``for:`` counts firing
-time, not pending time. ``max without (alertstate)`` keeps every identifying label of the escalated
-alert (component, slo, tier, instance, ...) and drops only the state; the escalated alert's name is
-kept in ``escalated_alert`` because the rule's own name replaces ``alertname``. Escalation alerts
-and the Watchdog (always firing by design) are excluded. The rule's labels set ``severity`` (the
-same), ``alert_kind="escalation"`` and ``escalation="true"``; the route tree sends
-``escalation="true", severity=<S>`` to that severity's ``escalate_to`` receivers.
+It fires once the alert has fired in more than R/1m of the last R+T minute steps and fires now:
+after R of continuous firing, after R plus the gaps when it flapped, never when the gaps add up to
+more than the tolerance T (``routing.escalation_tolerance``, default R/10; whole minutes, at
+least 1m) within R+T. ``max without
+(alertstate)`` keeps every label of the escalated alert; its name is copied to
+``escalated_alert``. Escalations, the Watchdog and explanation holds are excluded.
+
+Silences and inhibitions. Prometheus does not know them, so the escalation is made to look, to
+Alertmanager, like the alert it escalates: ``alert_relabel_configs`` (``alert_relabeling``, in
+prometheus.yml) give an alert with ``escalation="true"`` the ``alertname`` of its
+``escalated_alert``. It then carries every label of that alert plus ``escalation="true"`` (and its
+copy ``escalated_alert``); Alertmanager silences and inhibition targets match by label matchers,
+so whatever hides the alert hides its escalation, and the route tree sends
+``escalation="true", severity=<S>`` to S's ``escalate_to`` receivers. An alert silenced or
+inhibited for its whole life therefore escalates to nobody.
+
+Explanation holds. For each explanation with a ``hold`` (``routing.explains``), ``BZZZ
+ExplanationHold`` fires while the cause fires and for ``hold`` after it
+(``max_over_time(ALERTS{<cause>}[hold])``), with the cause's labels and
+``explanation="<name>"`` (and the least severity); the inhibit rules use it as a source, and
+the route tree sends it to nobody.
 """
 
 from __future__ import annotations
@@ -26,33 +39,65 @@ from __future__ import annotations
 from typing import Any
 
 from bzzzmon import conventions as C
-from bzzzmon.model import Plan, Severity
+from bzzzmon.model import Inhibition, Plan, Severity
 from bzzzmon.promql.builders import selector_text
 from bzzzmon.promql.duration import format_duration, humanize_duration
+from bzzzmon.render.alertmanager_inhibit import alternatives
+from bzzzmon.render.alertmanager_matchers import Matcher
 from bzzzmon.render.output import Files, dump_yaml
 from bzzzmon.render.text import go_literal
-from bzzzmon.spec.plan import escalation_alert_name
+from bzzzmon.spec.plan import escalation_alert_name, explanation_hold_alert_name
 
 Rule = dict[str, Any]
 
 # The runbook's "Escalation Procedures" section.
 RUNBOOK_ANCHOR = "#escalation-procedures"
+STEP = 60  # the escalation clock counts whole minutes
+
+
+def tolerance(plan: Plan, severity: Severity) -> int:
+    """Seconds of not firing within R+T that still count as "still broken" (see the doc): the
+    spec's ``routing.escalation_tolerance``, else R/10; whole minutes, at least one."""
+    chosen = plan.routing.escalation_tolerance or severity.resolution_target // 10
+    return max(STEP, chosen // STEP * STEP)
+
+
+def _excluded(plan: Plan) -> str:
+    names = [escalation_alert_name(s) for s in plan.routing.escalate]
+    names += [C.WATCHDOG_ALERT, explanation_hold_alert_name(plan)]
+    return "|".join(names)
 
 
 def escalation_expr(plan: Plan, severity: Severity) -> str:
-    excluded = [escalation_alert_name(s) for s in plan.routing.escalate] + [C.WATCHDOG_ALERT]
     selector = selector_text(
         "ALERTS",
         [
             ("alertstate", "=", "firing"),
             (C.LABEL_SEVERITY, "=", severity.name),
-            ("alertname", "!~", "|".join(excluded)),
+            ("alertname", "!~", _excluded(plan)),
         ],
     )
+    firing = f"max without (alertstate) ({selector})"
+    window = format_duration(severity.resolution_target + tolerance(plan, severity))
+    steps = severity.resolution_target // STEP
     return (
-        f"label_replace(max without (alertstate) ({selector}), "
+        f"label_replace(count_over_time(({firing})[{window}:{format_duration(STEP)}]) > {steps} "
+        f"and {firing}, "
         f'"{C.LABEL_ESCALATED_ALERT}", "$1", "alertname", "(.+)")'
     )
+
+
+def alert_relabeling() -> list[dict[str, Any]]:
+    """prometheus.yml ``alerting.alert_relabel_configs``: an escalation reaches Alertmanager
+    under the name of the alert it escalates (see the module doc)."""
+    return [
+        {
+            "source_labels": [C.LABEL_ESCALATION, C.LABEL_ESCALATED_ALERT],
+            "regex": "true;(.+)",
+            "target_label": "alertname",
+            "replacement": "$1",
+        }
+    ]
 
 
 def _dashboard_url(plan: Plan) -> str:
@@ -66,13 +111,11 @@ def escalation_rule(plan: Plan, severity: Severity) -> Rule:
     receivers = ", ".join(severity.escalate_to) or "nobody (no escalate_to receivers)"
     labels = dict(plan.service.labels) | {
         C.LABEL_SEVERITY: severity.name,
-        C.LABEL_ALERT_KIND: C.ALERT_KIND_ESCALATION,
         C.LABEL_ESCALATION: "true",
     }
     return {
         "alert": escalation_alert_name(severity.name),
         "expr": escalation_expr(plan, severity),
-        "for": format_duration(severity.resolution_target),
         "labels": {k: go_literal(v) for k, v in sorted(labels.items())},
         "annotations": {
             C.ANNOTATION_SUMMARY: (
@@ -81,8 +124,10 @@ def escalation_rule(plan: Plan, severity: Severity) -> Rule:
             ),
             C.ANNOTATION_DESCRIPTION: (
                 f"The {severity.name} ({go_literal(severity.title)}) alert "
-                f"{{{{ $labels.{C.LABEL_ESCALATED_ALERT} }}}} is still firing after {target}, "
-                f"the resolution target of {severity.name}. Escalating to: {receivers}."
+                f"{{{{ $labels.{C.LABEL_ESCALATED_ALERT} }}}} has fired for {target}, the "
+                f"resolution target of {severity.name} (gaps of up to "
+                f"{humanize_duration(tolerance(plan, severity))} not counted), and still fires. "
+                f"Escalating to: {receivers}."
             ),
             C.ANNOTATION_RUNBOOK_URL: f"{plan.service.runbook_url}{RUNBOOK_ANCHOR}",
             C.ANNOTATION_DASHBOARD_URL: _dashboard_url(plan),
@@ -95,10 +140,63 @@ def escalation_rules(plan: Plan) -> list[Rule]:
     return [escalation_rule(plan, plan.severity(s)) for s in plan.routing.escalate]
 
 
+def _cause_selector(plan: Plan, matchers: list[Matcher]) -> str:
+    # Holds carry their cause's labels, so a cause named by labels alone would match them too.
+    own = ("alertname", "!=", explanation_hold_alert_name(plan))
+    return selector_text(
+        "ALERTS",
+        [("alertstate", "=", "firing"), *((m.name, m.op, m.value) for m in matchers), own],
+    )
+
+
+def hold_expr(plan: Plan, inh: Inhibition) -> str:
+    window = format_duration(inh.hold)
+    parts = [
+        f"max without (alertstate) (max_over_time({_cause_selector(plan, m)}[{window}]))"
+        for m in alternatives(inh.source)
+    ]
+    return " or ".join(parts)
+
+
+def hold_rules(plan: Plan) -> list[Rule]:
+    """One hold alert per explanation with a hold, in spec order."""
+    return [
+        {
+            "alert": explanation_hold_alert_name(plan),
+            "expr": hold_expr(plan, inh),
+            # The least severity: the hold is routed to nobody and never escalates.
+            "labels": {
+                C.LABEL_EXPLANATION: inh.name,
+                C.LABEL_SEVERITY: plan.severities[-1].name,
+            },
+            "annotations": {
+                C.ANNOTATION_SUMMARY: f"Holds the explanation {inh.name} (routed to nobody).",
+                C.ANNOTATION_DESCRIPTION: (
+                    f"Fires while the cause of {inh.name} fires and for "
+                    f"{humanize_duration(inh.hold)} after, so the alerts it explains stay "
+                    f"inhibited while their windows drain. Never notifies."
+                ),
+                C.ANNOTATION_RUNBOOK_URL: f"{plan.service.runbook_url}{RUNBOOK_ANCHOR}",
+            },
+        }
+        for inh in plan.routing.inhibitions
+        if inh.hold
+    ]
+
+
+def explanations_group(service: str) -> str:
+    return f"{service}-explanations"
+
+
 def render(plan: Plan) -> Files:
+    groups = []
     rules = escalation_rules(plan)
-    if not rules:
+    if rules:
+        groups.append({"name": C.escalation_group(plan.service.name), "rules": rules})
+    holds = hold_rules(plan)
+    if holds:
+        groups.append({"name": explanations_group(plan.service.name), "rules": holds})
+    if not groups:
         return {}
-    group = {"name": C.escalation_group(plan.service.name), "rules": rules}
     sources = plan.files_of("routing", "severities")
-    return {C.ESCALATION_RULES: dump_yaml({"groups": [group]}, sources)}
+    return {C.ESCALATION_RULES: dump_yaml({"groups": groups}, sources)}

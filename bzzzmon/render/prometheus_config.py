@@ -21,6 +21,7 @@ from typing import Any
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
+from bzzzmon.render.escalation import alert_relabeling
 from bzzzmon.render.output import Files, dump_yaml, header
 from bzzzmon.render.text import regex_literal
 
@@ -100,12 +101,13 @@ def config(plan: Plan) -> dict[str, Any]:
         },
         "rule_files": [RULES_GLOB],
         "alerting": {
+            **({"alert_relabel_configs": alert_relabeling()} if plan.routing.escalate else {}),
             "alertmanagers": [
                 {
                     "static_configs": [{"targets": [C.ALERTMANAGER_TARGET]}],
                     "api_version": "v2",
                 }
-            ]
+            ],
         },
         "scrape_configs": [
             _swarm_job(

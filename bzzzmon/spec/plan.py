@@ -60,6 +60,11 @@ def escalation_alert_name(severity: str) -> str:
     return f"BZZZ{severity}ResolutionTargetMissed"
 
 
+def explanation_hold_alert_name(plan: M.Plan) -> str:
+    """The alert that holds explanations past their cause (routed to nobody)."""
+    return f"{plan.service.alert_prefix or plan.service.name.upper()}ExplanationHold"
+
+
 class _Collector:
     def __init__(self) -> None:
         self.errors: list[SpecError] = []
@@ -917,11 +922,6 @@ class _Builder:
         tiers |= {t.name for _, _, s in self._each("slos") for t in s.alerting.tiers or ()}
         known = {"component": components, "SLO": slos, "alert": alerts, "tier": tiers}
         inhibitions = []
-        _unique(
-            [(lf, ("routing", "inhibitions", i), x.name) for i, x in enumerate(r.inhibitions)],
-            "inhibition",
-            self.errs,
-        )
         for i, inh in enumerate(r.inhibitions):
             p: YPath = ("routing", "inhibitions", i)
             inhibitions.append(
@@ -930,8 +930,38 @@ class _Builder:
                     self._match(lf, (*p, "source"), inh.source, known),
                     self._match(lf, (*p, "target"), inh.target, known),
                     tuple(inh.equal),
+                    any_severity=inh.any_severity,
+                    any_instance=inh.any_instance,
+                    origin=M.Origin(lf.doc.file, lf.doc.position(p)[0]),
                 )
             )
+        _unique(
+            [
+                (lf, ("routing", key, i), x.name)
+                for key, items in (("inhibitions", r.inhibitions), ("explains", r.explains))
+                for i, x in enumerate(items)
+            ],
+            "inhibition or explanation",
+            self.errs,
+        )
+        for i, ex in enumerate(r.explains):
+            p = ("routing", "explains", i)
+            target = self._match(lf, (*p, "explains"), ex.explains, known)
+            hold = parse_duration(ex.hold) if ex.hold else _explained_reset(target, slo_list)
+            inhibitions.append(
+                M.Inhibition(
+                    ex.name,
+                    self._match(lf, (*p, "cause"), ex.cause, known),
+                    target,
+                    tuple(ex.equal),
+                    any_severity=True,
+                    hold=hold,
+                    explanation=True,
+                    any_instance=ex.any_instance,
+                    origin=M.Origin(lf.doc.file, lf.doc.position(p)[0]),
+                )
+            )
+        self._check_refs(lf, ("routing", "catch_all"), r.catch_all, receivers, "receiver")
         teams = []
         for i, t in enumerate(r.teams):
             p = ("routing", "teams", i)
@@ -965,6 +995,8 @@ class _Builder:
             tuple(inhibitions),
             tuple(windows),
             tuple(teams),
+            tuple(r.catch_all),
+            parse_duration(r.escalation_tolerance) if r.escalation_tolerance else None,
         )
 
     def _check_times(self, lf: LoadedFile, path: YPath, window: wire.MaintenanceWindow) -> None:
@@ -1017,6 +1049,29 @@ class _Builder:
             e.jitter,
             e.max_body_bytes,
         )
+
+
+def _explained_reset(target: M.InhibitMatch, slos: tuple[M.SLO, ...]) -> int:
+    """How long the burn tiers ``target`` names may keep firing after their cause is gone: the
+    longest short window among them plus the base rate window its ratio is summed from (0 when
+    it names no burn tier). ``for:`` delays only the start, which no tier may make after the
+    fault ended."""
+    longest = 0
+    for slo in slos:
+        named = not (target.alertnames or target.components or target.slos) or (
+            slo.alert_name in target.alertnames
+            or slo.component in target.components
+            or slo.name in target.slos
+        )
+        if not named or target.alert_kind not in (None, "burn_rate"):
+            continue
+        for tier in slo.tiers:
+            if target.tiers and tier.name not in target.tiers:
+                continue
+            if target.severities and tier.severity not in target.severities:
+                continue
+            longest = max(longest, tier.short + BASE_WINDOW)
+    return longest
 
 
 def _default_path(probe_type: str) -> str:

@@ -180,6 +180,35 @@ class Inhibition(Strict):
     source: InhibitSource
     target: InhibitTarget
     equal: GroupLabels = Field(default_factory=lambda: ["service"])
+    any_severity: bool = Field(
+        default=False,
+        description="Also inhibit targets of the source's severity or a higher one (by default "
+        "an inhibition only hides alerts less severe than its source)",
+    )
+    any_instance: bool = Field(
+        default=False,
+        description="The source is per agent (instance, Swarm node) but explains the targets "
+        "of every agent, e.g. the one exporter; without it the lint asks for the agent label in "
+        "equal",
+    )
+
+
+class Explanation(Strict):
+    """One incident, several alerts: while ``cause`` fires (and for ``hold`` after), the alerts
+    it ``explains`` notify nobody, whatever their severity; the cause's notification stands for
+    them."""
+
+    name: Name
+    cause: InhibitSource
+    explains: InhibitTarget
+    equal: GroupLabels = Field(default_factory=lambda: ["service"])
+    any_instance: bool = Field(default=False, description="As in an inhibition")
+    hold: Duration | None = Field(
+        default=None,
+        description="How long the explanation outlasts the cause, so the explained alerts' own "
+        "reset does not notify after the incident (default: the longest short window of the burn "
+        "tiers it explains plus 5m, 0 when it explains no burn tier)",
+    )
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]
@@ -211,7 +240,18 @@ class Routing(Strict):
     group_by: GroupLabels = Field(default_factory=lambda: ["alertname", "service"])
     heartbeat_receiver: Name | None = None
     escalate: list[Severity] = Field(default_factory=list)
+    escalation_tolerance: Duration | None = Field(
+        default=None,
+        description="Not firing for this long in total (flaps) within the resolution target "
+        "plus it does not restart the escalation clock (default: a tenth of the target, at "
+        "least 1m)",
+    )
     inhibitions: list[Inhibition] = Field(default_factory=list)
+    explains: list[Explanation] = Field(default_factory=list)
+    catch_all: list[Name] = Field(
+        default_factory=list,
+        description="Receivers of alerts with no or an unknown severity (the last route)",
+    )
     maintenance_windows: list[MaintenanceWindow] = Field(default_factory=list)
     teams: list[TeamRoute] = Field(default_factory=list)
 

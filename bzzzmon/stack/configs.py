@@ -2,7 +2,8 @@
 
 - Prometheus: written here (the generated prometheus.yml names Swarm DNS and secret files); it
   scrapes the simulator's agents and the exporter with the labels of the spec's selectors, loads
-  the time-scaled generated rules and sends alerts to the stack's Alertmanager.
+  the time-scaled generated rules and sends alerts to the stack's Alertmanager, relabelled as the
+  generated config relabels them (escalations under their alert's name).
 - Alertmanager: the generated alertmanager.yml with its routing tree, inhibitions and time
   intervals untouched; only every receiver's integrations become one webhook to the sink (a
   receiver without integrations stays silent, as in production), the global section keeps only
@@ -24,6 +25,7 @@ import yaml
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
+from bzzzmon.render.escalation import alert_relabeling
 from bzzzmon.render.output import load_generated_yaml
 
 _ROUTE_TIMING = ("group_wait", "group_interval")
@@ -77,7 +79,10 @@ def prometheus_config(
             "scrape_timeout": interval,
             "evaluation_interval": duration(timing.evaluation_interval),
         },
-        "alerting": {"alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}]},
+        "alerting": {
+            "alert_relabel_configs": alert_relabeling(),
+            "alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}],
+        },
         "rule_files": [rule_glob] if rule_glob else [],
         "scrape_configs": [
             scrape(agent_job, agent_labels, agents),

@@ -1,5 +1,7 @@
 """Play one incident on a running stack: switch the fault on, wait until the expected alert has
-reached its receivers, switch the fault off, wait until every receiver was told it resolved."""
+reached its receivers, switch the fault off, wait until every receiver was told it resolved, then
+until Alertmanager holds nothing that could still notify (the incident's tail), and collect every
+notification the incident caused - the expected alert's and any collateral one."""
 
 from __future__ import annotations
 
@@ -7,8 +9,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from bzzzmon import conventions as C
+from bzzzmon.model import Plan
 from bzzzmon.scenarios import Scenario
-from bzzzmon.stack.runner import Stack
+from bzzzmon.spec.plan import explanation_hold_alert_name
+from bzzzmon.stack.runner import Stack, StackTimeout
 from bzzzmon.stack.sink import Notification
 
 ExpectedReceivers = Callable[[Mapping[str, str]], Sequence[str]]
@@ -27,6 +32,10 @@ class IncidentResult:
     notified: float  # first firing notification
     fault_off: float
     resolved: float  # last receiver told it resolved
+    # Every notification from the fault on until the tail settled, the heartbeat aside.
+    notifications: tuple[Notification, ...] = ()
+    # Alerts Alertmanager still held as notifiable when the settling gave up (labels).
+    unsettled: tuple[Mapping[str, str], ...] = ()
 
     @property
     def time_to_notify(self) -> float:
@@ -54,6 +63,35 @@ def alert_state(stack: Stack, labels: Mapping[str, str]) -> str:
     return "inactive"
 
 
+def background(plan: Plan) -> set[str]:
+    """Alerts that are no incident's: the Watchdog's heartbeat and the explanation holds."""
+    return {C.WATCHDOG_ALERT, explanation_hold_alert_name(plan)}
+
+
+def notifiable(stack: Stack) -> list[Mapping[str, str]]:
+    """Labels of the alerts Alertmanager holds firing and not suppressed (background aside)."""
+    quiet = background(stack.plan)
+    return [
+        a["labels"]
+        for a in stack.alertmanager.alerts()
+        if a["status"]["state"] == "active" and a["labels"].get("alertname") not in quiet
+    ]
+
+
+def settle(stack: Stack, timeout: float) -> list[Mapping[str, str]]:
+    """Wait until Alertmanager holds nothing that could notify, then one more flush for the
+    resolved notifications; the alerts still notifiable when ``timeout`` ran out."""
+    try:
+        stack.wait_until(
+            lambda: not notifiable(stack), timeout=timeout, what="the incident's tail to settle"
+        )
+    except StackTimeout:
+        return notifiable(stack)
+    finally:
+        time.sleep(stack.options.timing.group_interval + 1)
+    return []
+
+
 def _key(n: Notification) -> tuple[str, tuple[tuple[str, str], ...]]:
     return n.receiver, tuple(sorted(n.labels.items()))
 
@@ -66,6 +104,7 @@ def play(
     on_step: OnStep | None = None,
     on_wait: OnWait | None = None,
     timeout: float = 120.0,
+    settle_timeout: float = 30.0,
 ) -> IncidentResult:
     """Run ``scenario`` on ``stack``; StackTimeout when an expected notification never comes."""
     assert stack.sim is not None
@@ -111,6 +150,9 @@ def play(
     resolved = stack.wait_until(
         all_resolved, timeout=timeout, what=f"{scenario.alert} to resolve", on_poll=waiting
     )
+    unsettled = settle(stack, settle_timeout)
+    quiet = background(stack.plan)
+    caused = [n for n in sink.notifications(since=fault_on) if n.alertname not in quiet]
     return IncidentResult(
         scenario=scenario,
         labels=dict(first.labels),
@@ -120,4 +162,6 @@ def play(
         notified=first.received,
         fault_off=fault_off,
         resolved=max(n.received for n in resolved),
+        notifications=tuple(caused),
+        unsettled=tuple(unsettled),
     )

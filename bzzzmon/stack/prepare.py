@@ -41,12 +41,20 @@ def build_verified(specs: Path, out: Path) -> Plan:
 
 
 def build_plan(
-    specs: Path, out: Path, *, resolution_targets: Mapping[str, int] | None = None
+    specs: Path,
+    out: Path,
+    *,
+    resolution_targets: Mapping[str, int] | None = None,
+    escalation_tolerance: int | None = None,
 ) -> Plan:
-    """Render ``specs`` (with shortened resolution targets, if given) into ``out`` unverified:
-    the stack's Prometheus and Alertmanager load and so check every file themselves."""
+    """Render ``specs`` (with shortened resolution targets and another escalation tolerance, if
+    given) into ``out`` unverified: the stack's Prometheus and Alertmanager load and so check
+    every file themselves."""
     plan = load_plan(specs)
     if resolution_targets:
         plan = with_resolution_targets(plan, resolution_targets)
+    if escalation_tolerance is not None:
+        routing = dataclasses.replace(plan.routing, escalation_tolerance=escalation_tolerance)
+        plan = dataclasses.replace(plan, routing=routing)
     write_tree(out, render_all(plan))
     return plan

@@ -29,6 +29,7 @@ class Notification:
     starts_at: str
     ends_at: str
     received: float  # time.time() when the sink got it
+    call: int = 0  # which webhook call carried it (1, 2, ...): one call is one notification
 
     @property
     def alertname(self) -> str:
@@ -43,6 +44,7 @@ class WebhookSink:
 
     def __init__(self) -> None:
         self._notifications: list[Notification] = []
+        self._calls = 0
         self._changed = threading.Condition()
         self._serving = LoopThread("bzzzmon-sink")
         self._runner: web.AppRunner | None = None
@@ -89,6 +91,9 @@ class WebhookSink:
         if payload.get("receiver") not in (None, receiver):
             return web.Response(status=400, text="receiver does not match the URL\n")
         now = time.time()
+        with self._changed:
+            self._calls += 1
+            call = self._calls
         found = [
             Notification(
                 receiver=receiver,
@@ -98,6 +103,7 @@ class WebhookSink:
                 starts_at=str(alert.get("startsAt", "")),
                 ends_at=str(alert.get("endsAt", "")),
                 received=now,
+                call=call,
             )
             for alert in payload.get("alerts") or []
         ]

@@ -10,6 +10,7 @@ import pytest
 from am_testkit import Rendered, load_yaml
 
 from bzzzmon import conventions as C
+from bzzzmon.render import prometheus_config
 from bzzzmon.render.alertmanager_routes import timings
 from bzzzmon.spec.plan import DEFAULT_SEVERITIES
 from bzzzmon.verify import amtool
@@ -80,8 +81,18 @@ def test_shipped_route_tree(shipped: Rendered) -> None:
     esc1 = _top_route(config, 'escalation="true"', 'severity="P1"')
     assert [r["receiver"] for r in esc1["routes"]] == ["tech-lead"]
     # Escalations are tried before the severities they share the severity label with.
-    order = [tuple(r["matchers"]) for r in root["routes"]]
+    order = [tuple(r.get("matchers", ())) for r in root["routes"]]
     assert order.index(('escalation="true"', 'severity="P0"')) < order.index(('severity="P0"',))
+    # Explanation holds are routed to nobody before anything can catch them.
+    assert root["routes"][1] == {
+        "matchers": ['alertname="BZZZExplanationHold"'],
+        "receiver": C.NULL_RECEIVER,
+    }
+    # The last route catches every alert no severity route took, with P0's timings.
+    catch_all = root["routes"][-1]
+    assert "matchers" not in catch_all
+    assert (catch_all["group_wait"], catch_all["group_interval"]) == ("30s", "2m30s")
+    assert catch_all["routes"] == [{"receiver": "slack-bzzz-alerts", "continue": True}]
 
 
 def test_shipped_receivers_name_secret_files_only(shipped: Rendered) -> None:
@@ -143,39 +154,46 @@ def test_shipped_inhibitions_cover_the_issue(shipped: Rendered) -> None:
     _, out = shipped
     rules = _config(out)["inhibit_rules"]
     pairs = [(r["source_matchers"], r["target_matchers"], r.get("equal")) for r in rules]
+    # P0 system health hides only less severe component alerts (not P0 BZZZNoAdminElected).
     assert (
-        ['alertname="BZZZSystemHealthCritical"'],
+        ['alertname="BZZZSystemHealthCritical"', 'severity="P0"'],
         [
             'component=~"pubsub|dht|election|slurp|ucxi"',
+            'severity=~"P1|P2|P3"',
             'alertname!="BZZZWatchdog"',
-            'alert_kind!="escalation"',
         ],
         ["service"],
     ) in pairs
+    # A partition of one agent explains that agent's alerts only.
     assert (
-        ['alertname="BZZZInsufficientPeers"'],
-        ['alertname="BZZZDHTReplicationDegraded"'],
-        ["service"],
+        ['alertname="BZZZInsufficientPeers"', 'severity="P1"'],
+        ['alertname="BZZZDHTReplicationDegraded"', 'severity=~"P2|P3"'],
+        ["service", "instance"],
     ) in pairs
-    assert (
-        ['alertname="BZZZInsufficientPeers"'],
-        [
-            'slo=~"dht-operations|dht-latency"',
-            'alertname!="BZZZWatchdog"',
-            'alert_kind!="escalation"',
-        ],
-        ["service"],
-    ) in pairs
-    assert (
-        ['alertname="BZZZExporterDown"'],
-        ['alertname=~"BZZZSystemHealthCritical|BZZZHealthProbesStale"'],
-        ["service"],
-    ) in pairs
+    # A page explains the ticket tiers of the same SLO and group, while it fires and after.
+    ticket = [
+        'alert_kind="burn_rate"',
+        'tier=~"ticket-fast|ticket-slow"',
+        'alertname!="BZZZWatchdog"',
+    ]
     assert (
         ['alert_kind="burn_rate"', 'tier=~"page-fast|page-slow"'],
-        ['alert_kind="burn_rate"', 'tier=~"ticket-fast|ticket-slow"', 'alertname!="BZZZWatchdog"'],
-        ["service", "slo"],
+        ticket,
+        ["service", "slo", "instance"],
     ) in pairs
+    assert (
+        ['alertname="BZZZExplanationHold"', 'explanation="page-explains-ticket"'],
+        ticket,
+        ["service", "slo", "instance"],
+    ) in pairs
+    # The partition and the P2P SLO burn are one incident.
+    assert (
+        ['alertname="BZZZInsufficientPeers"'],
+        ['slo="p2p-connectivity"', 'alert_kind="burn_rate"', 'alertname!="BZZZWatchdog"'],
+        ["service", "instance"],
+    ) in pairs
+    # Nothing hides escalations as such any more: they follow the alert they escalate.
+    assert not [r for r in rules if 'alert_kind!="escalation"' in r["target_matchers"]]
 
 
 def test_shipped_maintenance_window(shipped: Rendered) -> None:
@@ -283,27 +301,43 @@ def test_teams_spec_team_routes_and_mutes(teams: Rendered) -> None:
 
 
 def test_escalation_rules(shipped: Rendered) -> None:
-    _, out = shipped
+    plan, out = shipped
     data = load_yaml(out / C.ESCALATION_RULES)
     assert isinstance(data, dict)
-    (group,) = data["groups"]
-    assert group["name"] == "bzzz-escalation"
-    by_name = {r["alert"]: r for r in group["rules"]}
+    escalations, holds = data["groups"]
+    assert (escalations["name"], holds["name"]) == ("bzzz-escalation", "bzzz-explanations")
+    by_name = {r["alert"]: r for r in escalations["rules"]}
     assert set(by_name) == {"BZZZP0ResolutionTargetMissed", "BZZZP1ResolutionTargetMissed"}
     p0 = by_name["BZZZP0ResolutionTargetMissed"]
-    assert p0["for"] == "2h" and by_name["BZZZP1ResolutionTargetMissed"]["for"] == "4h"
-    assert p0["labels"] == {
-        "alert_kind": "escalation",
-        "escalation": "true",
-        "service": "bzzz",
-        "severity": "P0",
-    }
+    # Counted firing minutes, not for: (a flap would restart for:).
+    assert "for" not in p0
+    assert "[2h12m:1m]) > 120 and " in p0["expr"]
+    assert "[4h24m:1m]) > 240 and " in by_name["BZZZP1ResolutionTargetMissed"]["expr"]
+    # The escalated alert's own alert_kind stays: silences on it cover the escalation.
+    assert p0["labels"] == {"escalation": "true", "service": "bzzz", "severity": "P0"}
     assert 'ALERTS{alertstate="firing", severity="P0", ' in p0["expr"]
     assert (
-        'alertname!~"BZZZP0ResolutionTargetMissed|BZZZP1ResolutionTargetMissed|BZZZWatchdog"'
-        in p0["expr"]
+        'alertname!~"BZZZP0ResolutionTargetMissed|BZZZP1ResolutionTargetMissed|BZZZWatchdog|'
+        'BZZZExplanationHold"' in p0["expr"]
     )
     assert p0["annotations"]["runbook_url"].endswith("#escalation-procedures")
+    assert [r["labels"]["explanation"] for r in holds["rules"]] == [
+        "page-explains-ticket",
+        "partition-is-the-p2p-burn",
+        "no-admin-is-the-election-burn",
+        "dht-burn-explains-error-rate",
+        "system-health-is-the-health-check-burn",
+    ]
+    assert {r["alert"] for r in holds["rules"]} == {"BZZZExplanationHold"}
+    prometheus = prometheus_config.config(plan)
+    assert prometheus["alerting"]["alert_relabel_configs"] == [
+        {
+            "source_labels": ["escalation", "escalated_alert"],
+            "regex": "true;(.+)",
+            "target_label": "alertname",
+            "replacement": "$1",
+        }
+    ]
     check = subprocess.run(
         ["promtool", "check", "rules", str(out / C.ESCALATION_RULES)],
         capture_output=True,

@@ -57,34 +57,62 @@ def test_shipped_semantics(shipped: Rendered) -> None:
     def inhibited(target: dict[str, str], *firing: dict[str, str]) -> bool:
         return is_inhibited(rules, target, list(firing))
 
-    # System health critical explains the component alerts of the same service only.
+    # System health critical explains the less severe component alerts of the same service.
     assert inhibited(REPLICATION | {"severity": "P1"}, HEALTH)
     assert not inhibited(REPLICATION | {"severity": "P1", "service": "other"}, HEALTH)
-    # A partition explains DHT replication and DHT SLO alerts, not election ones.
-    assert inhibited(REPLICATION, PEERS)
-    assert inhibited(DHT_BURN | {"tier": "page-fast", "severity": "P1"}, PEERS)
-    assert not inhibited(BZZZ | {"alertname": "BZZZNoAdminElected", "component": "election"}, PEERS)
-    # Exporter down explains the probe-derived alerts, but never inhibits itself.
-    assert inhibited(HEALTH, EXPORTER_DOWN)
-    assert inhibited(
-        BZZZ | {"alertname": "BZZZHealthProbesStale", "component": "exporter"}, EXPORTER_DOWN
+    # ... but never the P0 no-admin alert: as severe, and more specific.
+    no_admin = BZZZ | {"alertname": "BZZZNoAdminElected", "component": "election", "severity": "P0"}
+    assert not inhibited(no_admin, HEALTH)
+    # A partition of agent a explains agent a's DHT alerts, not the aggregate DHT page that
+    # fails on every agent, and not agent b's.
+    peers_a = PEERS | {"instance": "a:8081"}
+    dht_page = DHT_BURN | {"tier": "page-fast", "severity": "P1"}
+    assert not inhibited(dht_page, peers_a)
+    assert not inhibited(REPLICATION | {"severity": "P1"}, peers_a)
+    assert inhibited(REPLICATION | {"severity": "P2", "instance": "a:8081"}, peers_a)
+    assert not inhibited(REPLICATION | {"severity": "P2", "instance": "b:8081"}, peers_a)
+    assert not inhibited(no_admin, PEERS)
+    # The partition and the P2P SLO of the same agent are one incident, whatever the tier.
+    p2p = BZZZ | {
+        "alertname": "BZZZP2PConnectivityBudgetBurn",
+        "component": "pubsub",
+        "slo": "p2p-connectivity",
+        "alert_kind": "burn_rate",
+        "instance": "a:8081",
+    }
+    assert inhibited(p2p | {"tier": "page-fast", "severity": "P1"}, peers_a)
+    assert not inhibited(
+        p2p | {"tier": "page-fast", "severity": "P1", "instance": "b:8081"}, peers_a
     )
+    hold = BZZZ | {
+        "alertname": "BZZZExplanationHold",
+        "explanation": "partition-is-the-p2p-burn",
+        "instance": "a:8081",
+        "severity": "P3",
+    }
+    assert inhibited(p2p | {"tier": "page-slow", "severity": "P1"}, hold)
+    # Exporter down explains the probe-derived alerts below it, and never inhibits itself.
+    assert not inhibited(HEALTH, EXPORTER_DOWN)  # P0 above the P1 source
+    stale = BZZZ | {"alertname": "BZZZHealthProbesStale", "component": "exporter", "severity": "P2"}
+    assert inhibited(stale, EXPORTER_DOWN)
     assert not inhibited(EXPORTER_DOWN, EXPORTER_DOWN)
-    # A page tier silences the ticket tier of the same SLO only.
-    page = DHT_BURN | {"tier": "page-slow", "severity": "P1"}
-    ticket = DHT_BURN | {"tier": "ticket-fast", "severity": "P2"}
+    # A page explains the ticket tiers of the same SLO and agent only.
+    page = p2p | {"tier": "page-slow", "severity": "P1"}
+    ticket = p2p | {"tier": "ticket-fast", "severity": "P2"}
     assert inhibited(ticket, page)
+    assert not inhibited(ticket | {"instance": "b:8081"}, page)
     assert not inhibited(ticket | {"slo": "dht-latency"}, page)
     assert not inhibited(page, ticket)
-    # The Watchdog and escalations are never inhibited.
+    # The Watchdog is never inhibited; an escalation is, exactly as its alert.
     watchdog = BZZZ | {"alertname": C.WATCHDOG_ALERT, "component": "exporter", "severity": "P3"}
     assert not inhibited(watchdog, EXPORTER_DOWN, HEALTH)
     escalation = REPLICATION | {
-        "alertname": "BZZZP1ResolutionTargetMissed",
-        "alert_kind": "escalation",
+        "severity": "P1",
         "escalation": "true",
+        "escalated_alert": "BZZZDHTReplicationDegraded",
     }
-    assert not inhibited(escalation, HEALTH, PEERS)
+    assert inhibited(escalation, HEALTH)
+    assert not inhibited(escalation, PEERS)
     # No firing source, no inhibition.
     assert not inhibited(REPLICATION)
 

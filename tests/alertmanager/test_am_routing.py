@@ -57,7 +57,11 @@ def test_shipped_routing_expectations(shipped: Rendered) -> None:
     assert receivers_for(plan, watchdog) == ["heartbeat"]
     escalation = base | {"severity": "P0", "escalation": "true"}
     assert receivers_for(plan, escalation) == ["tech-lead", "infra-team"]
-    assert receivers_for(plan, base) == [C.NULL_RECEIVER]
+    # No or an unknown severity: the catch-all, never the silent root.
+    assert receivers_for(plan, base) == ["slack-bzzz-alerts"]
+    assert receivers_for(plan, base | {"severity": "critical"}) == ["slack-bzzz-alerts"]
+    hold = base | {"alertname": "BZZZExplanationHold", "severity": "P0"}
+    assert receivers_for(plan, hold) == [C.NULL_RECEIVER]
 
 
 def test_routing_test_file_covers_every_special_case(shipped: Rendered, teams: Rendered) -> None:

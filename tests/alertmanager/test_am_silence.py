@@ -145,6 +145,13 @@ def test_unreachable_alertmanager_exits_2(tmp_path: Path) -> None:
         (("add", "alertname=X", "--duration", "soon", "--comment", "c"), "--duration"),
         (("add", "alertname=X", "--duration", "1h", "--comment", "c", "--start", "x"), "--start"),
         (("add", "alertname=X", "--duration", "1h"), "--comment"),
+        # Escalations reach Alertmanager under their alert's name: this would match nothing.
+        (
+            ("add", "alertname=BZZZP0ResolutionTargetMissed", "--duration", "1h", "--comment", "c"),
+            "never reaches Alertmanager: an escalation arrives under the name of the alert it "
+            'escalates, with escalation="true"; a silence of that alert covers its escalation, '
+            "or silence escalation=true severity=P0",
+        ),
     ],
 )
 def test_bad_input_exits_2(args: tuple[str, ...], message: str) -> None:

@@ -83,6 +83,30 @@ CASES = [
         id="empty-time-range",
     ),
     pytest.param(
+        "      cause: {alertname: ShopCartErrors}",
+        "      cause: {alertname: ShopCartError}",
+        "unknown alert 'ShopCartError'",
+        id="explanation-unknown-cause",
+    ),
+    pytest.param(
+        "      explains: {alertnames: [ShopCheckoutSlow]}",
+        "      explains: {alertnames: [ShopCheckoutSlower]}",
+        "unknown alert 'ShopCheckoutSlower'",
+        id="explanation-unknown-target",
+    ),
+    pytest.param(
+        "    - name: cart-errors-explain-checkout",
+        "    - name: p0-silences-p3",
+        "duplicate inhibition or explanation name 'p0-silences-p3'",
+        id="explanation-name-taken",
+    ),
+    pytest.param(
+        "  catch_all: [chat]",
+        "  catch_all: [chatt]",
+        "unknown receiver 'chatt'",
+        id="catch-all-unknown",
+    ),
+    pytest.param(
         "          location: Europe/Berlin",
         "          location: Europe/Atlantis",
         "unknown time zone 'Europe/Atlantis'",

@@ -2,8 +2,9 @@
 Alertmanager 0.25 on 127.0.0.1, loading what `bzzzmon build` renders from specs/.
 
 The rules run time-scaled (bzzzmon/stack/timescale.py: 1 min of rule time = 1 s); the P0
-resolution target is shortened in the plan (to ESCALATION_TARGET of rule time), so the real
-escalation rule, rendered from that plan, escalates within seconds. Everything else is the
+resolution target is shortened in the plan (to ESCALATION_TARGET of rule time, forgiving
+ESCALATION_TOLERANCE of flaps), so the real escalation rule, rendered from that plan, escalates
+within seconds. Everything else is the
 shipped spec.
 """
 
@@ -15,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from e2e_support import ESCALATED_SEVERITY, ESCALATION_TARGET
+from e2e_support import ESCALATED_SEVERITY, ESCALATION_TARGET, ESCALATION_TOLERANCE
 
 from bzzzmon.model import Plan
 from bzzzmon.stack import Stack, StackError, StackOptions
@@ -49,7 +50,12 @@ def _require_binaries() -> None:
 @pytest.fixture(scope="session")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Path]:
     out = tmp_path_factory.mktemp("e2e") / "generated"
-    plan = build_plan(SPECS, out, resolution_targets={ESCALATED_SEVERITY: ESCALATION_TARGET})
+    plan = build_plan(
+        SPECS,
+        out,
+        resolution_targets={ESCALATED_SEVERITY: ESCALATION_TARGET},
+        escalation_tolerance=ESCALATION_TOLERANCE,
+    )
     return plan, out
 
 

@@ -1,7 +1,9 @@
 """Inhibition on the real Alertmanager: while BZZZSystemHealthCritical fires, a component alert
 it explains (BZZZInsufficientPeers, component pubsub) fires in Prometheus but notifies nobody;
 once the system alert resolves, the same alert reaches its receivers - so it was held back by
-the inhibition and nothing else."""
+the inhibition and nothing else. And inhibitions never hide a concurrent real fault: one agent's
+partition does not hide the DHT failing everywhere, and the P0 system-health alert does not hide
+the P0 no-admin alert."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any
 from e2e_support import TIMEOUT
 
 from bzzzmon.model import Plan
-from bzzzmon.scenarios import Scenario, scenario
+from bzzzmon.scenarios import Fault, Scenario, scenario
 from bzzzmon.stack import Stack
 from bzzzmon.stack.player import alert_state
 from bzzzmon.stack.routing import notified_receivers
@@ -94,3 +96,59 @@ def test_system_health_critical_inhibits_component_alerts(stack: Stack, plan: Pl
         what=f"{TARGET.alert} to resolve",
     )
     assert sink.receivers(TARGET.alert_labels, status=None, since=start) == expected
+
+
+def _notified_everyone(stack: Stack, plan: Plan, labels: dict[str, str], since: float) -> set[str]:
+    """Wait until the alert with ``labels`` reached every receiver its routing names."""
+    first = stack.wait_until(
+        lambda: stack.sink.notifications(labels, "firing", since=since),
+        timeout=TIMEOUT,
+        what=f"{labels} to notify",
+    )[0]
+    expected = set(notified_receivers(plan, first.labels))
+    assert expected
+    stack.wait_until(
+        lambda: expected <= stack.sink.receivers(labels, since=since),
+        timeout=TIMEOUT,
+        what=f"{labels} to reach {sorted(expected)}",
+    )
+    return expected
+
+
+def test_one_agents_partition_does_not_hide_the_dht_outage(stack: Stack, plan: Plan) -> None:
+    """Agent 0 below 3 peers explains agent 0's alerts, not the DHT failing on every agent."""
+    assert stack.sim is not None
+    start = time.time()
+    lonely = Scenario(
+        name="one-agent-partition",
+        incident="one agent partitioned",
+        runbook=TARGET.runbook,
+        faults=(Fault("partition", agent=0, params={"peers": 1}),),
+        alert=TARGET.alert,
+        severity=TARGET.severity,
+    )
+    _switch_on(stack, lonely)
+    _notified_everyone(stack, plan, lonely.alert_labels, start)
+    firing = stack.sink.notifications(lonely.alert_labels, "firing", since=start)
+    (peers,) = {n.labels.get("instance") for n in firing}
+    assert peers == stack.sim.agent_targets[0]
+    dht = scenario("dht-error-budget-burn")
+    _switch_on(stack, dht)
+    _notified_everyone(stack, plan, dht.alert_labels, start)
+    assert not _inhibited(stack, dht.alert_labels)
+    _switch_off(stack, dht)
+    _switch_off(stack, lonely)
+
+
+def test_system_health_critical_does_not_hide_no_admin(stack: Stack, plan: Plan) -> None:
+    """Both P0: the broader alert never hides the more specific one of equal severity."""
+    start = time.time()
+    _switch_on(stack, SOURCE)
+    _notified_everyone(stack, plan, SOURCE.alert_labels, start)
+    no_admin = scenario("no-admin-elected")
+    _switch_on(stack, no_admin)
+    told = _notified_everyone(stack, plan, no_admin.alert_labels, start)
+    assert told == set(plan.severity("P0").receivers)
+    assert alert_state(stack, SOURCE.alert_labels) == "firing"  # the two really overlapped
+    _switch_off(stack, no_admin)
+    _switch_off(stack, SOURCE)

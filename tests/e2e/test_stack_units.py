@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -9,9 +10,11 @@ import pytest
 import yaml
 
 from bzzzmon.promql.parse import PromQLError
-from bzzzmon.stack import StackError, TimeScale, Timing
+from bzzzmon.spec.plan import load_plan
+from bzzzmon.stack import Notification, StackError, TimeScale, Timing
 from bzzzmon.stack.configs import alertmanager_config, exporter_config, sink_url
 from bzzzmon.stack.processes import find_binary
+from bzzzmon.stack.production import production_delay
 from bzzzmon.stack.timescale import format_ms
 
 SCALE = TimeScale(factor=60, min_range_ms=3000)
@@ -165,3 +168,28 @@ def test_a_missing_binary_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch
         "prometheus was not found on PATH; install it with: "
         "apt-get install -y --no-install-recommends prometheus prometheus-alertmanager"
     )
+
+
+def _note(status: str, starts_at: str, ends_at: str, severity: str) -> Notification:
+    return Notification(
+        receiver="slack",
+        status=status,
+        labels={"alertname": "A", "severity": severity},
+        annotations={},
+        starts_at=starts_at,
+        ends_at=ends_at,
+        received=0.0,
+    )
+
+
+def test_production_delay_scales_the_rule_part_and_adds_the_routes_wait() -> None:
+    plan = load_plan(Path(__file__).resolve().parents[2] / "specs")
+    on = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC).timestamp()
+    # Fired 5 s after the fault at 60x: 5 min of rule time, plus P1's 2 min group_wait.
+    fired = _note("firing", "2026-12-01T12:00:05.000Z", "2026-12-01T12:00:13.000Z", "P1")
+    assert production_delay(plan, 60, fired, on) == 5 * 60 + 120
+    # Resolved 1.5 s after the fault went off: 90 s, plus P0's 2m30s group_interval.
+    resolved = _note("resolved", "2026-12-01T11:59:00.000Z", "2026-12-01T12:00:01.500Z", "P0")
+    assert production_delay(plan, 60, resolved, on) == 90 + 150
+    # No or an unknown severity: the catch-all's, the most urgent severity's timings (P0: 30 s).
+    assert production_delay(plan, 60, _note("firing", fired.starts_at, "", "?"), on) == 300 + 30

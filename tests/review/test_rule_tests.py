@@ -99,10 +99,13 @@ def test_no_sample_sits_on_a_window_boundary() -> None:
     """Prometheus 2.x and 3.x only agree when no sample is on a range's left edge."""
     plan = load_plan(SHIPPED)
     windows = {w for s in plan.slos for w in s.windows} | {300, 900}
-    for text in rule_tests.render(plan).values():
+    for path, text in rule_tests.render(plan).items():
         doc = yaml.safe_load(text)
         interval = int(doc["evaluation_interval"].rstrip("s"))
-        assert all(w % interval for w in windows), interval
+        # The escalation clock counts minutes, so its tests sample each minute; they place no
+        # check on a left edge instead (bzzzmon/render/rule_tests/escalation_tests.py).
+        if path != rule_tests.test_file_for(C.ESCALATION_RULES):
+            assert all(w % interval for w in windows), interval
         for group in doc["tests"]:
             assert group["interval"] == doc["evaluation_interval"]
 

@@ -18,6 +18,7 @@ from bzzzmon.model import SLO, Alert, Plan
 from bzzzmon.promql.parse import parse
 from bzzzmon.render.escalation import escalation_rules
 from bzzzmon.render.output import Files, dump_yaml
+from bzzzmon.render.rule_tests.escalation_tests import INTERVAL as ESCALATION_TEST_INTERVAL
 from bzzzmon.render.rule_tests.escalation_tests import escalation_test_groups
 from bzzzmon.render.rule_tests.inputs import Underivable
 from bzzzmon.render.rule_tests.slo_tests import slo_test_groups
@@ -155,11 +156,9 @@ def render(plan: Plan) -> Files:
 
 def _escalation(plan: Plan) -> Files:
     rules = escalation_rules(plan)
-    if not rules:
+    if not rules and not any(i.hold for i in plan.routing.inhibitions):
         return {}
-    interval = pick_interval(
-        [BASE_WINDOW, *(plan.severity(s).resolution_target for s in plan.routing.escalate)]
-    )
+    interval = ESCALATION_TEST_INTERVAL
     groups = escalation_test_groups(plan, rules, interval)
     sources = plan.files_of("routing", "severities")
     text = dump_yaml(_document(C.ESCALATION_RULES, interval, groups), sources)
