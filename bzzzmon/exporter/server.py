@@ -20,30 +20,30 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from bzzzmon import __version__
+from bzzzmon.exporter.auth import Verdict
 from bzzzmon.exporter.collector import ExporterCollector, take_snapshot
 from bzzzmon.exporter.config import ExporterConfig
+from bzzzmon.exporter.connections import MAX_CONNECTIONS, ConnectionGate, listen
 from bzzzmon.exporter.service import ExporterService
 from bzzzmon.exporter.state import ExporterState
 
-# While results keep changing (during a round), a rendered page is reused for this long, so
-# concurrent scrapers share one rendering instead of queueing for their own.
-RENDER_REUSE_SECONDS = 1.0
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 log = logging.getLogger(__name__)
+# process_* and python_info are read at most this often (listing /proc/self/fd is not free).
+PROCESS_METRICS_SECONDS = 1.0
 
 
 class MetricsPage:
-    """Renders /metrics from a frozen copy of the state, in a worker thread, one at a time.
+    """/metrics as bytes rendered once per probe round, served from memory.
 
-    - The copy is taken on the event loop (a few container copies), so rendering never races the
-      probe loop and never blocks it.
-    - A page is current while no result changed and no result has aged past ``max_result_age``
-      since it was rendered; a page is also rendered right after each round, so a scrape between
-      rounds (Prometheus' usual case) is answered from memory without rendering.
-    - While results change, a page is reused for up to ``RENDER_REUSE_SECONDS``, and scrapes that
-      arrive while a rendering is in flight get the previous page of the same round at once.
-    - Once a round has finished, no scrape gets a page from before it.
+    - A page is rendered after every round and after every config reload, from a frozen copy of
+      the state (taken on the event loop, so rendering in the render thread never races the
+      probe loop), and when one of its time-dependent values (a result turning stale, the
+      exporter's own score) changes.
+    - Every other scrape is answered with the bytes in memory: its cost does not grow with the
+      number of targets, and scrapers never queue for a rendering of their own.
+    - During a round the page shows the previous round, a consistent snapshot; once a round has
+      finished, no scrape gets a page from before it.
     """
 
     def __init__(self, service: ExporterService) -> None:
@@ -52,17 +52,14 @@ class MetricsPage:
         self._state: ExporterState = service.state
         self.registry = CollectorRegistry(auto_describe=False)
         self.registry.register(ExporterCollector(self, service.clock))
-        # process_* and python_info: read at most once a second, whatever the rounds do.
         self.process_registry = CollectorRegistry(auto_describe=False)
         ProcessCollector(registry=self.process_registry)
         PlatformCollector(registry=self.process_registry)
         self._process_page = b""
-        self._process_at = -RENDER_REUSE_SECONDS
+        self._process_at = -PROCESS_METRICS_SECONDS
         self._cached: bytes = b""
         self._cached_key: tuple[int, int] | None = None  # (rounds, config reloads)
-        self._cached_version = -1
-        self._cached_at = 0.0
-        self._valid_until = 0.0  # wall clock: when the first result of the page turns stale
+        self._valid_until = 0.0  # wall clock: when a time-dependent value of the page changes
         self._rendering: asyncio.Future[bytes] | None = None
         service.scheduler.round_listeners.append(self._start_rendering)
 
@@ -79,30 +76,24 @@ class MetricsPage:
         return await self._exporter_page() + self._process_metrics()
 
     def _process_metrics(self) -> bytes:
-        # Counting open fds lists /proc/self/fd, which is long while a round has 64 probes open.
-        if time.monotonic() - self._process_at > RENDER_REUSE_SECONDS:
+        if time.monotonic() - self._process_at > PROCESS_METRICS_SECONDS:
             self._process_page = generate_latest(self.process_registry)
             self._process_at = time.monotonic()
         return self._process_page
 
     async def _exporter_page(self) -> bytes:
         for _attempt in range(3):
-            if self._usable():
+            if self._current():
                 return self._cached
-            rendering = self._start_rendering()
-            await asyncio.shield(rendering)
+            await asyncio.shield(self._start_rendering())
         return self._cached
 
-    def _usable(self) -> bool:
+    def _current(self) -> bool:
         state = self._service.state
-        if self._cached_key is None or self._service.clock() >= self._valid_until:
-            return False
-        if self._cached_version == state.version:
-            return True
-        if self._cached_key != (state.rounds, state.config_reloads):
-            return False
-        recent = time.monotonic() - self._cached_at <= RENDER_REUSE_SECONDS
-        return recent or self._rendering is not None
+        return (
+            self._cached_key == (state.rounds, state.config_reloads)
+            and self._service.clock() < self._valid_until
+        )
 
     def _start_rendering(self) -> asyncio.Future[bytes]:
         if self._rendering is None:
@@ -114,12 +105,13 @@ class MetricsPage:
         try:
             service = self._service
             state = service.state
-            key, version = (state.rounds, state.config_reloads), state.version
+            key = (state.rounds, state.config_reloads)
             self._config, self._state = service.config, state.frozen_copy()
-            valid_until = _first_stale_time(self._config, self._state)
-            page = await asyncio.to_thread(generate_latest, self.registry)
-            self._cached, self._cached_key, self._cached_version = page, key, version
-            self._cached_at, self._valid_until = time.monotonic(), valid_until
+            now = service.clock()
+            loop = asyncio.get_running_loop()
+            page = await loop.run_in_executor(service.render_pool, generate_latest, self.registry)
+            self._cached, self._cached_key = page, key
+            self._valid_until = _next_change(self._config, self._state, now)
             return page
         finally:
             self._rendering = None
@@ -128,12 +120,15 @@ class MetricsPage:
                 self._start_rendering()  # a round ended meanwhile: render its results too
 
 
-def _first_stale_time(config: ExporterConfig, state: ExporterState) -> float:
-    """When the page's time-dependent values (staleness, the exporter's own score) next change."""
+def _next_change(config: ExporterConfig, state: ExporterState, now: float) -> float:
+    """When a time-dependent value of a page rendered at ``now`` next changes: a result or the
+    latest round passing ``max_result_age`` (only changes still ahead count, so a stalled probe
+    loop does not make every scrape render)."""
     times = [r.finished_at for r in state.results.values()]
     if state.last_round_finished is not None:
         times.append(state.last_round_finished)
-    return (min(times) + config.max_result_age) if times else float("inf")
+    ahead = [t + config.max_result_age for t in times if t + config.max_result_age >= now]
+    return min(ahead) if ahead else float("inf")
 
 
 def _log_failure(future: asyncio.Future[bytes]) -> None:
@@ -141,20 +136,46 @@ def _log_failure(future: asyncio.Future[bytes]) -> None:
         log.error("rendering /metrics failed", exc_info=future.exception())
 
 
-def build_app(service: ExporterService) -> web.Application:
+class LandingPage:
+    """The HTML page at ``/``, rebuilt when a round finishes, the config changes, or (as scores
+    change while results age) at most every ``LANDING_REFRESH_SECONDS``."""
+
+    def __init__(self, service: ExporterService) -> None:
+        self._service = service
+        self._key: tuple[int, int, int] | None = None
+        self._html = ""
+
+    def html(self) -> str:
+        state = self._service.state
+        key = (
+            state.rounds,
+            state.config_reloads,
+            int(self._service.clock() // LANDING_REFRESH_SECONDS),
+        )
+        if key != self._key:
+            self._html, self._key = _landing_html(self._service), key
+        return self._html
+
+
+LANDING_REFRESH_SECONDS = 5
+
+
+def build_app(service: ExporterService, gate: ConnectionGate | None = None) -> web.Application:
     page = MetricsPage(service)
+    landing_page = LandingPage(service)
+    gate = gate or ConnectionGate(MAX_CONNECTIONS)
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        guarded = request.path != "/healthz" and service.web.auth_required
-        if guarded and not await service.auth.allowed(request.headers.get("Authorization")):
-            raise web.HTTPUnauthorized(
-                headers={"WWW-Authenticate": 'Basic realm="bzzzmon exporter"'},
-                text="401 Unauthorized\n",
-            )
-        response = await handler(request)
-        response.headers.update(service.web.headers)
-        return response
+        with gate.busy(request.protocol):
+            try:
+                await _authorise(service, request)
+                response = await handler(request)
+            except web.HTTPException as exc:  # 401, 404, 405, 429: the configured headers too
+                exc.headers.update(service.web.headers)
+                raise
+            response.headers.update(service.web.headers)
+            return response
 
     async def metrics(_request: web.Request) -> web.Response:
         body = await page.render()
@@ -176,13 +197,51 @@ def build_app(service: ExporterService) -> web.Application:
         return web.json_response(body, status=200 if current else 503, dumps=_dumps)
 
     async def landing(_request: web.Request) -> web.Response:
-        return web.Response(text=_landing_html(service), content_type="text/html")
+        return web.Response(text=landing_page.html(), content_type="text/html")
 
     app = web.Application(middlewares=[guard])
     app.router.add_get("/metrics", metrics)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/", landing)
     return app
+
+
+async def _authorise(service: ExporterService, request: web.Request) -> None:
+    if request.path == "/healthz" or not service.web.auth_required:
+        return
+    verdict = await service.auth.check(request.headers.get("Authorization"))
+    if verdict is Verdict.BUSY:
+        raise web.HTTPTooManyRequests(headers={"Retry-After": "1"}, text="429 Too Many Requests\n")
+    if verdict is not Verdict.ALLOWED:
+        raise web.HTTPUnauthorized(
+            headers={"WWW-Authenticate": 'Basic realm="bzzzmon exporter"'},
+            text="401 Unauthorized\n",
+        )
+
+
+class Serving:
+    """The web app listening on ``host:port`` through a :class:`ConnectionGate`."""
+
+    def __init__(self, service: ExporterService, cap: int = MAX_CONNECTIONS) -> None:
+        self.service = service
+        self.gate = ConnectionGate(cap)
+        self.runner = web.AppRunner(
+            build_app(service, self.gate), handle_signals=False, shutdown_timeout=1.0
+        )
+        self._server: asyncio.Server | None = None
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen; returns the port (useful with port 0)."""
+        await self.runner.setup()
+        context = self.service.web.ssl_context
+        self._server = await listen(self.runner, self.gate, host, port, context)
+        bound: int = self._server.sockets[0].getsockname()[1]
+        return bound
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        await self.runner.cleanup()
 
 
 def _dumps(value: object) -> str:

@@ -13,11 +13,11 @@ import urllib.request
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
-from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from bzzzmon.exporter.config import ExporterConfig
-from bzzzmon.exporter.server import build_app
+from bzzzmon.exporter.connections import MAX_CONNECTIONS
+from bzzzmon.exporter.server import Serving
 from bzzzmon.exporter.service import ExporterService
 from bzzzmon.exporter.webconfig import WebConfig
 
@@ -77,7 +77,9 @@ class RunningExporter:
         background: bool = False,
         config_path: str | None = None,
         clock: Callable[[], float] = time.time,
+        connection_cap: int = MAX_CONNECTIONS,
     ) -> None:
+        self.connection_cap = connection_cap
         self.service = ExporterService(config, web=web_config, config_path=config_path, clock=clock)
         self.port = free_port()
         self.scheme = "https" if web_config and web_config.ssl_context else "http"
@@ -85,7 +87,7 @@ class RunningExporter:
         self._background = background
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
+        self._serving: Serving | None = None
 
     def __enter__(self) -> RunningExporter:
         self._thread.start()
@@ -99,22 +101,16 @@ class RunningExporter:
         self._loop.close()
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(build_app(self.service), access_log=None, shutdown_timeout=0.2)
-        await self._runner.setup()
-        site = web.TCPSite(
-            self._runner,
-            "127.0.0.1",
-            self.port,
-            ssl_context=self.service.web.ssl_context,
-        )
-        await site.start()
+        self.service.bind(asyncio.get_running_loop())
+        self._serving = Serving(self.service, self.connection_cap)
+        await self._serving.start("127.0.0.1", self.port)
         if self._background:
             await self.service.start()
 
     async def _stop(self) -> None:
+        if self._serving is not None:
+            await self._serving.stop()
         await self.service.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
@@ -126,10 +122,7 @@ class RunningExporter:
         self.call(self.service.scheduler.run_round())
 
     def reload(self) -> bool:
-        async def reload() -> bool:
-            return self.service.reload()
-
-        return self.call(reload())
+        return self.call(self.service.reload())
 
     def get(
         self, path: str, timeout: float = 5, headers: dict[str, str] | None = None
