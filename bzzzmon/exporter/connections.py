@@ -29,6 +29,11 @@ from aiohttp import web
 HEADER_TIMEOUT = 10.0
 MAX_CONNECTIONS = 512
 FD_RESERVE = 64  # log files, DNS sockets, the listening socket, the interpreter's own files
+# asyncio accepts up to ``backlog`` connections per loop iteration, and the gate sees a
+# connection (and a closed one frees its descriptor) a few iterations later, so up to about
+# ACCEPT_IN_FLIGHT * ACCEPT_BATCH descriptors can be open beyond the cap for a moment.
+ACCEPT_BATCH = 32
+ACCEPT_IN_FLIGHT = 4
 log = logging.getLogger(__name__)
 
 
@@ -50,14 +55,20 @@ def connection_cap(concurrency: int, open_files: int | None = None) -> int:
         open_files = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
     if open_files == resource.RLIM_INFINITY:
         return MAX_CONNECTIONS
-    return max(8, min(MAX_CONNECTIONS, open_files - concurrency - FD_RESERVE))
+    return max(
+        8,
+        min(
+            MAX_CONNECTIONS, open_files - concurrency - FD_RESERVE - ACCEPT_IN_FLIGHT * ACCEPT_BATCH
+        ),
+    )
 
 
 class ConnectionGate:
     """Counts the server's connections, oldest first, and which of them handle a request."""
 
-    def __init__(self, cap: int) -> None:
+    def __init__(self, cap: int, header_timeout: float = HEADER_TIMEOUT) -> None:
         self.cap = cap
+        self.header_timeout = header_timeout
         self.evicted = 0
         self.refused = 0
         self._open: OrderedDict[web.RequestHandler, None] = OrderedDict()
@@ -102,7 +113,7 @@ class _GatedHandler(web.RequestHandler):
         super().__init__(
             manager,
             loop=loop,
-            keepalive_timeout=HEADER_TIMEOUT,
+            keepalive_timeout=gate.header_timeout,
             access_log=None,  # type: ignore[arg-type]
         )
         self._gate = gate
@@ -132,6 +143,6 @@ async def listen(
         host,
         port,
         ssl=ssl_context,
-        backlog=1024,
+        backlog=ACCEPT_BATCH,
         reuse_address=True,
     )

@@ -23,7 +23,7 @@ from bzzzmon import __version__
 from bzzzmon.exporter.auth import Verdict
 from bzzzmon.exporter.collector import ExporterCollector, take_snapshot
 from bzzzmon.exporter.config import ExporterConfig
-from bzzzmon.exporter.connections import MAX_CONNECTIONS, ConnectionGate, listen
+from bzzzmon.exporter.connections import HEADER_TIMEOUT, MAX_CONNECTIONS, ConnectionGate, listen
 from bzzzmon.exporter.service import ExporterService
 from bzzzmon.exporter.state import ExporterState
 
@@ -222,9 +222,14 @@ async def _authorise(service: ExporterService, request: web.Request) -> None:
 class Serving:
     """The web app listening on ``host:port`` through a :class:`ConnectionGate`."""
 
-    def __init__(self, service: ExporterService, cap: int = MAX_CONNECTIONS) -> None:
+    def __init__(
+        self,
+        service: ExporterService,
+        cap: int = MAX_CONNECTIONS,
+        header_timeout: float = HEADER_TIMEOUT,
+    ) -> None:
         self.service = service
-        self.gate = ConnectionGate(cap)
+        self.gate = ConnectionGate(cap, header_timeout)
         self.runner = web.AppRunner(
             build_app(service, self.gate), handle_signals=False, shutdown_timeout=1.0
         )
