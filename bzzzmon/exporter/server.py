@@ -21,7 +21,7 @@ from prometheus_client.process_collector import ProcessCollector
 
 from bzzzmon import __version__
 from bzzzmon.exporter.auth import Verdict
-from bzzzmon.exporter.collector import ExporterCollector, take_snapshot
+from bzzzmon.exporter.collector import PageCaches, render_page, take_snapshot
 from bzzzmon.exporter.config import ExporterConfig
 from bzzzmon.exporter.connections import HEADER_TIMEOUT, MAX_CONNECTIONS, ConnectionGate, listen
 from bzzzmon.exporter.service import ExporterService
@@ -48,10 +48,7 @@ class MetricsPage:
 
     def __init__(self, service: ExporterService) -> None:
         self._service = service
-        self._config: ExporterConfig = service.config
-        self._state: ExporterState = service.state
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(ExporterCollector(self, service.clock))
+        self._caches = PageCaches()
         self.process_registry = CollectorRegistry(auto_describe=False)
         ProcessCollector(registry=self.process_registry)
         PlatformCollector(registry=self.process_registry)
@@ -62,15 +59,6 @@ class MetricsPage:
         self._valid_until = 0.0  # wall clock: when a time-dependent value of the page changes
         self._rendering: asyncio.Future[bytes] | None = None
         service.scheduler.round_listeners.append(self._start_rendering)
-
-    # The collector reads these: the frozen config and state of the rendering in progress.
-    @property
-    def config(self) -> ExporterConfig:
-        return self._config
-
-    @property
-    def state(self) -> ExporterState:
-        return self._state
 
     async def render(self) -> bytes:
         return await self._exporter_page() + self._process_metrics()
@@ -106,12 +94,13 @@ class MetricsPage:
             service = self._service
             state = service.state
             key = (state.rounds, state.config_reloads)
-            self._config, self._state = service.config, state.frozen_copy()
-            now = service.clock()
+            config, frozen, now = service.config, state.frozen_copy(), service.clock()
             loop = asyncio.get_running_loop()
-            page = await loop.run_in_executor(service.render_pool, generate_latest, self.registry)
+            page, _snapshot = await loop.run_in_executor(
+                service.render_pool, render_page, config, frozen, now, self._caches
+            )
             self._cached, self._cached_key = page, key
-            self._valid_until = _next_change(self._config, self._state, now)
+            self._valid_until = _next_change(config, frozen, now)
             return page
         finally:
             self._rendering = None
