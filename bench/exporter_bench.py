@@ -39,6 +39,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +49,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+from bench.exporter_hostile import cpu_seconds, measure_hostile, samples  # noqa: E402
 
 TARGET_SERVER = textwrap.dedent(
     r"""
@@ -92,11 +91,6 @@ def free_port() -> int:
         return port
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-
-
 def memory_mib(pid: int) -> dict[str, float]:
     out: dict[str, float] = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -104,14 +98,6 @@ def memory_mib(pid: int) -> dict[str, float]:
         if key in ("VmRSS", "VmHWM"):
             out[key] = round(int(rest.split()[0]) / 1024, 1)
     return out
-
-
-def samples(text: str) -> dict[str, float]:
-    return {
-        s.name + (json.dumps(s.labels, sort_keys=True) if s.labels else ""): s.value
-        for f in text_string_to_metric_families(text)
-        for s in f.samples
-    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -145,29 +131,54 @@ def exporter_config(targets: list[str], probe_type: str, interval: str) -> dict[
 
 
 class Exporter:
-    def __init__(self, workdir: Path, config: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        config: dict[str, Any],
+        web_config: Path | None = None,
+        preexec: Callable[[], None] | None = None,
+        log: Path | None = None,
+    ) -> None:
         self.path = workdir / "exporter.yml"
         self.path.write_text(yaml.safe_dump(config, sort_keys=False))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/metrics"
+        self.log = log or workdir / "exporter.log"
         command = [sys.executable, "-m", "bzzzmon.exporter", "--config", str(self.path)]
-        self.process = subprocess.Popen(
-            [*command, "--listen", f"127.0.0.1:{self.port}"],
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-        )
+        if web_config is not None:
+            command += ["--web-config", str(web_config)]
+        with self.log.open("wb") as log_file:
+            self.process = subprocess.Popen(
+                [*command, "--listen", f"127.0.0.1:{self.port}"],
+                cwd=REPO,
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+                preexec_fn=preexec,
+            )
 
-    async def metrics(self, session: aiohttp.ClientSession) -> dict[str, float]:
-        async with session.get(self.url) as response:
+    async def metrics(
+        self,
+        session: aiohttp.ClientSession,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> dict[str, float]:
+        async with session.get(
+            self.url,
+            headers=headers,
+            raise_for_status=True,
+            timeout=aiohttp.ClientTimeout(total=timeout),
+        ) as response:
             return samples(await response.text())
 
-    async def wait_rounds(self, session: aiohttp.ClientSession, rounds: int) -> dict[str, float]:
+    async def wait_rounds(
+        self, session: aiohttp.ClientSession, rounds: int, headers: dict[str, str] | None = None
+    ) -> dict[str, float]:
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the exporter exited with status {self.process.returncode}")
             try:
-                got = await self.metrics(session)
-            except aiohttp.ClientError:
+                got = await self.metrics(session, headers)
+            except (aiohttp.ClientError, TimeoutError):
                 got = {}
             done = got.get("bzzz_probe_duration_seconds_count", 0)
             finished = "bzzz_exporter_probe_round_duration_seconds" in got
@@ -177,7 +188,10 @@ class Exporter:
 
     @staticmethod
     def targets_per_round(got: dict[str, float]) -> float:
-        return sum(v for k, v in got.items() if k.startswith("bzzz_exporter_targets")) or 1e9
+        # Each health_checks target counts once per component: the largest count is the targets.
+        return max(
+            (v for k, v in got.items() if k.startswith("bzzz_exporter_targets")), default=1e9
+        )
 
     def stop(self) -> None:
         self.process.terminate()
@@ -361,46 +375,61 @@ async def measure_blackbox(workdir: Path, targets: list[str], rounds: int) -> di
         process.wait(10)
 
 
+async def measure_size(
+    workdir: Path, targets: list[str], rounds: int, seconds: float
+) -> dict[str, Any]:
+    """Everything at one number of targets, blackbox_exporter included (the same run's peer)."""
+    results: dict[str, Any] = {}
+    for probe_type in ("http_status", "health_checks"):
+        results[f"exporter_{probe_type}"] = await measure_probing(
+            workdir, targets, probe_type, rounds
+        )
+        print(json.dumps({probe_type: results[f"exporter_{probe_type}"]}, indent=2), flush=True)
+    results["scrapes_while_probing"] = await measure_scrapes(workdir, targets, seconds)
+    print(json.dumps({"scrapes": results["scrapes_while_probing"]}, indent=2), flush=True)
+    results["blackbox_exporter"] = await measure_blackbox(workdir, targets, rounds)
+    print(json.dumps({"blackbox": results["blackbox_exporter"]}, indent=2), flush=True)
+    theirs = results["blackbox_exporter"]["cpu_seconds_per_1000_probes"]
+    for probe_type in ("http_status", "health_checks"):
+        ours = results[f"exporter_{probe_type}"]["cpu_seconds_per_1000_probes"]
+        results[f"cpu_ratio_{probe_type}_vs_blackbox"] = round(ours / theirs, 2) if theirs else None
+    print(json.dumps({k: v for k, v in results.items() if k.startswith("cpu_ratio")}, indent=2))
+    return results
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--targets", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--targets", default="1000,10000", help="comma-separated target counts")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--hostile-seconds", type=float, default=15.0, help="0 skips the attack scenario"
+    )
     parser.add_argument("--out", default=str(REPO / "bench/results/exporter.json"))
     args = parser.parse_args()
+    sizes = [int(n) for n in args.targets.split(",")]
 
     server = subprocess.Popen(
-        [sys.executable, "-c", TARGET_SERVER, str(args.targets)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", TARGET_SERVER, str(max(sizes))], stdout=subprocess.PIPE, text=True
     )
     try:
         assert server.stdout is not None
-        targets = [f"127.0.0.1:{p}" for p in json.loads(server.stdout.readline())]
+        all_targets = [f"127.0.0.1:{p}" for p in json.loads(server.stdout.readline())]
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
             results: dict[str, Any] = {
                 "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-                "target_server": f"1 asyncio process, {len(targets)} listening sockets",
+                "target_server": f"1 asyncio process, {len(all_targets)} listening sockets",
             }
-            for probe_type in ("http_status", "health_checks"):
-                results[f"exporter_{probe_type}"] = await measure_probing(
-                    workdir, targets, probe_type, args.rounds
+            for size in sizes:
+                results[f"targets_{size}"] = await measure_size(
+                    workdir, all_targets[:size], args.rounds, args.seconds
                 )
-                print(
-                    json.dumps({probe_type: results[f"exporter_{probe_type}"]}, indent=2),
-                    flush=True,
+            if args.hostile_seconds > 0:
+                results["hostile"] = await measure_hostile(
+                    workdir, all_targets[: min(sizes)], args.hostile_seconds, Exporter, memory_mib
                 )
-            results["scrapes_while_probing"] = await measure_scrapes(workdir, targets, args.seconds)
-            print(json.dumps({"scrapes": results["scrapes_while_probing"]}, indent=2), flush=True)
-            results["blackbox_exporter"] = await measure_blackbox(workdir, targets, args.rounds)
-            print(json.dumps({"blackbox": results["blackbox_exporter"]}, indent=2), flush=True)
-        ours = results["exporter_http_status"]["cpu_seconds_per_1000_probes"]
-        theirs = results["blackbox_exporter"]["cpu_seconds_per_1000_probes"]
-        results["cpu_ratio_http_status_vs_blackbox"] = round(ours / theirs, 2) if theirs else None
-        ours_hc = results["exporter_health_checks"]["cpu_seconds_per_1000_probes"]
-        results["cpu_ratio_health_checks_vs_blackbox"] = (
-            round(ours_hc / theirs, 2) if theirs else None
-        )
-        print(json.dumps({k: v for k, v in results.items() if k.startswith("cpu_ratio")}, indent=2))
+                print(json.dumps({"hostile": results["hostile"]}, indent=2), flush=True)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

@@ -4,7 +4,8 @@ A bcrypt check costs tens of milliseconds of CPU by design, so every wrong passw
 attacker makes the exporter do. Here:
 
 - checks run on a small executor of their own (``AUTH_WORKERS`` threads; bcrypt releases the GIL),
-  never on the pool that resolves DNS targets or renders /metrics;
+  never on the pool that resolves DNS targets or renders /metrics, and at the lowest CPU
+  priority (:func:`lower_priority`), so hashing only gets CPU time the probe loop leaves over;
 - at most ``AUTH_WORKERS`` checks run and ``AUTH_QUEUE`` wait; beyond that a request is answered
   ``429`` at once, without hashing;
 - every verdict is remembered under an HMAC of the credential (a per-process random key, so the
@@ -20,10 +21,13 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import contextlib
 import enum
 import hashlib
 import hmac
+import os
 import secrets
+import threading
 import time
 from collections import OrderedDict
 from collections.abc import Mapping
@@ -31,7 +35,7 @@ from concurrent.futures import Executor
 
 import bcrypt
 
-AUTH_WORKERS = 2
+AUTH_WORKERS = 1
 AUTH_QUEUE = 8
 CACHE_ENTRIES = 1024
 GOOD_TTL = 300.0  # seconds since a remembered good credential was last used
@@ -42,6 +46,12 @@ class Verdict(enum.Enum):
     ALLOWED = "allowed"
     DENIED = "denied"
     BUSY = "busy"  # too many checks in flight: answer 429, try later
+
+
+def lower_priority() -> None:
+    """Thread initializer: nice 19 for the calling thread only (Linux nices threads one by one)."""
+    with contextlib.suppress(OSError, AttributeError):
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 19)
 
 
 def dummy_hash(users: Mapping[str, bytes]) -> bytes:

@@ -8,8 +8,9 @@ fail. Here:
   idle that long after an answer, is closed (aiohttp's keep-alive timer, which runs from the
   moment a connection is accepted and fires only while no request is being handled);
 - at most ``cap`` connections are open; a new one beyond that closes the oldest connection that
-  is not handling a request (a stalled or idle one), so a flood of stalled connections cannot
-  lock out a scraper, and when every connection is busy the new one is closed instead;
+  is not handling a request and never carried an authorised one (a stalled one, or a flooder's),
+  else the oldest idle one, so a flood of stalled connections can neither lock out a scraper nor
+  push out its kept-alive connection; when every connection is busy the new one is closed;
 - :func:`raise_open_file_limit` lifts the soft RLIMIT_NOFILE to the hard limit at start, and
   :func:`connection_cap` keeps room below it for the probes.
 """
@@ -73,6 +74,7 @@ class ConnectionGate:
         self.refused = 0
         self._open: OrderedDict[web.RequestHandler, None] = OrderedDict()
         self._busy: set[web.RequestHandler] = set()
+        self._trusted: set[web.RequestHandler] = set()  # served an authorised request
 
     def __len__(self) -> int:
         return len(self._open)
@@ -81,7 +83,9 @@ class ConnectionGate:
         self._open[handler] = None
         if len(self._open) <= self.cap:
             return
-        victim = next((h for h in self._open if h not in self._busy and h is not handler), None)
+        idle = [h for h in self._open if h not in self._busy and h is not handler]
+        # Stalled and unauthorised connections go first: a scraper's kept-alive connection last.
+        victim = next((h for h in idle if h not in self._trusted), idle[0] if idle else None)
         if victim is None:
             self.refused += 1
             victim = handler
@@ -93,6 +97,12 @@ class ConnectionGate:
     def closed(self, handler: web.RequestHandler) -> None:
         self._open.pop(handler, None)
         self._busy.discard(handler)
+        self._trusted.discard(handler)
+
+    def trust(self, handler: object) -> None:
+        """The connection carried an authorised request: evict it only after all others."""
+        if isinstance(handler, web.RequestHandler) and handler in self._open:
+            self._trusted.add(handler)
 
     @contextmanager
     def busy(self, handler: object) -> Iterator[None]:

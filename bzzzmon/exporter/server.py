@@ -152,7 +152,7 @@ LANDING_REFRESH_SECONDS = 5
 def build_app(service: ExporterService, gate: ConnectionGate | None = None) -> web.Application:
     page = MetricsPage(service)
     landing_page = LandingPage(service)
-    gate = gate or ConnectionGate(MAX_CONNECTIONS)
+    gate = ConnectionGate(MAX_CONNECTIONS) if gate is None else gate
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -163,6 +163,7 @@ def build_app(service: ExporterService, gate: ConnectionGate | None = None) -> w
             except web.HTTPException as exc:  # 401, 404, 405, 429: the configured headers too
                 exc.headers.update(service.web.headers)
                 raise
+            gate.trust(request.protocol)
             response.headers.update(service.web.headers)
             return response
 

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from bzzzmon.exporter.auth import AUTH_WORKERS, BasicAuth
+from bzzzmon.exporter.auth import AUTH_WORKERS, BasicAuth, lower_priority
 from bzzzmon.exporter.config import ConfigError, ExporterConfig, load_config
 from bzzzmon.exporter.scheduler import ProbeScheduler
 from bzzzmon.exporter.state import ExporterState
@@ -39,7 +39,7 @@ class ExporterService:
         self.web = web or WebConfig()
         # One pool per kind of work, so a flood of one kind cannot starve another.
         self.resolver_pool = ThreadPoolExecutor(RESOLVER_WORKERS, "bzzz-resolve")
-        self.auth_pool = ThreadPoolExecutor(AUTH_WORKERS, "bzzz-auth")
+        self.auth_pool = ThreadPoolExecutor(AUTH_WORKERS, "bzzz-auth", lower_priority)
         self.render_pool = ThreadPoolExecutor(1, "bzzz-render")
         self.reload_pool = ThreadPoolExecutor(1, "bzzz-reload")
         self.auth = BasicAuth(self.web.users, self.web.dummy_hash, self.auth_pool)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import http.client
 import secrets
 import socket
 import threading
@@ -233,14 +234,23 @@ def test_half_sent_and_idle_connections_are_closed(sim: Simulator) -> None:
 
 
 def test_at_the_cap_the_oldest_stalled_connection_makes_room(sim: Simulator) -> None:
+    """A scraper's kept-alive connection outlives stalled ones that came after it; a new
+    connection at the cap gets in by closing the oldest stalled one."""
     config = parse_config(config_data([dns_probe(sim)]))
     with RunningExporter(config, connection_cap=4) as exporter:
+        scraper = http.client.HTTPConnection("127.0.0.1", exporter.port, timeout=10)
+        scraper.request("GET", "/metrics")
+        assert scraper.getresponse().read()
         stalled = [stalled_connection(exporter.port) for _ in range(4)]
         try:
             assert exporter.get("/healthz")[0] in (200, 503)  # answered, not refused
-            assert closed_by_server(stalled[0])
+            assert closed_by_server(stalled[0]) and closed_by_server(stalled[1])
+            scraper.request("GET", "/metrics")  # the same connection, still open
+            response = scraper.getresponse()
+            assert response.status == 200 and response.read()
             gate = exporter.service_gate()
-            assert gate.evicted >= 1 and len(gate) <= 4
+            assert gate.evicted >= 2 and len(gate) <= 4
         finally:
+            scraper.close()
             for sock in stalled:
                 sock.close()
