@@ -1,26 +1,34 @@
 """Benchmark of the bzzzmon exporter against prometheus-blackbox-exporter, on loopback.
 
-    python bench/exporter_bench.py [--targets 1000] [--rounds 5] [--seconds 10]
-                                   [--out bench/results/exporter.json]
+    python bench/exporter_bench.py [--targets 1000,10000] [--rounds 3] [--seconds 10]
+                                   [--hostile-seconds 15] [--out bench/results/exporter.json]
 
-What it measures (all processes on 127.0.0.1, the machine's cores shared by everyone):
+What it measures (all processes on 127.0.0.1, the machine's cores shared by everyone), for each
+number of targets in ``--targets``:
 
 - Targets: ONE helper process (plain asyncio, not aiohttp, so the target side costs little) opens
-  1,000 listening sockets, one per target (1,000 distinct host:port targets, as 1,000 agent
-  replicas would be). Every request gets a 0.6 KB ``/health/checks`` JSON document like an agent's.
-- The exporter runs as its own process (``python -m bzzzmon.exporter``), probing the 1,000
-  targets with ``jitter: 0`` and ``concurrency: 64``. Round time is the exporter's own
+  one listening socket per target (10,000 distinct host:port targets, as 10,000 agent replicas
+  would be). Every request gets a 0.6 KB ``/health/checks`` JSON document like an agent's.
+- The exporter runs as its own process (``python -m bzzzmon.exporter``), probing the targets with
+  ``jitter: 0`` and ``concurrency: 64``. Round time is the exporter's own
   ``bzzz_exporter_probe_round_duration_seconds``; CPU is the process's utime+stime from /proc, per
   1,000 probes (probes counted by ``bzzz_probe_duration_seconds_count``); memory is VmRSS/VmHWM.
 - Two probe types: ``http_status`` (GET, expect 200; like blackbox's http_2xx) and
   ``health_checks`` (GET, stream and parse the JSON, score 5 checks per target).
 - /metrics latency: 10 concurrent scrapers hammer /metrics while the exporter probes
-  continuously (health_checks config: 1,000 targets x 5 components of series); p50/p99 in ms.
-  Then a lone scraper every 0.7 s (Prometheus' usual pattern) on the same busy exporter.
+  continuously (rounds back to back; health_checks config: targets x 5 components of series);
+  p50/p99 in ms. Then a lone scraper every 0.7 s (Prometheus' usual pattern) on the same busy
+  exporter.
 - blackbox_exporter (Debian's prometheus-blackbox-exporter; installed with apt-get if missing)
   runs with a generated blackbox.yml (module http_2xx) and is driven through /probe for the same
-  1,000 targets at concurrency 64, as Prometheus would drive it. Its CPU per 1,000 probes includes
-  serving /probe, which is how it is always used.
+  targets at concurrency 64, as Prometheus would drive it. Its CPU per 1,000 probes includes
+  serving /probe, which is how it is always used. It is the peer: the CPU ratios compare the two
+  measured in the same run.
+
+Then the attack scenario of bench/exporter_hostile.py (its docstring has the details) with the
+smallest number of targets as healthy targets: a hostile target mix, 32 wrong-password clients
+and 1,100 stalled connections, with an authorised scraper measured before (calm) and during the
+attack in the same run.
 
 Results are printed and written as JSON; nothing is asserted.
 """
@@ -239,26 +247,80 @@ async def measure_probing(
         exporter.stop()
 
 
+# The scrape path's peer: a bare asyncio server that answers every request with the same bytes
+# the exporter served, measured with the same scrapers in the same run. Whatever latency it shows
+# is the machine's (scheduler, loopback, the client), not the exporter's.
+FLOOR_SERVER = textwrap.dedent(
+    r"""
+    import asyncio, sys
+    body = open(sys.argv[1], "rb").read()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(body)
+
+    class Floor(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport, self.buffer = transport, b""
+        def data_received(self, data):
+            self.buffer += data
+            while b"\r\n\r\n" in self.buffer:
+                _request, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+                self.transport.write(head + body)
+
+    async def main():
+        server = await asyncio.get_running_loop().create_server(Floor, "127.0.0.1", 0)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+    """
+)
+
+
+async def hammer(
+    session: aiohttp.ClientSession, url: str, seconds: float, scrapers: int = 10
+) -> tuple[list[float], bytes]:
+    """``scrapers`` clients GET ``url`` back to back for ``seconds``: latencies and a body."""
+    latencies: list[float] = []
+    body = b""
+    deadline = time.monotonic() + seconds
+
+    async def scraper() -> None:
+        nonlocal body
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            async with session.get(url) as response:
+                body = await response.read()
+            latencies.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(scraper() for _ in range(scrapers)))
+    return latencies, body
+
+
+async def measure_floor(workdir: Path, body: bytes, seconds: float) -> list[float]:
+    page = workdir / "page.txt"
+    page.write_bytes(body)
+    server = subprocess.Popen(
+        [sys.executable, "-c", FLOOR_SERVER, str(page)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            latencies, _body = await hammer(session, f"http://127.0.0.1:{port}/", seconds)
+        return latencies
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 async def measure_scrapes(workdir: Path, targets: list[str], seconds: float) -> dict[str, Any]:
-    """10 concurrent scrapers while the exporter probes 1,000 health_checks targets non-stop."""
+    """10 concurrent scrapers while the exporter probes the health_checks targets non-stop, then
+    the same scrapers against the floor server serving the same bytes."""
     exporter = Exporter(workdir, exporter_config(targets, "health_checks", "1s"))
     try:
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
             await exporter.wait_rounds(session, 1)
-            latencies: list[float] = []
-            sizes: list[int] = []
-            deadline = time.monotonic() + seconds
-
-            async def scraper() -> None:
-                while time.monotonic() < deadline:
-                    started = time.perf_counter()
-                    async with session.get(exporter.url) as response:
-                        body = await response.read()
-                    latencies.append(time.perf_counter() - started)
-                    sizes.append(len(body))
-
-            await asyncio.gather(*(scraper() for _ in range(10)))
+            latencies, body = await hammer(session, exporter.url, seconds)
             lone: list[float] = []
             for _ in range(12):  # Prometheus-like: one scraper, now and then
                 await asyncio.sleep(0.7)
@@ -267,10 +329,10 @@ async def measure_scrapes(workdir: Path, targets: list[str], seconds: float) -> 
                     await response.read()
                 lone.append(time.perf_counter() - started)
             got = await exporter.metrics(session)
-            return {
+            result = {
                 "scrapers": 10,
                 "scrapes": len(latencies),
-                "metrics_bytes": max(sizes),
+                "metrics_bytes": len(body),
                 "series": len(got),
                 "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
                 "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
@@ -281,9 +343,15 @@ async def measure_scrapes(workdir: Path, targets: list[str], seconds: float) -> 
                     got["bzzz_probe_duration_seconds_count"] // len(targets)
                 ),
                 "memory_mib": memory_mib(exporter.process.pid),
+                "load_average_1m": round(os.getloadavg()[0], 2),
             }
     finally:
         exporter.stop()
+    floor = await measure_floor(workdir, body, seconds)
+    result["floor_p50_ms"] = round(percentile(floor, 0.5) * 1000, 2)
+    result["floor_p99_ms"] = round(percentile(floor, 0.99) * 1000, 2)
+    result["p99_ratio_vs_floor"] = round(result["p99_ms"] / result["floor_p99_ms"], 2)
+    return result
 
 
 def blackbox_binary() -> str:
@@ -375,25 +443,32 @@ async def measure_blackbox(workdir: Path, targets: list[str], rounds: int) -> di
         process.wait(10)
 
 
+PARTS = ("probing", "scrapes", "blackbox", "hostile")
+
+
 async def measure_size(
-    workdir: Path, targets: list[str], rounds: int, seconds: float
+    workdir: Path, targets: list[str], rounds: int, seconds: float, parts: set[str]
 ) -> dict[str, Any]:
     """Everything at one number of targets, blackbox_exporter included (the same run's peer)."""
     results: dict[str, Any] = {}
-    for probe_type in ("http_status", "health_checks"):
+    for probe_type in ("http_status", "health_checks") if "probing" in parts else ():
         results[f"exporter_{probe_type}"] = await measure_probing(
             workdir, targets, probe_type, rounds
         )
         print(json.dumps({probe_type: results[f"exporter_{probe_type}"]}, indent=2), flush=True)
-    results["scrapes_while_probing"] = await measure_scrapes(workdir, targets, seconds)
-    print(json.dumps({"scrapes": results["scrapes_while_probing"]}, indent=2), flush=True)
-    results["blackbox_exporter"] = await measure_blackbox(workdir, targets, rounds)
-    print(json.dumps({"blackbox": results["blackbox_exporter"]}, indent=2), flush=True)
-    theirs = results["blackbox_exporter"]["cpu_seconds_per_1000_probes"]
-    for probe_type in ("http_status", "health_checks"):
-        ours = results[f"exporter_{probe_type}"]["cpu_seconds_per_1000_probes"]
-        results[f"cpu_ratio_{probe_type}_vs_blackbox"] = round(ours / theirs, 2) if theirs else None
-    print(json.dumps({k: v for k, v in results.items() if k.startswith("cpu_ratio")}, indent=2))
+    if "scrapes" in parts:
+        results["scrapes_while_probing"] = await measure_scrapes(workdir, targets, seconds)
+        print(json.dumps({"scrapes": results["scrapes_while_probing"]}, indent=2), flush=True)
+    if "blackbox" in parts:
+        results["blackbox_exporter"] = await measure_blackbox(workdir, targets, rounds)
+        print(json.dumps({"blackbox": results["blackbox_exporter"]}, indent=2), flush=True)
+    if "probing" in parts and "blackbox" in parts:
+        theirs = results["blackbox_exporter"]["cpu_seconds_per_1000_probes"]
+        for probe_type in ("http_status", "health_checks"):
+            ours = results[f"exporter_{probe_type}"]["cpu_seconds_per_1000_probes"]
+            ratio = round(ours / theirs, 2) if theirs else None
+            results[f"cpu_ratio_{probe_type}_vs_blackbox"] = ratio
+        print(json.dumps({k: v for k, v in results.items() if k.startswith("cpu_ratio")}))
     return results
 
 
@@ -405,9 +480,13 @@ async def main() -> None:
     parser.add_argument(
         "--hostile-seconds", type=float, default=15.0, help="0 skips the attack scenario"
     )
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help="comma-separated: " + ", ".join(PARTS)
+    )
     parser.add_argument("--out", default=str(REPO / "bench/results/exporter.json"))
     args = parser.parse_args()
     sizes = [int(n) for n in args.targets.split(",")]
+    parts = set(args.parts.split(","))
 
     server = subprocess.Popen(
         [sys.executable, "-c", TARGET_SERVER, str(max(sizes))], stdout=subprocess.PIPE, text=True
@@ -423,9 +502,9 @@ async def main() -> None:
             }
             for size in sizes:
                 results[f"targets_{size}"] = await measure_size(
-                    workdir, all_targets[:size], args.rounds, args.seconds
+                    workdir, all_targets[:size], args.rounds, args.seconds, parts
                 )
-            if args.hostile_seconds > 0:
+            if args.hostile_seconds > 0 and "hostile" in parts:
                 results["hostile"] = await measure_hostile(
                     workdir, all_targets[: min(sizes)], args.hostile_seconds, Exporter, memory_mib
                 )
