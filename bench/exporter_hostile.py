@@ -264,6 +264,14 @@ async def _scrape_for(
     return seen
 
 
+def _healthy_failures(got: dict[str, float]) -> float:
+    return sum(
+        v
+        for k, v in got.items()
+        if k.startswith("bzzz_exporter_probe_failures_total") and '"hostile"' not in k
+    )
+
+
 async def measure_hostile(
     workdir: Path, healthy: list[str], seconds: float, exporter_class: Any, memory: Any
 ) -> dict[str, Any]:
@@ -298,6 +306,7 @@ async def _attack(exporter: Any, healthy: list[str], seconds: float, memory: Any
     async with aiohttp.ClientSession() as session:
         await exporter.wait_rounds(session, 2, headers=good)
         calm = await _scrape_for(exporter, session, good, time.monotonic() + min(seconds, 5.0))
+        before = await exporter.metrics(session, headers=good, timeout=30)
         log_before = exporter.log.stat().st_size
         deadline = time.monotonic() + seconds
         results: multiprocessing.Queue[Any] = multiprocessing.Queue()
@@ -320,11 +329,8 @@ async def _attack(exporter: Any, healthy: list[str], seconds: float, memory: Any
         "seconds": seconds,
         "authorised_calm": calm.summary(),
         "authorised_under_attack": attacked.summary(),
-        "healthy_probe_failures": sum(
-            v
-            for k, v in final.items()
-            if k.startswith("bzzz_exporter_probe_failures_total") and '"hostile"' not in k
-        ),
+        "healthy_probe_failures_during_attack": _healthy_failures(final)
+        - _healthy_failures(before),
         "hostile_reasons": sorted(
             {json.loads(k.split("_total", 1)[1])["reason"] for k in reasons.values()}
         ),
