@@ -21,7 +21,7 @@ from prometheus_client.process_collector import ProcessCollector
 
 from bzzzmon import __version__
 from bzzzmon.exporter.auth import Verdict
-from bzzzmon.exporter.collector import PageCaches, render_page, take_snapshot
+from bzzzmon.exporter.collector import PageCaches, Snapshot, render_page
 from bzzzmon.exporter.config import ExporterConfig
 from bzzzmon.exporter.connections import HEADER_TIMEOUT, MAX_CONNECTIONS, ConnectionGate, listen
 from bzzzmon.exporter.service import ExporterService
@@ -55,13 +55,20 @@ class MetricsPage:
         self._process_page = b""
         self._process_at = -PROCESS_METRICS_SECONDS
         self._cached: bytes = b""
+        self._landing = ""
         self._cached_key: tuple[int, int] | None = None  # (rounds, config reloads)
         self._valid_until = 0.0  # wall clock: when a time-dependent value of the page changes
         self._rendering: asyncio.Future[bytes] | None = None
         service.scheduler.round_listeners.append(self._start_rendering)
 
     async def render(self) -> bytes:
-        return await self._exporter_page() + self._process_metrics()
+        await self._ensure_current()
+        return self._cached + self._process_metrics()
+
+    async def landing(self) -> str:
+        """The landing page, built with the metrics page from the same snapshot."""
+        await self._ensure_current()
+        return self._landing
 
     def _process_metrics(self) -> bytes:
         if time.monotonic() - self._process_at > PROCESS_METRICS_SECONDS:
@@ -69,12 +76,11 @@ class MetricsPage:
             self._process_at = time.monotonic()
         return self._process_page
 
-    async def _exporter_page(self) -> bytes:
+    async def _ensure_current(self) -> None:
         for _attempt in range(3):
             if self._current():
-                return self._cached
+                return
             await asyncio.shield(self._start_rendering())
-        return self._cached
 
     def _current(self) -> bool:
         state = self._service.state
@@ -82,6 +88,12 @@ class MetricsPage:
             self._cached_key == (state.rounds, state.config_reloads)
             and self._service.clock() < self._valid_until
         )
+
+    def _render_both(
+        self, config: ExporterConfig, state: ExporterState, now: float
+    ) -> tuple[bytes, str]:
+        page, snapshot = render_page(config, state, now, self._caches)
+        return page, _landing_html(config, state, snapshot)
 
     def _start_rendering(self) -> asyncio.Future[bytes]:
         if self._rendering is None:
@@ -96,10 +108,10 @@ class MetricsPage:
             key = (state.rounds, state.config_reloads)
             config, frozen, now = service.config, state.frozen_copy(), service.clock()
             loop = asyncio.get_running_loop()
-            page, _snapshot = await loop.run_in_executor(
-                service.render_pool, render_page, config, frozen, now, self._caches
+            page, landing = await loop.run_in_executor(
+                service.render_pool, self._render_both, config, frozen, now
             )
-            self._cached, self._cached_key = page, key
+            self._cached, self._landing, self._cached_key = page, landing, key
             self._valid_until = _next_change(config, frozen, now)
             return page
         finally:
@@ -125,33 +137,8 @@ def _log_failure(future: asyncio.Future[bytes]) -> None:
         log.error("rendering /metrics failed", exc_info=future.exception())
 
 
-class LandingPage:
-    """The HTML page at ``/``, rebuilt when a round finishes, the config changes, or (as scores
-    change while results age) at most every ``LANDING_REFRESH_SECONDS``."""
-
-    def __init__(self, service: ExporterService) -> None:
-        self._service = service
-        self._key: tuple[int, int, int] | None = None
-        self._html = ""
-
-    def html(self) -> str:
-        state = self._service.state
-        key = (
-            state.rounds,
-            state.config_reloads,
-            int(self._service.clock() // LANDING_REFRESH_SECONDS),
-        )
-        if key != self._key:
-            self._html, self._key = _landing_html(self._service), key
-        return self._html
-
-
-LANDING_REFRESH_SECONDS = 5
-
-
 def build_app(service: ExporterService, gate: ConnectionGate | None = None) -> web.Application:
     page = MetricsPage(service)
-    landing_page = LandingPage(service)
     gate = ConnectionGate(MAX_CONNECTIONS) if gate is None else gate
 
     @web.middleware
@@ -187,7 +174,7 @@ def build_app(service: ExporterService, gate: ConnectionGate | None = None) -> w
         return web.json_response(body, status=200 if current else 503, dumps=_dumps)
 
     async def landing(_request: web.Request) -> web.Response:
-        return web.Response(text=landing_page.html(), content_type="text/html")
+        return web.Response(text=await page.landing(), content_type="text/html")
 
     app = web.Application(middlewares=[guard])
     app.router.add_get("/metrics", metrics)
@@ -243,9 +230,7 @@ def _dumps(value: object) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _landing_html(service: ExporterService) -> str:
-    config, state = service.config, service.state
-    snap = take_snapshot(config, state, service.clock())
+def _landing_html(config: ExporterConfig, state: ExporterState, snap: Snapshot) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(c)}</td><td>{s:.3f}</td></tr>" for c, s in snap.components.items()
     )
