@@ -18,7 +18,9 @@ number of targets in ``--targets``:
 - /metrics latency: 10 concurrent scrapers hammer /metrics while the exporter probes
   continuously (rounds back to back; health_checks config: targets x 5 components of series);
   p50/p99 in ms. Then a lone scraper every 0.7 s (Prometheus' usual pattern) on the same busy
-  exporter.
+  exporter. Then the same 10 scrapers against an exporter between rounds (interval 60 s, after
+  its first round), and against the floor: a bare asyncio server answering every request with
+  the same bytes (the scrape path's peer in the same run; what it shows is the machine's).
 - blackbox_exporter (Debian's prometheus-blackbox-exporter; installed with apt-get if missing)
   runs with a generated blackbox.yml (module http_2xx) and is driven through /probe for the same
   targets at concurrency 64, as Prometheus would drive it. Its CPU per 1,000 probes includes
@@ -347,10 +349,24 @@ async def measure_scrapes(workdir: Path, targets: list[str], seconds: float) -> 
             }
     finally:
         exporter.stop()
+    # The same exporter between rounds (interval 60 s: one round, then idle): what a scrape costs
+    # when probing does not share the event loop and the CPU with it.
+    idle = Exporter(workdir, exporter_config(targets, "health_checks", "60s"))
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            await idle.wait_rounds(session, 1)
+            idle_latencies, _body = await hammer(session, idle.url, seconds)
+    finally:
+        idle.stop()
+    result["between_rounds_p50_ms"] = round(percentile(idle_latencies, 0.5) * 1000, 2)
+    result["between_rounds_p99_ms"] = round(percentile(idle_latencies, 0.99) * 1000, 2)
     floor = await measure_floor(workdir, body, seconds)
     result["floor_p50_ms"] = round(percentile(floor, 0.5) * 1000, 2)
     result["floor_p99_ms"] = round(percentile(floor, 0.99) * 1000, 2)
     result["p99_ratio_vs_floor"] = round(result["p99_ms"] / result["floor_p99_ms"], 2)
+    result["between_rounds_p99_ratio_vs_floor"] = round(
+        result["between_rounds_p99_ms"] / result["floor_p99_ms"], 2
+    )
     return result
 
 

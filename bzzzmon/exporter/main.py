@@ -10,7 +10,7 @@ from pathlib import Path
 from bzzzmon.exporter import logs
 from bzzzmon.exporter.config import load_config
 from bzzzmon.exporter.connections import connection_cap, raise_open_file_limit
-from bzzzmon.exporter.server import Serving
+from bzzzmon.exporter.server import ServerThread
 from bzzzmon.exporter.service import ExporterService
 from bzzzmon.exporter.webconfig import load_web_config
 
@@ -49,7 +49,7 @@ def run(
 async def serve(service: ExporterService, host: str, port: int, cap: int) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    serving = Serving(service, cap)
+    serving = ServerThread(service, cap)
     service.bind(loop)
     await serving.start(host, port)
     await service.start()

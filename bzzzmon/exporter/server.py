@@ -11,8 +11,10 @@ import asyncio
 import html
 import json
 import logging
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -28,6 +30,7 @@ from bzzzmon.exporter.service import ExporterService
 from bzzzmon.exporter.state import ExporterState
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 # process_* and python_info are read at most this often (listing /proc/self/fd is not free).
 PROCESS_METRICS_SECONDS = 1.0
@@ -59,7 +62,14 @@ class MetricsPage:
         self._cached_key: tuple[int, int] | None = None  # (rounds, config reloads)
         self._valid_until = 0.0  # wall clock: when a time-dependent value of the page changes
         self._rendering: asyncio.Future[bytes] | None = None
-        service.scheduler.round_listeners.append(self._start_rendering)
+        # Rounds end on the probe loop; this page lives on the web app's loop (maybe another).
+        loop = asyncio.get_running_loop()
+
+        def round_finished() -> None:
+            if not loop.is_closed():  # the web app may stop before the probe loop does
+                loop.call_soon_threadsafe(self._start_rendering)
+
+        service.scheduler.round_listeners.append(round_finished)
 
     async def render(self) -> bytes:
         await self._ensure_current()
@@ -106,7 +116,7 @@ class MetricsPage:
             service = self._service
             state = service.state
             key = (state.rounds, state.config_reloads)
-            config, frozen, now = service.config, state.frozen_copy(), service.clock()
+            config, frozen, now = await service.frozen()
             loop = asyncio.get_running_loop()
             page, landing = await loop.run_in_executor(
                 service.render_pool, self._render_both, config, frozen, now
@@ -194,6 +204,43 @@ async def _authorise(service: ExporterService, request: web.Request) -> None:
             headers={"WWW-Authenticate": 'Basic realm="bzzzmon exporter"'},
             text="401 Unauthorized\n",
         )
+
+
+class ServerThread:
+    """:class:`Serving` on an event loop of its own, in a thread of its own.
+
+    On the probe loop a scrape would wait behind every ready probe callback (64 probes in flight
+    make a long queue on a busy machine); on its own loop it waits only for the GIL, which a
+    probing thread gives up at every socket call. Nothing here iterates the probe loop's state:
+    pages are rendered from :meth:`ExporterService.frozen`."""
+
+    def __init__(self, service: ExporterService, cap: int) -> None:
+        self._service = service
+        self._cap = cap
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="bzzz-http", daemon=True
+        )
+        self._serving: Serving | None = None
+
+    async def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self._loop))
+
+    async def start(self, host: str, port: int) -> int:
+        self._thread.start()
+
+        async def start() -> int:
+            self._serving = Serving(self._service, self._cap)
+            return await self._serving.start(host, port)
+
+        return await self._run(start())
+
+    async def stop(self) -> None:
+        if self._serving is not None:
+            await self._run(self._serving.stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
 
 
 class Serving:

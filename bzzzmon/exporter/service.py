@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import ssl
 import time
@@ -45,14 +46,39 @@ class ExporterService:
         self.auth = BasicAuth(self.web.users, self.web.dummy_hash, self.auth_pool)
         self.clock = clock
         self._reloading: asyncio.Task[bool] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the probe loop's
 
     @property
     def config(self) -> ExporterConfig:
         return self.scheduler.config
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Make the resolver pool ``loop``'s default executor (call before probing)."""
+        """``loop`` is the probe loop; make the resolver pool its default executor."""
+        self._loop = loop
         loop.set_default_executor(self.resolver_pool)
+
+    async def frozen(self) -> tuple[ExporterConfig, ExporterState, float]:
+        """The config, a frozen copy of the state and the time, taken on the probe loop (the web
+        app may run on a loop of its own in another thread: only the probe loop may iterate the
+        state's containers)."""
+
+        def take() -> tuple[ExporterConfig, ExporterState, float]:
+            return self.config, self.state.frozen_copy(), self.clock()
+
+        loop = self._loop
+        if loop is None or loop is asyncio.get_running_loop():
+            return take()
+        future: concurrent.futures.Future[tuple[ExporterConfig, ExporterState, float]]
+        future = concurrent.futures.Future()
+
+        def run() -> None:
+            try:
+                future.set_result(take())
+            except Exception as exc:  # reported to the waiting renderer
+                future.set_exception(exc)
+
+        loop.call_soon_threadsafe(run)
+        return await asyncio.wrap_future(future)
 
     async def start(self) -> None:
         self.bind(asyncio.get_running_loop())
