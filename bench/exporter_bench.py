@@ -172,13 +172,19 @@ class Exporter:
         headers: dict[str, str] | None = None,
         timeout: float = 30,
     ) -> dict[str, float]:
-        async with session.get(
-            self.url,
-            headers=headers,
-            raise_for_status=True,
-            timeout=aiohttp.ClientTimeout(total=timeout),
-        ) as response:
-            return samples(await response.text())
+        try:
+            async with session.get(
+                self.url,
+                headers=headers,
+                raise_for_status=True,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as response:
+                return samples(await response.text())
+        except aiohttp.ClientConnectorError:
+            died = self.died()
+            if died:
+                raise RuntimeError(died) from None
+            raise
 
     async def wait_rounds(
         self, session: aiohttp.ClientSession, rounds: int, headers: dict[str, str] | None = None
@@ -202,6 +208,13 @@ class Exporter:
         return max(
             (v for k, v in got.items() if k.startswith("bzzz_exporter_targets")), default=1e9
         )
+
+    def died(self) -> str | None:
+        """The exit status and the end of the log, when the exporter is no longer running."""
+        if self.process.poll() is None:
+            return None
+        tail = self.log.read_text(errors="replace")[-2000:]
+        return f"the exporter exited with status {self.process.returncode}:\n{tail}"
 
     def stop(self) -> None:
         self.process.terminate()
