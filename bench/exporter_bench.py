@@ -1,26 +1,36 @@
 """Benchmark of the bzzzmon exporter against prometheus-blackbox-exporter, on loopback.
 
-    python bench/exporter_bench.py [--targets 1000] [--rounds 5] [--seconds 10]
-                                   [--out bench/results/exporter.json]
+    python bench/exporter_bench.py [--targets 1000,10000] [--rounds 3] [--seconds 10]
+                                   [--hostile-seconds 15] [--out bench/results/exporter.json]
 
-What it measures (all processes on 127.0.0.1, the machine's cores shared by everyone):
+What it measures (all processes on 127.0.0.1, the machine's cores shared by everyone), for each
+number of targets in ``--targets``:
 
 - Targets: ONE helper process (plain asyncio, not aiohttp, so the target side costs little) opens
-  1,000 listening sockets, one per target (1,000 distinct host:port targets, as 1,000 agent
-  replicas would be). Every request gets a 0.6 KB ``/health/checks`` JSON document like an agent's.
-- The exporter runs as its own process (``python -m bzzzmon.exporter``), probing the 1,000
-  targets with ``jitter: 0`` and ``concurrency: 64``. Round time is the exporter's own
+  one listening socket per target (10,000 distinct host:port targets, as 10,000 agent replicas
+  would be). Every request gets a 0.6 KB ``/health/checks`` JSON document like an agent's.
+- The exporter runs as its own process (``python -m bzzzmon.exporter``), probing the targets with
+  ``jitter: 0`` and ``concurrency: 64``. Round time is the exporter's own
   ``bzzz_exporter_probe_round_duration_seconds``; CPU is the process's utime+stime from /proc, per
   1,000 probes (probes counted by ``bzzz_probe_duration_seconds_count``); memory is VmRSS/VmHWM.
 - Two probe types: ``http_status`` (GET, expect 200; like blackbox's http_2xx) and
   ``health_checks`` (GET, stream and parse the JSON, score 5 checks per target).
 - /metrics latency: 10 concurrent scrapers hammer /metrics while the exporter probes
-  continuously (health_checks config: 1,000 targets x 5 components of series); p50/p99 in ms.
-  Then a lone scraper every 0.7 s (Prometheus' usual pattern) on the same busy exporter.
+  continuously (rounds back to back; health_checks config: targets x 5 components of series);
+  p50/p99 in ms. Then a lone scraper every 0.7 s (Prometheus' usual pattern) on the same busy
+  exporter. Then the same 10 scrapers against an exporter between rounds (interval 60 s, after
+  its first round), and against the floor: a bare asyncio server answering every request with
+  the same bytes (the scrape path's peer in the same run; what it shows is the machine's).
 - blackbox_exporter (Debian's prometheus-blackbox-exporter; installed with apt-get if missing)
   runs with a generated blackbox.yml (module http_2xx) and is driven through /probe for the same
-  1,000 targets at concurrency 64, as Prometheus would drive it. Its CPU per 1,000 probes includes
-  serving /probe, which is how it is always used.
+  targets at concurrency 64, as Prometheus would drive it. Its CPU per 1,000 probes includes
+  serving /probe, which is how it is always used. It is the peer: the CPU ratios compare the two
+  measured in the same run.
+
+Then the attack scenario of bench/exporter_hostile.py (its docstring has the details) with the
+smallest number of targets as healthy targets: a hostile target mix, 32 wrong-password clients
+and 1,100 stalled connections, with an authorised scraper measured before (calm) and during the
+attack in the same run.
 
 Results are printed and written as JSON; nothing is asserted.
 """
@@ -39,6 +49,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -48,9 +59,7 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
-
-CLK_TCK = os.sysconf("SC_CLK_TCK")
+from bench.exporter_hostile import cpu_seconds, measure_hostile, samples  # noqa: E402
 
 TARGET_SERVER = textwrap.dedent(
     r"""
@@ -92,11 +101,6 @@ def free_port() -> int:
         return port
 
 
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLK_TCK  # utime + stime
-
-
 def memory_mib(pid: int) -> dict[str, float]:
     out: dict[str, float] = {}
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -104,14 +108,6 @@ def memory_mib(pid: int) -> dict[str, float]:
         if key in ("VmRSS", "VmHWM"):
             out[key] = round(int(rest.split()[0]) / 1024, 1)
     return out
-
-
-def samples(text: str) -> dict[str, float]:
-    return {
-        s.name + (json.dumps(s.labels, sort_keys=True) if s.labels else ""): s.value
-        for f in text_string_to_metric_families(text)
-        for s in f.samples
-    }
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -145,29 +141,60 @@ def exporter_config(targets: list[str], probe_type: str, interval: str) -> dict[
 
 
 class Exporter:
-    def __init__(self, workdir: Path, config: dict[str, Any]) -> None:
+    def __init__(
+        self,
+        workdir: Path,
+        config: dict[str, Any],
+        web_config: Path | None = None,
+        preexec: Callable[[], None] | None = None,
+        log: Path | None = None,
+    ) -> None:
         self.path = workdir / "exporter.yml"
         self.path.write_text(yaml.safe_dump(config, sort_keys=False))
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/metrics"
+        self.log = log or workdir / "exporter.log"
         command = [sys.executable, "-m", "bzzzmon.exporter", "--config", str(self.path)]
-        self.process = subprocess.Popen(
-            [*command, "--listen", f"127.0.0.1:{self.port}"],
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-        )
+        if web_config is not None:
+            command += ["--web-config", str(web_config)]
+        with self.log.open("wb") as log_file:
+            self.process = subprocess.Popen(
+                [*command, "--listen", f"127.0.0.1:{self.port}"],
+                cwd=REPO,
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+                preexec_fn=preexec,
+            )
 
-    async def metrics(self, session: aiohttp.ClientSession) -> dict[str, float]:
-        async with session.get(self.url) as response:
-            return samples(await response.text())
+    async def metrics(
+        self,
+        session: aiohttp.ClientSession,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> dict[str, float]:
+        try:
+            async with session.get(
+                self.url,
+                headers=headers,
+                raise_for_status=True,
+                timeout=aiohttp.ClientTimeout(total=timeout),
+            ) as response:
+                return samples(await response.text())
+        except aiohttp.ClientConnectorError:
+            died = self.died()
+            if died:
+                raise RuntimeError(died) from None
+            raise
 
-    async def wait_rounds(self, session: aiohttp.ClientSession, rounds: int) -> dict[str, float]:
+    async def wait_rounds(
+        self, session: aiohttp.ClientSession, rounds: int, headers: dict[str, str] | None = None
+    ) -> dict[str, float]:
         while True:
             if self.process.poll() is not None:
                 raise RuntimeError(f"the exporter exited with status {self.process.returncode}")
             try:
-                got = await self.metrics(session)
-            except aiohttp.ClientError:
+                got = await self.metrics(session, headers)
+            except (aiohttp.ClientError, TimeoutError):
                 got = {}
             done = got.get("bzzz_probe_duration_seconds_count", 0)
             finished = "bzzz_exporter_probe_round_duration_seconds" in got
@@ -177,7 +204,17 @@ class Exporter:
 
     @staticmethod
     def targets_per_round(got: dict[str, float]) -> float:
-        return sum(v for k, v in got.items() if k.startswith("bzzz_exporter_targets")) or 1e9
+        # Each health_checks target counts once per component: the largest count is the targets.
+        return max(
+            (v for k, v in got.items() if k.startswith("bzzz_exporter_targets")), default=1e9
+        )
+
+    def died(self) -> str | None:
+        """The exit status and the end of the log, when the exporter is no longer running."""
+        if self.process.poll() is None:
+            return None
+        tail = self.log.read_text(errors="replace")[-2000:]
+        return f"the exporter exited with status {self.process.returncode}:\n{tail}"
 
     def stop(self) -> None:
         self.process.terminate()
@@ -225,26 +262,80 @@ async def measure_probing(
         exporter.stop()
 
 
+# The scrape path's peer: a bare asyncio server that answers every request with the same bytes
+# the exporter served, measured with the same scrapers in the same run. Whatever latency it shows
+# is the machine's (scheduler, loopback, the client), not the exporter's.
+FLOOR_SERVER = textwrap.dedent(
+    r"""
+    import asyncio, sys
+    body = open(sys.argv[1], "rb").read()
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(body)
+
+    class Floor(asyncio.Protocol):
+        def connection_made(self, transport):
+            self.transport, self.buffer = transport, b""
+        def data_received(self, data):
+            self.buffer += data
+            while b"\r\n\r\n" in self.buffer:
+                _request, self.buffer = self.buffer.split(b"\r\n\r\n", 1)
+                self.transport.write(head + body)
+
+    async def main():
+        server = await asyncio.get_running_loop().create_server(Floor, "127.0.0.1", 0)
+        print(server.sockets[0].getsockname()[1], flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+    """
+)
+
+
+async def hammer(
+    session: aiohttp.ClientSession, url: str, seconds: float, scrapers: int = 10
+) -> tuple[list[float], bytes]:
+    """``scrapers`` clients GET ``url`` back to back for ``seconds``: latencies and a body."""
+    latencies: list[float] = []
+    body = b""
+    deadline = time.monotonic() + seconds
+
+    async def scraper() -> None:
+        nonlocal body
+        while time.monotonic() < deadline:
+            started = time.perf_counter()
+            async with session.get(url) as response:
+                body = await response.read()
+            latencies.append(time.perf_counter() - started)
+
+    await asyncio.gather(*(scraper() for _ in range(scrapers)))
+    return latencies, body
+
+
+async def measure_floor(workdir: Path, body: bytes, seconds: float) -> list[float]:
+    page = workdir / "page.txt"
+    page.write_bytes(body)
+    server = subprocess.Popen(
+        [sys.executable, "-c", FLOOR_SERVER, str(page)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert server.stdout is not None
+        port = int(server.stdout.readline())
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            latencies, _body = await hammer(session, f"http://127.0.0.1:{port}/", seconds)
+        return latencies
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
 async def measure_scrapes(workdir: Path, targets: list[str], seconds: float) -> dict[str, Any]:
-    """10 concurrent scrapers while the exporter probes 1,000 health_checks targets non-stop."""
+    """10 concurrent scrapers while the exporter probes the health_checks targets non-stop, then
+    the same scrapers against the floor server serving the same bytes."""
     exporter = Exporter(workdir, exporter_config(targets, "health_checks", "1s"))
     try:
         connector = aiohttp.TCPConnector(limit=0)
         async with aiohttp.ClientSession(connector=connector) as session:
             await exporter.wait_rounds(session, 1)
-            latencies: list[float] = []
-            sizes: list[int] = []
-            deadline = time.monotonic() + seconds
-
-            async def scraper() -> None:
-                while time.monotonic() < deadline:
-                    started = time.perf_counter()
-                    async with session.get(exporter.url) as response:
-                        body = await response.read()
-                    latencies.append(time.perf_counter() - started)
-                    sizes.append(len(body))
-
-            await asyncio.gather(*(scraper() for _ in range(10)))
+            latencies, body = await hammer(session, exporter.url, seconds)
             lone: list[float] = []
             for _ in range(12):  # Prometheus-like: one scraper, now and then
                 await asyncio.sleep(0.7)
@@ -253,10 +344,10 @@ async def measure_scrapes(workdir: Path, targets: list[str], seconds: float) -> 
                     await response.read()
                 lone.append(time.perf_counter() - started)
             got = await exporter.metrics(session)
-            return {
+            result = {
                 "scrapers": 10,
                 "scrapes": len(latencies),
-                "metrics_bytes": max(sizes),
+                "metrics_bytes": len(body),
                 "series": len(got),
                 "p50_ms": round(percentile(latencies, 0.5) * 1000, 2),
                 "p99_ms": round(percentile(latencies, 0.99) * 1000, 2),
@@ -267,9 +358,29 @@ async def measure_scrapes(workdir: Path, targets: list[str], seconds: float) -> 
                     got["bzzz_probe_duration_seconds_count"] // len(targets)
                 ),
                 "memory_mib": memory_mib(exporter.process.pid),
+                "load_average_1m": round(os.getloadavg()[0], 2),
             }
     finally:
         exporter.stop()
+    # The same exporter between rounds (interval 60 s: one round, then idle): what a scrape costs
+    # when probing does not share the event loop and the CPU with it.
+    idle = Exporter(workdir, exporter_config(targets, "health_checks", "60s"))
+    try:
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as session:
+            await idle.wait_rounds(session, 1)
+            idle_latencies, _body = await hammer(session, idle.url, seconds)
+    finally:
+        idle.stop()
+    result["between_rounds_p50_ms"] = round(percentile(idle_latencies, 0.5) * 1000, 2)
+    result["between_rounds_p99_ms"] = round(percentile(idle_latencies, 0.99) * 1000, 2)
+    floor = await measure_floor(workdir, body, seconds)
+    result["floor_p50_ms"] = round(percentile(floor, 0.5) * 1000, 2)
+    result["floor_p99_ms"] = round(percentile(floor, 0.99) * 1000, 2)
+    result["p99_ratio_vs_floor"] = round(result["p99_ms"] / result["floor_p99_ms"], 2)
+    result["between_rounds_p99_ratio_vs_floor"] = round(
+        result["between_rounds_p99_ms"] / result["floor_p99_ms"], 2
+    )
+    return result
 
 
 def blackbox_binary() -> str:
@@ -361,46 +472,72 @@ async def measure_blackbox(workdir: Path, targets: list[str], rounds: int) -> di
         process.wait(10)
 
 
+PARTS = ("probing", "scrapes", "blackbox", "hostile")
+
+
+async def measure_size(
+    workdir: Path, targets: list[str], rounds: int, seconds: float, parts: set[str]
+) -> dict[str, Any]:
+    """Everything at one number of targets, blackbox_exporter included (the same run's peer)."""
+    results: dict[str, Any] = {}
+    for probe_type in ("http_status", "health_checks") if "probing" in parts else ():
+        results[f"exporter_{probe_type}"] = await measure_probing(
+            workdir, targets, probe_type, rounds
+        )
+        print(json.dumps({probe_type: results[f"exporter_{probe_type}"]}, indent=2), flush=True)
+    if "scrapes" in parts:
+        results["scrapes_while_probing"] = await measure_scrapes(workdir, targets, seconds)
+        print(json.dumps({"scrapes": results["scrapes_while_probing"]}, indent=2), flush=True)
+    if "blackbox" in parts:
+        results["blackbox_exporter"] = await measure_blackbox(workdir, targets, rounds)
+        print(json.dumps({"blackbox": results["blackbox_exporter"]}, indent=2), flush=True)
+    if "probing" in parts and "blackbox" in parts:
+        theirs = results["blackbox_exporter"]["cpu_seconds_per_1000_probes"]
+        for probe_type in ("http_status", "health_checks"):
+            ours = results[f"exporter_{probe_type}"]["cpu_seconds_per_1000_probes"]
+            ratio = round(ours / theirs, 2) if theirs else None
+            results[f"cpu_ratio_{probe_type}_vs_blackbox"] = ratio
+        print(json.dumps({k: v for k, v in results.items() if k.startswith("cpu_ratio")}))
+    return results
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--targets", type=int, default=1000)
-    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--targets", default="1000,10000", help="comma-separated target counts")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument(
+        "--hostile-seconds", type=float, default=15.0, help="0 skips the attack scenario"
+    )
+    parser.add_argument(
+        "--parts", default=",".join(PARTS), help="comma-separated: " + ", ".join(PARTS)
+    )
     parser.add_argument("--out", default=str(REPO / "bench/results/exporter.json"))
     args = parser.parse_args()
+    sizes = [int(n) for n in args.targets.split(",")]
+    parts = set(args.parts.split(","))
 
     server = subprocess.Popen(
-        [sys.executable, "-c", TARGET_SERVER, str(args.targets)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", TARGET_SERVER, str(max(sizes))], stdout=subprocess.PIPE, text=True
     )
     try:
         assert server.stdout is not None
-        targets = [f"127.0.0.1:{p}" for p in json.loads(server.stdout.readline())]
+        all_targets = [f"127.0.0.1:{p}" for p in json.loads(server.stdout.readline())]
         with tempfile.TemporaryDirectory() as tmp:
             workdir = Path(tmp)
             results: dict[str, Any] = {
                 "machine": {"cpus": os.cpu_count(), "python": sys.version.split()[0]},
-                "target_server": f"1 asyncio process, {len(targets)} listening sockets",
+                "target_server": f"1 asyncio process, {len(all_targets)} listening sockets",
             }
-            for probe_type in ("http_status", "health_checks"):
-                results[f"exporter_{probe_type}"] = await measure_probing(
-                    workdir, targets, probe_type, args.rounds
+            for size in sizes:
+                results[f"targets_{size}"] = await measure_size(
+                    workdir, all_targets[:size], args.rounds, args.seconds, parts
                 )
-                print(
-                    json.dumps({probe_type: results[f"exporter_{probe_type}"]}, indent=2),
-                    flush=True,
+            if args.hostile_seconds > 0 and "hostile" in parts:
+                results["hostile"] = await measure_hostile(
+                    workdir, all_targets[: min(sizes)], args.hostile_seconds, Exporter, memory_mib
                 )
-            results["scrapes_while_probing"] = await measure_scrapes(workdir, targets, args.seconds)
-            print(json.dumps({"scrapes": results["scrapes_while_probing"]}, indent=2), flush=True)
-            results["blackbox_exporter"] = await measure_blackbox(workdir, targets, args.rounds)
-            print(json.dumps({"blackbox": results["blackbox_exporter"]}, indent=2), flush=True)
-        ours = results["exporter_http_status"]["cpu_seconds_per_1000_probes"]
-        theirs = results["blackbox_exporter"]["cpu_seconds_per_1000_probes"]
-        results["cpu_ratio_http_status_vs_blackbox"] = round(ours / theirs, 2) if theirs else None
-        ours_hc = results["exporter_health_checks"]["cpu_seconds_per_1000_probes"]
-        results["cpu_ratio_health_checks_vs_blackbox"] = (
-            round(ours_hc / theirs, 2) if theirs else None
-        )
-        print(json.dumps({k: v for k, v in results.items() if k.startswith("cpu_ratio")}, indent=2))
+                print(json.dumps({"hostile": results["hostile"]}, indent=2), flush=True)
         out = Path(args.out)
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

@@ -1,23 +1,20 @@
-"""The prometheus_client Collector: at scrape time, a snapshot of the latest results as metrics.
+"""The exporter's metrics: a snapshot of the latest results, as Prometheus text exposition.
 
-Nothing here probes or waits: ``collect`` reads :class:`ExporterState` (written only by the probe
-loop on the same event loop thread) and applies the scoring rules of :mod:`scoring`.
+Nothing here probes or waits: :func:`render_page` reads a frozen :class:`ExporterState` and applies
+the scoring rules of :mod:`scoring`. The text is written directly (the same bytes
+prometheus_client's ``generate_latest`` writes: sorted label names, Go-style floats) rather than
+through metric family objects, which cost ~15 us per sample: at 1,000 targets x 5 components that
+was ~100 ms of GIL per page. Label sets of per-target series are kept in a :class:`LabelCache`
+between pages, since targets rarely change.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import cast
 
-from prometheus_client.core import (
-    CounterMetricFamily,
-    GaugeMetricFamily,
-    HistogramMetricFamily,
-    Metric,
-)
-from prometheus_client.registry import Collector
+from prometheus_client.utils import floatToGoString
 
 from bzzzmon import __version__
 from bzzzmon.conventions import (
@@ -53,16 +50,6 @@ from bzzzmon.exporter.scoring import (
 from bzzzmon.exporter.state import DURATION_BUCKETS, ExporterState
 
 
-class ExporterView(Protocol):
-    """What the collector reads: the config in force and the state."""
-
-    @property
-    def config(self) -> ExporterConfig: ...
-
-    @property
-    def state(self) -> ExporterState: ...
-
-
 @dataclass(frozen=True)
 class Snapshot:
     """Scores and per-target success at one instant."""
@@ -70,7 +57,7 @@ class Snapshot:
     scored: bool  # False until the first round has finished
     components: dict[str, float]
     system: float
-    probe_success: dict[tuple[str, str], float]  # (component, target) -> 0 or 1
+    probe_success: dict[tuple[str, str], float]  # (component, target) -> 0 or 1; unordered
     stale: dict[str, int]  # component -> stale results
     targets: dict[str, int]  # component -> targets probed
 
@@ -113,131 +100,203 @@ def take_snapshot(config: ExporterConfig, state: ExporterState, now: float) -> S
         scored=state.last_round_finished is not None,
         components=scores,
         system=system_score(scores, weights),
-        probe_success=dict(sorted(success.items())),
+        probe_success=success,
         stale=stale,
         targets={c: len(t) for c, t in sorted(targets.items())},
     )
 
 
-class ExporterCollector(Collector):
-    def __init__(self, view: ExporterView, clock: Callable[[], float] = time.time) -> None:
-        self._view = view
-        self._clock = clock
+class LabelCache:
+    """``{a="x",b="y"}`` texts by label values, for one set of label names; bounded by what the
+    latest page used."""
 
-    def collect(self) -> Iterator[Metric]:
-        config, state = self._view.config, self._view.state
-        snap = take_snapshot(config, state, self._clock())
-        if snap.scored:
-            yield _gauge(
-                SYSTEM_HEALTH_SCORE,
-                "Weighted mean of the component health scores (0..1).",
-                [],
-                [([], snap.system)],
-            )
-            yield _gauge(
-                COMPONENT_HEALTH_SCORE,
-                "Health score of one BZZZ component (0..1) from the latest probe results.",
-                [LABEL_COMPONENT],
-                [([c], s) for c, s in snap.components.items()],
-            )
-        yield _counter(
+    def __init__(self, names: Sequence[str]) -> None:
+        self._order = sorted(range(len(names)), key=lambda i: names[i])
+        self._names = [names[i] for i in self._order]
+        self._texts: dict[tuple[str, ...], str] = {}
+        self._used: dict[tuple[str, ...], str] = {}
+
+    def text(self, values: tuple[str, ...]) -> str:
+        found = self._used.get(values)
+        if found is None:
+            found = self._texts.get(values)
+            if found is None:
+                pairs = (
+                    f'{self._names[j]}="{_escape(values[i])}"' for j, i in enumerate(self._order)
+                )
+                found = "{" + ",".join(pairs) + "}"
+            self._used[values] = found
+        return found
+
+    def page_done(self) -> None:
+        self._texts, self._used = self._used, {}
+
+
+class PageCaches:
+    """The label caches of the page's large families, kept from one page to the next."""
+
+    def __init__(self) -> None:
+        self.success = LabelCache([LABEL_COMPONENT, LABEL_TARGET])
+        self.failures = LabelCache([LABEL_COMPONENT, LABEL_TARGET, LABEL_REASON])
+        self._keys: frozenset[tuple[str, str]] = frozenset()
+        self._sorted: list[tuple[str, str]] = []
+
+    def order(self, keys: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """``keys`` sorted; the sort is kept while the set of (component, target) stays the same."""
+        current = frozenset(keys)
+        if current != self._keys:
+            self._keys, self._sorted = current, sorted(current)
+        return self._sorted
+
+    def page_done(self) -> None:
+        self.success.page_done()
+        self.failures.page_done()
+
+
+def render_page(
+    config: ExporterConfig, state: ExporterState, now: float, caches: PageCaches
+) -> tuple[bytes, Snapshot]:
+    """The exporter's own metrics as exposition text, and the snapshot they show."""
+    snap = take_snapshot(config, state, now)
+    out: list[str] = []
+    if snap.scored:
+        _family(
+            out,
+            SYSTEM_HEALTH_SCORE,
+            "gauge",
+            "Weighted mean of the component health scores (0..1).",
+            [("", snap.system)],
+        )
+        _family(
+            out,
+            COMPONENT_HEALTH_SCORE,
+            "gauge",
+            "Health score of one BZZZ component (0..1) from the latest probe results.",
+            [(_labels((LABEL_COMPONENT, c)), s) for c, s in snap.components.items()],
+        )
+    for name, doc, counts in (
+        (
             HEALTH_CHECKS_PASSED,
             "Health checks (from /health/checks) that passed, by component and check.",
-            [LABEL_COMPONENT, LABEL_CHECK],
-            [(list(k), v) for k, v in sorted(state.checks_passed.items())],
-        )
-        yield _counter(
+            state.checks_passed,
+        ),
+        (
             HEALTH_CHECKS_FAILED,
             "Health checks (from /health/checks) that failed or could not be read.",
-            [LABEL_COMPONENT, LABEL_CHECK],
-            [(list(k), v) for k, v in sorted(state.checks_failed.items())],
+            state.checks_failed,
+        ),
+    ):
+        samples = [
+            (_labels((LABEL_COMPONENT, c), (LABEL_CHECK, k)), v)
+            for (c, k), v in sorted(counts.items())
+        ]
+        _family(out, name, "counter", doc, samples)
+    _family(
+        out,
+        PROBE_SUCCESS,
+        "gauge",
+        "1 if the latest probe of the target succeeded and is fresh, else 0.",
+        [(caches.success.text(k), snap.probe_success[k]) for k in caches.order(snap.probe_success)],
+    )
+    _duration_histogram(out, state)
+    _family(
+        out,
+        EXPORTER_BUILD_INFO,
+        "gauge",
+        "bzzzmon exporter version (always 1).",
+        [(_labels((LABEL_VERSION, __version__)), 1.0)],
+    )
+    _family(
+        out,
+        EXPORTER_PROBE_FAILURES,
+        "counter",
+        "Failed probes by component, target and reason.",
+        [(caches.failures.text(k), v) for k, v in sorted(state.probe_failures.items())],
+    )
+    if state.last_round_finished is not None:
+        _family(
+            out,
+            EXPORTER_LAST_PROBE_TIMESTAMP,
+            "gauge",
+            "Unix time the latest probe round finished.",
+            [("", state.last_round_finished)],
         )
-        yield _gauge(
-            PROBE_SUCCESS,
-            "1 if the latest probe of the target succeeded and is fresh, else 0.",
-            [LABEL_COMPONENT, LABEL_TARGET],
-            [(list(k), v) for k, v in snap.probe_success.items()],
+    if state.last_round_seconds is not None:
+        _family(
+            out,
+            EXPORTER_ROUND_DURATION,
+            "gauge",
+            "How long the latest probe round took, in seconds.",
+            [("", round(state.last_round_seconds, 6))],
         )
-        yield _duration_histogram(state)
-        yield _gauge(
-            EXPORTER_BUILD_INFO,
-            "bzzzmon exporter version (always 1).",
-            [LABEL_VERSION],
-            [([__version__], 1.0)],
-        )
-        yield _counter(
-            EXPORTER_PROBE_FAILURES,
-            "Failed probes by component, target and reason.",
-            [LABEL_COMPONENT, LABEL_TARGET, LABEL_REASON],
-            [(list(k), v) for k, v in sorted(state.probe_failures.items())],
-        )
-        if state.last_round_finished is not None:
-            yield _gauge(
-                EXPORTER_LAST_PROBE_TIMESTAMP,
-                "Unix time the latest probe round finished.",
-                [],
-                [([], state.last_round_finished)],
-            )
-        if state.last_round_seconds is not None:
-            yield _gauge(
-                EXPORTER_ROUND_DURATION,
-                "How long the latest probe round took, in seconds.",
-                [],
-                [([], round(state.last_round_seconds, 6))],
-            )
-        yield _gauge(
-            EXPORTER_STALE_PROBES,
-            "Results older than max_result_age (counted as failed), by component.",
-            [LABEL_COMPONENT],
-            [([c], float(n)) for c, n in snap.stale.items()],
-        )
-        yield _gauge(
-            EXPORTER_TARGETS,
-            "Targets probed for each component in the latest round.",
-            [LABEL_COMPONENT],
-            [([c], float(n)) for c, n in snap.targets.items()],
-        )
-        yield _counter(
-            EXPORTER_CONFIG_RELOADS,
-            "Config reloads attempted (SIGHUP).",
-            [],
-            [([], float(state.config_reloads))],
-        )
-        yield _gauge(
-            EXPORTER_CONFIG_LAST_RELOAD_OK,
-            "1 if the latest config reload succeeded (or none was attempted), else 0.",
-            [],
-            [([], 1.0 if state.last_reload_ok else 0.0)],
-        )
+    _family(
+        out,
+        EXPORTER_STALE_PROBES,
+        "gauge",
+        "Results older than max_result_age (counted as failed), by component.",
+        [(_labels((LABEL_COMPONENT, c)), float(n)) for c, n in snap.stale.items()],
+    )
+    _family(
+        out,
+        EXPORTER_TARGETS,
+        "gauge",
+        "Targets probed for each component in the latest round.",
+        [(_labels((LABEL_COMPONENT, c)), float(n)) for c, n in snap.targets.items()],
+    )
+    _family(
+        out,
+        EXPORTER_CONFIG_RELOADS,
+        "counter",
+        "Config reloads attempted (SIGHUP).",
+        [("", float(state.config_reloads))],
+    )
+    _family(
+        out,
+        EXPORTER_CONFIG_LAST_RELOAD_OK,
+        "gauge",
+        "1 if the latest config reload succeeded (or none was attempted), else 0.",
+        [("", 1.0 if state.last_reload_ok else 0.0)],
+    )
+    caches.page_done()
+    return "".join(out).encode(), snap
 
 
-Samples = list[tuple[list[str], float]]
+_ONE, _ZERO = " 1.0\n", " 0.0\n"
+# prometheus_client's own float format (Go's: 1.0, +Inf, 1.7e+09), typed for mypy.
+_go_float = cast(Callable[[float], str], floatToGoString)
 
 
-def _gauge(name: str, doc: str, labels: list[str], samples: Samples) -> GaugeMetricFamily:
-    family = GaugeMetricFamily(name, doc, labels=labels)
-    for values, value in samples:
-        family.add_metric(values, value)
-    return family
+def _family(
+    out: list[str], name: str, kind: str, doc: str, samples: Iterable[tuple[str, float]]
+) -> None:
+    out.append(f"# HELP {name} {_escape_help(doc)}\n# TYPE {name} {kind}\n")
+    for labels, value in samples:
+        text = _ONE if value == 1.0 else _ZERO if value == 0.0 else f" {_go_float(value)}\n"
+        out.append(name + labels + text)
 
 
-def _counter(name: str, doc: str, labels: list[str], samples: Samples) -> CounterMetricFamily:
-    family = CounterMetricFamily(name, doc, labels=labels)
-    for values, value in samples:
-        family.add_metric(values, value)
-    return family
-
-
-def _duration_histogram(state: ExporterState) -> HistogramMetricFamily:
-    buckets: list[tuple[str, float]] = []
+def _duration_histogram(out: list[str], state: ExporterState) -> None:
+    doc = "Duration of probes (each target, each round), in seconds."
     cumulative = 0
+    samples: list[tuple[str, float]] = []
     for bound, count in zip(
         [*(repr(b) for b in DURATION_BUCKETS), "+Inf"], state.duration_bucket_counts, strict=True
     ):
         cumulative += count
-        buckets.append((bound, float(cumulative)))
-    family = HistogramMetricFamily(
-        PROBE_DURATION, "Duration of probes (each target, each round), in seconds.", labels=[]
-    )
-    family.add_metric([], buckets, state.duration_sum)
-    return family
+        samples.append((_labels(("le", bound)), float(cumulative)))
+    out.append(f"# HELP {PROBE_DURATION} {doc}\n# TYPE {PROBE_DURATION} histogram\n")
+    out.extend(f"{PROBE_DURATION}_bucket{labels} {_go_float(v)}\n" for labels, v in samples)
+    out.append(f"{PROBE_DURATION}_count {_go_float(float(cumulative))}\n")
+    out.append(f"{PROBE_DURATION}_sum {_go_float(state.duration_sum)}\n")
+
+
+def _labels(*pairs: tuple[str, str]) -> str:
+    return "{" + ",".join(f'{k}="{_escape(v)}"' for k, v in sorted(pairs)) + "}"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", r"\\").replace("\n", r"\n").replace('"', r"\"")
+
+
+def _escape_help(doc: str) -> str:
+    return doc.replace("\\", r"\\").replace("\n", r"\n")

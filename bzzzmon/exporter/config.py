@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
-
 from bzzzmon.conventions import EXPORTER_SELF_COMPONENT
+from bzzzmon.exporter.yamlfile import ConfigError as ConfigError  # re-exported: its old home
+from bzzzmon.exporter.yamlfile import load_yaml_config
 
 ProbeType = Literal["health_checks", "health", "http_status", "tcp"]
 PROBE_TYPES: tuple[ProbeType, ...] = ("health_checks", "health", "http_status", "tcp")
@@ -25,17 +25,8 @@ _DURATION_UNITS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 _NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
 _CHECK_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 _HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9._-]{0,252})$")
-
-
-class ConfigError(Exception):
-    """A problem in a config file, already phrased for the operator."""
-
-    def __init__(self, file: str, key: str, message: str) -> None:
-        self.file = file
-        self.key = key
-        self.message = message
-        where = f"{file}: {key}: " if key else f"{file}: "
-        super().__init__(where + message)
+# ASCII digits only: str.isdigit() also accepts "²", which int() refuses.
+_PORT = re.compile(r"^[0-9]{1,5}$")
 
 
 @dataclass(frozen=True)
@@ -100,19 +91,7 @@ def parse_duration(text: str) -> float:
 
 def load_config(path: str | Path) -> ExporterConfig:
     """Read and validate an exporter config file; raise :class:`ConfigError` on any problem."""
-    file = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(file, "", f"cannot read: {exc.strerror or exc}") from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(exc, "problem", None) or "invalid YAML"
-        raise ConfigError(file, "", f"{where}{problem}") from None
-    return parse_config(data, file)
+    return load_yaml_config(path, parse_config)
 
 
 class _Reader:
@@ -260,7 +239,7 @@ def _checks(top: _Reader, components: set[str]) -> dict[str, str]:
         key = top.at(f"checks.{check}")
         if not isinstance(check, str) or not _CHECK_NAME.match(check):
             raise ConfigError(top.file, key, "check names are 1-64 of [A-Za-z0-9_.-]")
-        if component not in components:
+        if not isinstance(component, str) or component not in components:
             raise ConfigError(top.file, key, _unknown_component(component, components))
         out[check] = component
     return dict(sorted(out.items()))
@@ -282,7 +261,7 @@ def _probes(top: _Reader, components: set[str]) -> tuple[ProbeConfig, ...]:
                 raise entry.error("component", "health_checks probes take components from checks")
         elif component is None:
             raise entry.error("component", f"required for a {kind} probe")
-        elif component not in components:
+        elif not isinstance(component, str) or component not in components:
             raise entry.error("component", _unknown_component(component, components))
         path = entry.string("path", _DEFAULT_PATHS.get(kind, "/"))
         if not path.startswith("/"):
@@ -351,7 +330,7 @@ def _check_coverage(config: ExporterConfig, top: _Reader) -> None:
 
 def _split_host_port(target: str) -> tuple[str, int] | None:
     host, sep, port = target.rpartition(":")
-    if not sep or not port.isdigit() or not 1 <= int(port) <= 65535:
+    if not sep or not _PORT.match(port) or not 1 <= int(port) <= 65535:
         return None
     if host.startswith("[") and host.endswith("]"):
         host = host[1:-1]

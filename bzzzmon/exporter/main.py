@@ -7,10 +7,10 @@ import logging
 import signal
 from pathlib import Path
 
-from aiohttp import web
-
+from bzzzmon.exporter import logs
 from bzzzmon.exporter.config import load_config
-from bzzzmon.exporter.server import build_app
+from bzzzmon.exporter.connections import connection_cap, raise_open_file_limit
+from bzzzmon.exporter.server import ServerThread
 from bzzzmon.exporter.service import ExporterService
 from bzzzmon.exporter.webconfig import load_web_config
 
@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 def parse_listen(listen: str) -> tuple[str, int]:
     """``host:port`` (``[::1]:9109``, or ``:9109`` for every interface) -> (host, port)."""
     host, sep, port = listen.rpartition(":")
-    if not sep or not port.isdigit() or not 0 <= int(port) <= 65535:
+    if not sep or not (port.isascii() and port.isdigit()) or not 0 <= int(port) <= 65535:
         raise ValueError(f"--listen {listen!r}: expected host:port, e.g. 127.0.0.1:9109 or :9109")
     host = host[1:-1] if host.startswith("[") and host.endswith("]") else host
     return host or "0.0.0.0", int(port)
@@ -41,26 +41,25 @@ def run(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    asyncio.run(serve(service, host, port))
+    logs.install(logging.getLogger().handlers)
+    open_files = raise_open_file_limit()
+    asyncio.run(serve(service, host, port, connection_cap(config.concurrency, open_files)))
 
 
-async def serve(service: ExporterService, host: str, port: int) -> None:
+async def serve(service: ExporterService, host: str, port: int, cap: int) -> None:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    runner = web.AppRunner(
-        build_app(service), access_log=None, handle_signals=False, shutdown_timeout=1.0
-    )
-    await runner.setup()
-    site = web.TCPSite(runner, host, port, ssl_context=service.web.ssl_context)
-    await site.start()
+    serving = ServerThread(service, cap)
+    service.bind(loop)
+    await serving.start(host, port)
     await service.start()
-    loop.add_signal_handler(signal.SIGHUP, service.reload)
+    loop.add_signal_handler(signal.SIGHUP, service.request_reload)
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     scheme = "https" if service.web.ssl_context else "http"
-    log.info("serving on %s://%s:%d/metrics", scheme, host, port)
+    log.info("serving on %s://%s:%d/metrics (at most %d connections)", scheme, host, port, cap)
     try:
         await stop.wait()
     finally:
+        await serving.stop()
         await service.close()
-        await runner.cleanup()

@@ -143,8 +143,17 @@ async def http_get(
 
 
 async def tcp_connect(target: str) -> None:
+    """A TCP probe passes once the three-way handshake completes, whatever the peer does next.
+
+    A peer that accepts and resets at once races the connect's completion: the reset may reach
+    the socket before asyncio reads its status, which then reports ECONNRESET. A refused
+    handshake reports ECONNREFUSED instead, so ECONNRESET means the handshake did complete, and
+    the probe passes either way (checking that a service answers is an HTTP probe's job)."""
     host, port = split_host_port(target)
-    _reader, writer = await asyncio.open_connection(host, port)
+    try:
+        _reader, writer = await asyncio.open_connection(host, port)
+    except ConnectionResetError:
+        return
     writer.close()
     with contextlib.suppress(OSError):  # the peer may reset at once; the connect succeeded
         await writer.wait_closed()

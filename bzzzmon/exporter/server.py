@@ -11,8 +11,10 @@ import asyncio
 import html
 import json
 import logging
+import threading
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -20,89 +22,88 @@ from prometheus_client.platform_collector import PlatformCollector
 from prometheus_client.process_collector import ProcessCollector
 
 from bzzzmon import __version__
-from bzzzmon.exporter.collector import ExporterCollector, take_snapshot
+from bzzzmon.exporter.auth import Verdict
+from bzzzmon.exporter.collector import PageCaches, Snapshot, render_page
 from bzzzmon.exporter.config import ExporterConfig
+from bzzzmon.exporter.connections import HEADER_TIMEOUT, MAX_CONNECTIONS, ConnectionGate, listen
 from bzzzmon.exporter.service import ExporterService
 from bzzzmon.exporter.state import ExporterState
 
-# While results keep changing (during a round), a rendered page is reused for this long, so
-# concurrent scrapers share one rendering instead of queueing for their own.
-RENDER_REUSE_SECONDS = 1.0
-
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+T = TypeVar("T")
 log = logging.getLogger(__name__)
+# process_* and python_info are read at most this often (listing /proc/self/fd is not free).
+PROCESS_METRICS_SECONDS = 1.0
 
 
 class MetricsPage:
-    """Renders /metrics from a frozen copy of the state, in a worker thread, one at a time.
+    """/metrics as bytes rendered once per probe round, served from memory.
 
-    - The copy is taken on the event loop (a few container copies), so rendering never races the
-      probe loop and never blocks it.
-    - A page is current while no result changed and no result has aged past ``max_result_age``
-      since it was rendered; a page is also rendered right after each round, so a scrape between
-      rounds (Prometheus' usual case) is answered from memory without rendering.
-    - While results change, a page is reused for up to ``RENDER_REUSE_SECONDS``, and scrapes that
-      arrive while a rendering is in flight get the previous page of the same round at once.
-    - Once a round has finished, no scrape gets a page from before it.
+    - A page is rendered after every round and after every config reload, from a frozen copy of
+      the state (taken on the event loop, so rendering in the render thread never races the
+      probe loop), and when one of its time-dependent values (a result turning stale, the
+      exporter's own score) changes.
+    - Every other scrape is answered with the bytes in memory: its cost does not grow with the
+      number of targets, and scrapers never queue for a rendering of their own.
+    - During a round the page shows the previous round, a consistent snapshot; once a round has
+      finished, no scrape gets a page from before it.
     """
 
     def __init__(self, service: ExporterService) -> None:
         self._service = service
-        self._config: ExporterConfig = service.config
-        self._state: ExporterState = service.state
-        self.registry = CollectorRegistry(auto_describe=False)
-        self.registry.register(ExporterCollector(self, service.clock))
-        # process_* and python_info: read at most once a second, whatever the rounds do.
+        self._caches = PageCaches()
         self.process_registry = CollectorRegistry(auto_describe=False)
         ProcessCollector(registry=self.process_registry)
         PlatformCollector(registry=self.process_registry)
         self._process_page = b""
-        self._process_at = -RENDER_REUSE_SECONDS
+        self._process_at = -PROCESS_METRICS_SECONDS
         self._cached: bytes = b""
+        self._landing = ""
         self._cached_key: tuple[int, int] | None = None  # (rounds, config reloads)
-        self._cached_version = -1
-        self._cached_at = 0.0
-        self._valid_until = 0.0  # wall clock: when the first result of the page turns stale
+        self._valid_until = 0.0  # wall clock: when a time-dependent value of the page changes
         self._rendering: asyncio.Future[bytes] | None = None
-        service.scheduler.round_listeners.append(self._start_rendering)
+        # Rounds end on the probe loop; this page lives on the web app's loop (maybe another).
+        loop = asyncio.get_running_loop()
 
-    # The collector reads these: the frozen config and state of the rendering in progress.
-    @property
-    def config(self) -> ExporterConfig:
-        return self._config
+        def round_finished() -> None:
+            if not loop.is_closed():  # the web app may stop before the probe loop does
+                loop.call_soon_threadsafe(self._start_rendering)
 
-    @property
-    def state(self) -> ExporterState:
-        return self._state
+        service.scheduler.round_listeners.append(round_finished)
 
     async def render(self) -> bytes:
-        return await self._exporter_page() + self._process_metrics()
+        await self._ensure_current()
+        return self._cached + self._process_metrics()
+
+    async def landing(self) -> str:
+        """The landing page, built with the metrics page from the same snapshot."""
+        await self._ensure_current()
+        return self._landing
 
     def _process_metrics(self) -> bytes:
-        # Counting open fds lists /proc/self/fd, which is long while a round has 64 probes open.
-        if time.monotonic() - self._process_at > RENDER_REUSE_SECONDS:
+        if time.monotonic() - self._process_at > PROCESS_METRICS_SECONDS:
             self._process_page = generate_latest(self.process_registry)
             self._process_at = time.monotonic()
         return self._process_page
 
-    async def _exporter_page(self) -> bytes:
+    async def _ensure_current(self) -> None:
         for _attempt in range(3):
-            if self._usable():
-                return self._cached
-            rendering = self._start_rendering()
-            await asyncio.shield(rendering)
-        return self._cached
+            if self._current():
+                return
+            await asyncio.shield(self._start_rendering())
 
-    def _usable(self) -> bool:
+    def _current(self) -> bool:
         state = self._service.state
-        if self._cached_key is None or self._service.clock() >= self._valid_until:
-            return False
-        if self._cached_version == state.version:
-            return True
-        if self._cached_key != (state.rounds, state.config_reloads):
-            return False
-        recent = time.monotonic() - self._cached_at <= RENDER_REUSE_SECONDS
-        return recent or self._rendering is not None
+        return (
+            self._cached_key == (state.rounds, state.config_reloads)
+            and self._service.clock() < self._valid_until
+        )
+
+    def _render_both(
+        self, config: ExporterConfig, state: ExporterState, now: float
+    ) -> tuple[bytes, str]:
+        page, snapshot = render_page(config, state, now, self._caches)
+        return page, _landing_html(config, state, snapshot)
 
     def _start_rendering(self) -> asyncio.Future[bytes]:
         if self._rendering is None:
@@ -114,12 +115,14 @@ class MetricsPage:
         try:
             service = self._service
             state = service.state
-            key, version = (state.rounds, state.config_reloads), state.version
-            self._config, self._state = service.config, state.frozen_copy()
-            valid_until = _first_stale_time(self._config, self._state)
-            page = await asyncio.to_thread(generate_latest, self.registry)
-            self._cached, self._cached_key, self._cached_version = page, key, version
-            self._cached_at, self._valid_until = time.monotonic(), valid_until
+            key = (state.rounds, state.config_reloads)
+            config, frozen, now = await service.frozen()
+            loop = asyncio.get_running_loop()
+            page, landing = await loop.run_in_executor(
+                service.render_pool, self._render_both, config, frozen, now
+            )
+            self._cached, self._landing, self._cached_key = page, landing, key
+            self._valid_until = _next_change(config, frozen, now)
             return page
         finally:
             self._rendering = None
@@ -128,12 +131,15 @@ class MetricsPage:
                 self._start_rendering()  # a round ended meanwhile: render its results too
 
 
-def _first_stale_time(config: ExporterConfig, state: ExporterState) -> float:
-    """When the page's time-dependent values (staleness, the exporter's own score) next change."""
+def _next_change(config: ExporterConfig, state: ExporterState, now: float) -> float:
+    """When a time-dependent value of a page rendered at ``now`` next changes: a result or the
+    latest round passing ``max_result_age`` (only changes still ahead count, so a stalled probe
+    loop does not make every scrape render)."""
     times = [r.finished_at for r in state.results.values()]
     if state.last_round_finished is not None:
         times.append(state.last_round_finished)
-    return (min(times) + config.max_result_age) if times else float("inf")
+    ahead = [t + config.max_result_age for t in times if t + config.max_result_age >= now]
+    return min(ahead) if ahead else float("inf")
 
 
 def _log_failure(future: asyncio.Future[bytes]) -> None:
@@ -141,20 +147,22 @@ def _log_failure(future: asyncio.Future[bytes]) -> None:
         log.error("rendering /metrics failed", exc_info=future.exception())
 
 
-def build_app(service: ExporterService) -> web.Application:
+def build_app(service: ExporterService, gate: ConnectionGate | None = None) -> web.Application:
     page = MetricsPage(service)
+    gate = ConnectionGate(MAX_CONNECTIONS) if gate is None else gate
 
     @web.middleware
     async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
-        guarded = request.path != "/healthz" and service.web.auth_required
-        if guarded and not await service.auth.allowed(request.headers.get("Authorization")):
-            raise web.HTTPUnauthorized(
-                headers={"WWW-Authenticate": 'Basic realm="bzzzmon exporter"'},
-                text="401 Unauthorized\n",
-            )
-        response = await handler(request)
-        response.headers.update(service.web.headers)
-        return response
+        with gate.busy(request.protocol):
+            try:
+                await _authorise(service, request)
+                response = await handler(request)
+            except web.HTTPException as exc:  # 401, 404, 405, 429: the configured headers too
+                exc.headers.update(service.web.headers)
+                raise
+            gate.trust(request.protocol)
+            response.headers.update(service.web.headers)
+            return response
 
     async def metrics(_request: web.Request) -> web.Response:
         body = await page.render()
@@ -176,7 +184,7 @@ def build_app(service: ExporterService) -> web.Application:
         return web.json_response(body, status=200 if current else 503, dumps=_dumps)
 
     async def landing(_request: web.Request) -> web.Response:
-        return web.Response(text=_landing_html(service), content_type="text/html")
+        return web.Response(text=await page.landing(), content_type="text/html")
 
     app = web.Application(middlewares=[guard])
     app.router.add_get("/metrics", metrics)
@@ -185,13 +193,91 @@ def build_app(service: ExporterService) -> web.Application:
     return app
 
 
+async def _authorise(service: ExporterService, request: web.Request) -> None:
+    if request.path == "/healthz" or not service.web.auth_required:
+        return
+    verdict = await service.auth.check(request.headers.get("Authorization"))
+    if verdict is Verdict.BUSY:
+        raise web.HTTPTooManyRequests(headers={"Retry-After": "1"}, text="429 Too Many Requests\n")
+    if verdict is not Verdict.ALLOWED:
+        raise web.HTTPUnauthorized(
+            headers={"WWW-Authenticate": 'Basic realm="bzzzmon exporter"'},
+            text="401 Unauthorized\n",
+        )
+
+
+class ServerThread:
+    """:class:`Serving` on an event loop of its own, in a thread of its own.
+
+    On the probe loop a scrape would wait behind every ready probe callback (64 probes in flight
+    make a long queue on a busy machine); on its own loop it waits only for the GIL, which a
+    probing thread gives up at every socket call. Nothing here iterates the probe loop's state:
+    pages are rendered from :meth:`ExporterService.frozen`."""
+
+    def __init__(self, service: ExporterService, cap: int) -> None:
+        self._service = service
+        self._cap = cap
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="bzzz-http", daemon=True
+        )
+        self._serving: Serving | None = None
+
+    async def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
+        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self._loop))
+
+    async def start(self, host: str, port: int) -> int:
+        self._thread.start()
+
+        async def start() -> int:
+            self._serving = Serving(self._service, self._cap)
+            return await self._serving.start(host, port)
+
+        return await self._run(start())
+
+    async def stop(self) -> None:
+        if self._serving is not None:
+            await self._run(self._serving.stop())
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+
+class Serving:
+    """The web app listening on ``host:port`` through a :class:`ConnectionGate`."""
+
+    def __init__(
+        self,
+        service: ExporterService,
+        cap: int = MAX_CONNECTIONS,
+        header_timeout: float = HEADER_TIMEOUT,
+    ) -> None:
+        self.service = service
+        self.gate = ConnectionGate(cap, header_timeout)
+        self.runner = web.AppRunner(
+            build_app(service, self.gate), handle_signals=False, shutdown_timeout=1.0
+        )
+        self._server: asyncio.Server | None = None
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen; returns the port (useful with port 0)."""
+        await self.runner.setup()
+        context = self.service.web.ssl_context
+        self._server = await listen(self.runner, self.gate, host, port, context)
+        bound: int = self._server.sockets[0].getsockname()[1]
+        return bound
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+        await self.runner.cleanup()
+
+
 def _dumps(value: object) -> str:
     return json.dumps(value, sort_keys=True)
 
 
-def _landing_html(service: ExporterService) -> str:
-    config, state = service.config, service.state
-    snap = take_snapshot(config, state, service.clock())
+def _landing_html(config: ExporterConfig, state: ExporterState, snap: Snapshot) -> str:
     rows = "".join(
         f"<tr><td>{html.escape(c)}</td><td>{s:.3f}</td></tr>" for c, s in snap.components.items()
     )

@@ -14,27 +14,24 @@ Supported keys (the toolkit's format; relative paths are relative to the web con
     basic_auth_users:
       prometheus: $2y$10$...            # bcrypt hashes only
 
-Checking a bcrypt hash costs tens of milliseconds, so it runs in a worker thread (never on the
-event loop that probes) and a successful (user, password) pair is remembered by its SHA-256.
+Hashes are checked for their shape only (no bcrypt run per user, so loading is cheap); checking
+passwords is :mod:`bzzzmon.exporter.auth`'s job. Loading does run bcrypt once, to make the dummy
+hash for unknown users, so a reload calls :func:`load_web_config` off the event loop.
 """
 
 from __future__ import annotations
 
-import asyncio
-import base64
-import binascii
-import hashlib
+import re
 import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import bcrypt
-import yaml
+from bzzzmon.exporter.auth import dummy_hash
+from bzzzmon.exporter.yamlfile import ConfigError, load_yaml_config
 
-from bzzzmon.exporter.config import ConfigError
-
+_HEADER_NAME = re.compile(r"^[A-Za-z0-9-]{1,128}$")
 _TLS_VERSIONS = {
     "TLS10": ssl.TLSVersion.TLSv1,
     "TLS11": ssl.TLSVersion.TLSv1_1,
@@ -54,9 +51,11 @@ _TLS_KEYS = {
     "min_version",
     "max_version",
 }
-# A valid hash to compare against for unknown users, so a wrong user name costs as long as a
-# wrong password (no user enumeration by timing).
-_DUMMY_HASH = b"$2b$10$2EO3gZLPWvSNBElZltiubOQYIbcbdYa15rqtTfTLGcGyO1ShVWji2"
+# What bcrypt accepts: version, cost 04..31, a 22-character salt whose last character carries
+# only 2 bits, and the 31-character digest.
+_BCRYPT = re.compile(
+    r"^\$2[aby]\$(0[4-9]|[12][0-9]|3[01])\$[./A-Za-z0-9]{21}[.Oeu][./A-Za-z0-9]{31}$"
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +65,7 @@ class WebConfig:
     headers: Mapping[str, str] = field(default_factory=dict)
     cert_file: Path | None = None  # kept so a reload can load a renewed certificate
     key_file: Path | None = None
+    dummy_hash: bytes = b""  # checked for unknown users; the users' own cost
 
     @property
     def auth_required(self) -> bool:
@@ -76,27 +76,25 @@ def load_web_config(path: str | Path | None) -> WebConfig:
     """Parse a web config file (None means plain HTTP, no auth); raise ConfigError on problems."""
     if path is None:
         return WebConfig()
-    file = str(path)
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError(file, "", f"cannot read: {exc.strerror or exc}") from None
-    except yaml.YAMLError as exc:
-        raise ConfigError(
-            file, "", f"invalid YAML: {getattr(exc, 'problem', None) or exc}"
-        ) from None
+    return load_yaml_config(path, lambda data, file: _web_config(data, file, Path(path).parent))
+
+
+def _web_config(data: object, file: str, base: Path) -> WebConfig:
     if data is None:
         return WebConfig()
     _expect_keys(file, "", data, {"tls_server_config", "basic_auth_users", "http_server_config"})
-    base = Path(path).parent
+    assert isinstance(data, dict)
     tls = data.get("tls_server_config")
     context = _tls(file, base, tls)
+    users = _users(file, data.get("basic_auth_users"))
+    files = (base / tls["cert_file"], base / tls["key_file"]) if isinstance(tls, dict) else None
     return WebConfig(
         ssl_context=context,
-        users=_users(file, data.get("basic_auth_users")),
+        users=users,
         headers=_headers(file, data.get("http_server_config")),
-        cert_file=base / tls["cert_file"] if context is not None else None,
-        key_file=base / tls["key_file"] if context is not None else None,
+        cert_file=files[0] if files else None,
+        key_file=files[1] if files else None,
+        dummy_hash=dummy_hash(users) if users else b"",
     )
 
 
@@ -123,7 +121,7 @@ def _tls(file: str, base: Path, raw: object) -> ssl.SSLContext | None:
             file, f"{key}.cert_file", f"cannot load {cert} / {private_key}: {exc}"
         ) from None
     auth = raw.get("client_auth_type", "NoClientCert")
-    if auth not in _CLIENT_AUTH:
+    if not isinstance(auth, str) or auth not in _CLIENT_AUTH:
         raise ConfigError(file, f"{key}.client_auth_type", f"use one of: {', '.join(_CLIENT_AUTH)}")
     context.verify_mode = _CLIENT_AUTH[auth]
     if auth != "NoClientCert":
@@ -138,9 +136,9 @@ def _tls(file: str, base: Path, raw: object) -> ssl.SSLContext | None:
 
 
 def _tls_version(file: str, key: str, value: object) -> ssl.TLSVersion:
-    if value not in _TLS_VERSIONS:
+    if not isinstance(value, str) or value not in _TLS_VERSIONS:
         raise ConfigError(file, key, f"use one of: {', '.join(_TLS_VERSIONS)}")
-    return _TLS_VERSIONS[str(value)]
+    return _TLS_VERSIONS[value]
 
 
 def _users(file: str, raw: object) -> dict[str, bytes]:
@@ -157,10 +155,8 @@ def _users(file: str, raw: object) -> dict[str, bytes]:
             raise ConfigError(file, key, "user names are non-empty strings without ':'")
         if not isinstance(hashed, str) or not hashed.startswith(("$2a$", "$2b$", "$2y$")):
             raise ConfigError(file, key, "expected a bcrypt hash ($2a$, $2b$ or $2y$...)")
-        try:
-            bcrypt.checkpw(b"", hashed.encode())
-        except ValueError:
-            raise ConfigError(file, key, "not a valid bcrypt hash") from None
+        if not _BCRYPT.match(hashed):
+            raise ConfigError(file, key, "not a valid bcrypt hash")
         users[user] = hashed.encode()
     return users
 
@@ -171,10 +167,14 @@ def _headers(file: str, raw: object) -> dict[str, str]:
     _expect_keys(file, "http_server_config", raw, {"headers"})
     assert isinstance(raw, dict)
     headers = raw.get("headers") or {}
-    if not isinstance(headers, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in headers.items()
-    ):
+    if not isinstance(headers, dict):
         raise ConfigError(file, "http_server_config.headers", "expected a mapping of strings")
+    for name, value in headers.items():
+        key = f"http_server_config.headers.{name}"
+        if not isinstance(name, str) or not _HEADER_NAME.match(name):
+            raise ConfigError(file, key, "a header name is letters, digits and -")
+        if not isinstance(value, str) or not value.isprintable():
+            raise ConfigError(file, key, "a header value is one line of printable text")
     return dict(headers)
 
 
@@ -187,54 +187,3 @@ def _expect_keys(file: str, key: str, raw: object, allowed: set[str]) -> None:
         raise ConfigError(
             file, where, f"unknown key; expected one of: {', '.join(sorted(allowed))}"
         )
-
-
-class BasicAuth:
-    """Checks ``Authorization: Basic`` headers against bcrypt hashes, off the event loop."""
-
-    def __init__(self, users: Mapping[str, bytes]) -> None:
-        self._users = dict(users)
-        self._verified: set[bytes] = set()  # sha256(user, hash, password) of good credentials
-
-    async def allowed(self, header: str | None) -> bool:
-        credentials = _parse_basic(header)
-        if credentials is None:
-            return False
-        user, password = credentials
-        hashed = self._users.get(user)
-        digest = hashlib.sha256(b"\0".join([user.encode(), hashed or b"", password])).digest()
-        if hashed is not None and digest in self._verified:
-            return True
-        ok = await asyncio.to_thread(_check, password, hashed or _DUMMY_HASH)
-        if ok and hashed is not None:
-            if len(self._verified) > 1024:
-                self._verified.clear()
-            self._verified.add(digest)
-            return True
-        return False
-
-
-def _check(password: bytes, hashed: bytes) -> bool:
-    try:
-        return bcrypt.checkpw(password, hashed)
-    except ValueError:
-        return False
-
-
-def _parse_basic(header: str | None) -> tuple[str, bytes] | None:
-    if not header:
-        return None
-    scheme, _, encoded = header.partition(" ")
-    if scheme.lower() != "basic":
-        return None
-    try:
-        decoded = base64.b64decode(encoded.strip(), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-    user, sep, password = decoded.partition(b":")
-    if not sep:
-        return None
-    try:
-        return user.decode("utf-8"), password
-    except UnicodeDecodeError:
-        return None

@@ -4,20 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import os
+import resource
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Coroutine
+from pathlib import Path
 from typing import Any, TypeVar
 
-from aiohttp import web
 from prometheus_client.parser import text_string_to_metric_families
 
 from bzzzmon.exporter.config import ExporterConfig
-from bzzzmon.exporter.server import build_app
+from bzzzmon.exporter.connections import HEADER_TIMEOUT, MAX_CONNECTIONS, ConnectionGate
+from bzzzmon.exporter.server import Serving
 from bzzzmon.exporter.service import ExporterService
 from bzzzmon.exporter.webconfig import WebConfig
 
@@ -77,7 +83,11 @@ class RunningExporter:
         background: bool = False,
         config_path: str | None = None,
         clock: Callable[[], float] = time.time,
+        connection_cap: int = MAX_CONNECTIONS,
+        header_timeout: float = HEADER_TIMEOUT,
     ) -> None:
+        self.connection_cap = connection_cap
+        self.header_timeout = header_timeout
         self.service = ExporterService(config, web=web_config, config_path=config_path, clock=clock)
         self.port = free_port()
         self.scheme = "https" if web_config and web_config.ssl_context else "http"
@@ -85,7 +95,7 @@ class RunningExporter:
         self._background = background
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.AppRunner | None = None
+        self._serving: Serving | None = None
 
     def __enter__(self) -> RunningExporter:
         self._thread.start()
@@ -99,22 +109,16 @@ class RunningExporter:
         self._loop.close()
 
     async def _start(self) -> None:
-        self._runner = web.AppRunner(build_app(self.service), access_log=None, shutdown_timeout=0.2)
-        await self._runner.setup()
-        site = web.TCPSite(
-            self._runner,
-            "127.0.0.1",
-            self.port,
-            ssl_context=self.service.web.ssl_context,
-        )
-        await site.start()
+        self.service.bind(asyncio.get_running_loop())
+        self._serving = Serving(self.service, self.connection_cap, self.header_timeout)
+        await self._serving.start("127.0.0.1", self.port)
         if self._background:
             await self.service.start()
 
     async def _stop(self) -> None:
+        if self._serving is not None:
+            await self._serving.stop()
         await self.service.close()
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     def call(self, coroutine: Coroutine[Any, Any, T], timeout: float = 30) -> T:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop).result(timeout)
@@ -122,14 +126,15 @@ class RunningExporter:
     def call_soon(self, coroutine: Coroutine[Any, Any, T]) -> concurrent.futures.Future[T]:
         return asyncio.run_coroutine_threadsafe(coroutine, self._loop)
 
+    def service_gate(self) -> ConnectionGate:
+        assert self._serving is not None
+        return self._serving.gate
+
     def run_round(self) -> None:
         self.call(self.service.scheduler.run_round())
 
     def reload(self) -> bool:
-        async def reload() -> bool:
-            return self.service.reload()
-
-        return self.call(reload())
+        return self.call(self.service.reload())
 
     def get(
         self, path: str, timeout: float = 5, headers: dict[str, str] | None = None
@@ -168,3 +173,66 @@ def value(
     samples: dict[tuple[str, tuple[tuple[str, str], ...]], float], name: str, **labels: str
 ) -> float:
     return samples[(name, tuple(sorted(labels.items())))]
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+class ExporterProcess:
+    """``python -m bzzzmon.exporter`` as a child process on a free 127.0.0.1 port.
+
+    ``open_files`` lowers RLIMIT_NOFILE (soft and hard, so the exporter cannot raise it) in the
+    child before it starts."""
+
+    def __init__(
+        self,
+        config_path: Path,
+        web_config: Path | None = None,
+        open_files: int | None = None,
+    ) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        command = [sys.executable, "-m", "bzzzmon.exporter", "--config", str(config_path)]
+        command += ["--listen", f"127.0.0.1:{self.port}"]
+        if web_config is not None:
+            command += ["--web-config", str(web_config)]
+        self._command = command
+        self._open_files = open_files
+        self.process: subprocess.Popen[bytes] | None = None
+        self.stderr = b""
+
+    def _limit(self) -> None:
+        if self._open_files is not None:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (self._open_files, self._open_files))
+
+    def __enter__(self) -> ExporterProcess:
+        self.process = subprocess.Popen(
+            self._command,
+            env={**os.environ, "PYTHONPATH": str(REPO)},
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            preexec_fn=self._limit,
+        )
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        _out, self.stderr = self.process.communicate(timeout=15)
+
+    def alive(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+
+def wait_for(condition: Callable[[], T | None], timeout: float = 15.0) -> T:
+    """Poll ``condition`` until it returns something truthy (connection errors count as not yet)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            result = condition()
+        except (OSError, KeyError):
+            result = None
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError("condition not met in time")

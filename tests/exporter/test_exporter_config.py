@@ -67,28 +67,37 @@ def test_generated_shape_loads(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("old", "new", "key", "words"),
+    ("old", "new", "key", "words", "where"),
     [
-        ("probe_timeout: 5s", "probe_timeout: 5 seconds", "probe_timeout", "not a duration"),
-        ("probe_timeout: 5s", "probe_timeout: 20s", "probe_timeout", "probe_interval"),
-        ("jitter: 0.1", "jitter: 2", "jitter", "from 0 to 0.9"),
-        ("concurrency: 64", "concurrency: many", "concurrency", "integer"),
-        ("service: bzzz", "servce: bzzz", "servce", "unknown key"),
-        ("dht-health: dht", "dht-health: dhtt", "checks.dht-health", "not a listed component"),
-        ("type: tcp", "type: udp", "probes[1].type", "not a probe type"),
-        ('"walnut:9101"', '"walnut"', "probes[1].targets.static[0]", "host:port"),
-        ("port: 8081", "port: 80810", "probes[0].targets.dns[0].port", "integer"),
-        ("    component: dht\n", "", "probes[1].component", "required"),
-        ("ucxi-health: ucxi", "ucxi-health: slurp", "components[4]", "no probe or check"),
+        ("probe_timeout: 5s", "probe_timeout: 5 seconds", "probe_timeout", "not a duration", "4:1"),
+        ("probe_timeout: 5s", "probe_timeout: 20s", "probe_timeout", "probe_interval", "4:1"),
+        ("jitter: 0.1", "jitter: 2", "jitter", "from 0 to 0.9", "7:1"),
+        ("concurrency: 64", "concurrency: many", "concurrency", "integer", "6:1"),
+        ("service: bzzz", "servce: bzzz", "servce", "unknown key", "2:1"),
+        (
+            "dht-health: dht",
+            "dht-health: dhtt",
+            "checks.dht-health",
+            "not a listed component",
+            "18:3",
+        ),
+        ("type: tcp", "type: udp", "probes[1].type", "not a probe type", "31:5"),
+        ('"walnut:9101"', '"walnut"', "probes[1].targets.static[0]", "host:port", "34:16"),
+        ("port: 8081", "port: 80810", "probes[0].targets.dns[0].port", "integer", "29:44"),
+        ("    component: dht\n", "", "probes[1].component", "required", "30:5"),
+        ("ucxi-health: ucxi", "ucxi-health: slurp", "components[4]", "no probe or check", "14:5"),
         (
             "  - {name: ucxi, weight: 0.15}",
             "  - {name: ucxi, weight: -1}",
             "components[4].weight",
             "",
+            "14:18",
         ),
     ],
 )
-def test_errors_name_file_and_key(tmp_path: Path, old: str, new: str, key: str, words: str) -> None:
+def test_errors_name_file_line_column_and_key(
+    tmp_path: Path, old: str, new: str, key: str, words: str, where: str
+) -> None:
     assert old in GENERATED
     path = write(tmp_path, GENERATED.replace(old, new, 1))
     with pytest.raises(ConfigError) as error:
@@ -96,13 +105,14 @@ def test_errors_name_file_and_key(tmp_path: Path, old: str, new: str, key: str, 
     assert error.value.file == str(path)
     assert error.value.key == key
     assert words in error.value.message
-    assert str(error.value).startswith(f"{path}: {key}: ")
+    assert str(error.value).startswith(f"{path}:{where}: {key}: ")
 
 
 def test_yaml_syntax_error_has_line(tmp_path: Path) -> None:
     path = write(tmp_path, "service: [bzzz\n")
-    with pytest.raises(ConfigError, match="line 2"):
+    with pytest.raises(ConfigError) as error:
         load_config(path)
+    assert str(error.value).startswith(f"{path}:2:1: ")
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ import socket
 import struct
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterator
 
 import pytest
@@ -16,6 +17,7 @@ from exporter_testkit import RunningExporter, agent_probe, config_data, http_get
 
 from bzzzmon.conventions import EXPORTER_PROBE_FAILURES, PROBE_SUCCESS
 from bzzzmon.exporter.config import parse_config
+from bzzzmon.exporter.probes import new_session, run_probe
 
 Behaviour = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
 HUGE_BODY = 100 * 1024 * 1024
@@ -212,3 +214,47 @@ def test_no_request_parameter_names_a_target() -> None:
             assert status in (200, 404)
         exporter.run_round()
         assert set(exporter.service.state.results) == {("agent-health-checks", "127.0.0.1:1")}
+
+
+def test_tcp_probe_of_a_target_that_accepts_then_resets_is_stable() -> None:
+    """Documented meaning: a TCP probe passes once the handshake completes; a reset right after
+    (racing the connect's completion or not) does not flip it."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    stop = threading.Event()
+
+    def accept_and_reset() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _addr = listener.accept()
+            except TimeoutError:
+                continue
+            conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            conn.close()
+
+    thread = threading.Thread(target=accept_and_reset, daemon=True)
+    thread.start()
+    tcp = {"name": "t", "type": "tcp", "component": "dht", "targets": {"static": ["x:1"]}}
+    config = parse_config(config_data([agent_probe(["127.0.0.1:1"]), tcp]))
+
+    async def probe_many() -> list[tuple[bool, str | None]]:
+        session = new_session(0)
+        try:
+            outcomes = [
+                await run_probe(
+                    session, config.probes[1], f"127.0.0.1:{port}", 1.0, 1024, {}, frozenset()
+                )
+                for _ in range(40)
+            ]
+        finally:
+            await session.close()
+        return [(o.success, o.reason) for o in outcomes]
+
+    try:
+        results = asyncio.run(probe_many())
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+    assert set(results) == {(True, None)}, Counter(results)

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from collections.abc import Iterator
 
 from exporter_testkit import RunningExporter, agent_probe, config_data, http_get
+from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client.metrics_core import Metric
+from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.registry import Collector
 
 from bzzzmon.exporter.config import parse_config
 from bzzzmon.sim import Simulator
@@ -65,3 +70,23 @@ def test_simulated_agent_metrics_pass_promtool(sim: Simulator) -> None:
     status, text = http_get(sim.agent_urls[0] + "/metrics")
     assert status == 200
     assert promtool_check(text) == ""
+
+
+def test_page_is_what_prometheus_client_would_write(sim: Simulator) -> None:
+    """The page is written as text directly; parsed and written again by prometheus_client's
+    own ``generate_latest`` it comes out byte for byte the same."""
+    probes = [agent_probe([*sim.agent_targets, "127.0.0.1:1"])]
+    with RunningExporter(parse_config(config_data(probes))) as exporter:
+        exporter.run_round()
+        exporter.run_round()
+        text = exporter.get("/metrics")[1]
+    families = list(text_string_to_metric_families(text))
+    assert any(f.name == "bzzz_exporter_probe_failures" for f in families)
+
+    class Replay(Collector):
+        def collect(self) -> Iterator[Metric]:
+            yield from families
+
+    registry = CollectorRegistry(auto_describe=False)
+    registry.register(Replay())
+    assert generate_latest(registry).decode() == text

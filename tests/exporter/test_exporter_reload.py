@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from exporter_testkit import (
     http_get,
     parse_samples,
     value,
+    wait_for,
 )
 
 from bzzzmon.conventions import (
@@ -72,19 +72,6 @@ def test_reload_keeps_counters_and_rejects_bad_config(sim: Simulator, tmp_path: 
         assert passed(samples) == 9.0  # the previous config still probes
         assert value(samples, EXPORTER_CONFIG_RELOADS) == 2.0
         assert value(samples, EXPORTER_CONFIG_LAST_RELOAD_OK) == 0.0
-
-
-def wait_for(condition: Any, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            result = condition()
-        except (OSError, KeyError):
-            result = None
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError("condition not met in time")
 
 
 def test_sighup_reloads_a_running_exporter(sim: Simulator, tmp_path: Path) -> None:

@@ -56,6 +56,9 @@ def test_healthy_cluster_scores_one(sim: Simulator, exporter_for: RunningExporte
         assert value(samples, PROBE_SUCCESS, component="dht", target=target) == 1.0
     assert value(samples, HEALTH_CHECKS_PASSED, component="dht", check="dht-health") == 3.0
     assert value(samples, HEALTH_CHECKS_FAILED, component="dht", check="dht-health") == 0.0
+    status, landing = exporter_for.get("/")  # built from the same snapshot as /metrics
+    assert status == 200
+    assert "system health score <b>1.000</b>" in landing and "1 probe rounds" in landing
 
 
 @pytest.mark.parametrize(

@@ -7,6 +7,7 @@ import datetime
 import ipaddress
 import ssl
 import urllib.error
+import urllib.request
 from pathlib import Path
 
 import bcrypt
@@ -117,3 +118,34 @@ def test_bad_web_config_names_the_key(tmp_path: Path, text: str, key: str) -> No
         load_web_config(web_file)
     assert error.value.file == str(web_file)
     assert error.value.key.startswith(key)
+
+
+def test_configured_headers_on_every_answer(tmp_path: Path) -> None:
+    hashed = bcrypt.hashpw(b"s3cret", bcrypt.gensalt(rounds=4)).decode()
+    web_file = tmp_path / "web.yml"
+    web_file.write_text(
+        "http_server_config:\n"
+        "  headers: {X-Frame-Options: deny, X-Content-Type-Options: nosniff}\n"
+        "basic_auth_users:\n"
+        f"  prometheus: '{hashed}'\n"
+    )
+    config = parse_config(config_data([agent_probe(["127.0.0.1:1"])]))
+    good = basic("prometheus", "s3cret")
+    with RunningExporter(config, web_config=load_web_config(web_file)) as exporter:
+        answers = {
+            "metrics": (exporter.url + "/metrics", good, 200),
+            "no password": (exporter.url + "/metrics", {}, 401),
+            "wrong password": (exporter.url + "/metrics", basic("prometheus", "x"), 401),
+            "unknown path": (exporter.url + "/nothing-here", good, 404),
+            "healthz": (exporter.url + "/healthz", {}, 503),
+        }
+        for name, (url, headers, status) in answers.items():
+            request = urllib.request.Request(url, headers=headers)
+            try:
+                with urllib.request.urlopen(request, timeout=5) as response:
+                    got, sent = response.status, response.headers
+            except urllib.error.HTTPError as exc:
+                got, sent = exc.code, exc.headers
+            assert got == status, name
+            assert sent["X-Frame-Options"] == "deny", name
+            assert sent["X-Content-Type-Options"] == "nosniff", name
