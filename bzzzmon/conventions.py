@@ -138,7 +138,10 @@ LABEL_DIRECTION = "direction"
 LABEL_STATE = "state"
 # Labels that name one agent (its scrape target, its Swarm node or task slot): an alert carrying one
 # is about that agent, and an inhibition it is the source of must compare it (``equal``).
-IDENTITY_LABELS = ("instance", "swarm_node", "swarm_task_slot")
+# Target labels the Swarm scrape jobs set: a task's node and slot survive a reschedule.
+LABEL_SWARM_NODE = "swarm_node"
+LABEL_SWARM_TASK_SLOT = "swarm_task_slot"
+IDENTITY_LABELS = ("instance", LABEL_SWARM_NODE, LABEL_SWARM_TASK_SLOT)
 # On explanation-hold alerts: the explanation (routing.explains) the hold stands for.
 LABEL_EXPLANATION = "explanation"
 

@@ -78,11 +78,11 @@ def _swarm_job(job: str, service: str | None, port: int | None) -> dict[str, Any
             },
             {
                 "source_labels": ["__meta_dockerswarm_node_hostname"],
-                "target_label": "swarm_node",
+                "target_label": C.LABEL_SWARM_NODE,
             },
             {
                 "source_labels": ["__meta_dockerswarm_task_slot"],
-                "target_label": "swarm_task_slot",
+                "target_label": C.LABEL_SWARM_TASK_SLOT,
             },
         ]
     config["file_sd_configs"] = [{"files": [targets_glob(job)], "refresh_interval": "1m"}]

@@ -2,9 +2,9 @@
 
 Per SLO, four groups:
 - ``sli``: bad and total events per second from the raw series at the 5m base window and at every
-  window a page tier reads (5m, 30m, 1h, 6h by default), so pages see an outage as soon as the
-  counters do. The longer ticket windows are ``sum_over_time(bad) / sum_over_time(total)`` over
-  the two 5m series: traffic-weighted, cheap, and a ticket can afford the 2.5 minutes the 5m rate
+  page window up to an hour (5m, 30m, 1h by default), so page-fast sees an outage as soon as the
+  counters do. Longer windows are ``sum_over_time(bad) / sum_over_time(total)`` over the two 5m
+  series: traffic-weighted, cheap, and a window of hours can afford the 2.5 minutes the 5m rate
   smears an event by.
 - ``meta``: objective, budget, period, current burn rate.
 - ``period``: the whole-period ratio, its coverage of the period, the period burn rate and the
@@ -67,6 +67,13 @@ def _rate(template: str, slo: SLO, window: int) -> str:
     return slo_selector(C.rec_name(template, format_duration(window)), slo.name)
 
 
+def guard_windows(slo: SLO) -> list[int]:
+    """The long windows of the page tiers the low-traffic guard reads."""
+    if not slo.min_events:
+        return []
+    return sorted({t.long for t in slo.tiers if t.kind == "page"})
+
+
 def sli_rules(slo: SLO) -> list[Rule]:
     labels = {C.LABEL_SLO: slo.name}
     rules: list[Rule] = []
@@ -75,6 +82,15 @@ def sli_rules(slo: SLO) -> list[Rule]:
         w = format_duration(window)
         rules.append({"record": C.rec_name(C.REC_BAD_RATE, w), "expr": bad, "labels": labels})
         rules.append({"record": C.rec_name(C.REC_TOTAL_RATE, w), "expr": total, "labels": labels})
+    total5 = _rate(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
+    for window in guard_windows(slo):
+        if window not in slo.raw_windows:
+            # Events per second over a long page window, for the low-traffic guard.
+            w = format_duration(window)
+            expr = f"avg_over_time({total5}[{w}])"
+            rules.append(
+                {"record": C.rec_name(C.REC_TOTAL_RATE, w), "expr": expr, "labels": labels}
+            )
     for window in slo.windows:
         if window == slo.period:
             continue  # recorded by the period group

@@ -135,9 +135,20 @@ class _Ratios:
         return bad / total if total else None
 
     def events(self, step: int, window: int) -> Fraction:
-        """What ``total rate * window`` gives: the events in the window, extrapolated."""
-        found = self._raw(step, window)
-        return found[1] if found is not None and self.feed.counter else Fraction(0)
+        """What ``total rate * window`` gives: the events in the window, extrapolated. A window
+        not read from the raw series averages the recorded 5m rates over it."""
+        if not self.feed.counter:
+            return Fraction(0)
+        if window in self.slo.raw_windows:
+            found = self._raw(step, window)
+            return found[1] if found is not None else Fraction(0)
+        first = _window_start(step, window, self.feed.interval)
+        count = self._has_base[step + 1] - self._has_base[first]
+        if not count:
+            return Fraction(0)
+        total = self._base_total[step + 1] - self._base_total[first]
+        # _base_total holds increments times the extrapolation factor: / 5m gives the rate.
+        return total / count / BASE_WINDOW * window
 
 
 def replay(slo: SLO, feed: Feed) -> Replay:

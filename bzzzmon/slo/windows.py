@@ -7,12 +7,12 @@ the rate that would spend exactly the budget over P. For a 30d period this repro
 SRE Workbook table (14.4, 6, 3, 1); other periods keep the same percentages and windows, so their
 factors differ (28d: 13.44, 5.6, 2.8).
 
-Page tiers read their windows from the raw counters, so a total outage crosses the long window's
-threshold at ``factor * budget * long`` exactly; ticket tiers build their longer windows from the
-recorded 5m rates (cheap, but every event is smeared over 5 minutes, which costs a ticket half a
-base window). ``for:`` is data too: page-fast holds 2m so a single spiky 5m evaluation cannot
-page; the other tiers need none, because their short windows already reject blips and a
-``for:`` would only start them after a short fault has ended.
+Page tiers read their windows up to an hour from the raw counters, so a total outage crosses
+page-fast's threshold at ``factor * budget * long`` exactly; longer windows are built from the
+recorded 5m rates (cheap, but every event is smeared over 5 minutes, which costs half a base
+window on a crossing that takes many minutes anyway). ``for:`` is data too: page-fast holds 2m so
+a single spiky 5m evaluation cannot page; the other tiers need none, because their short windows
+already reject blips and a ``for:`` would only start them after a short fault has ended.
 
 A factor below 1 would alert on an SLO that meets its objective (28d's 3d tier: 14/15). Such a
 tier keeps its percentage but shrinks its long window to the time that share takes at factor 1
@@ -123,13 +123,19 @@ def time_to_exhaustion(factor: Fraction, period: int) -> Fraction:
     return Fraction(period) / factor
 
 
+# Page windows up to this long are read from the raw counters. Longer ones take minutes to cross
+# their threshold anyway, and reading hours of raw samples every round is most of a rule set's
+# cost (a 6h raw window alone would be 4x the 5m, 30m and 1h ones together).
+RAW_WINDOW_MAX = 3600
+
+
 def raw_windows(tiers: tuple[tuple[str, int, int], ...]) -> list[int]:
-    """Windows read from the raw counters: the base window and both windows of every page tier
-    (``(kind, long, short)`` triples), where minutes of detection matter."""
+    """Windows read from the raw counters: the base window and every page-tier window
+    (``(kind, long, short)`` triples) up to RAW_WINDOW_MAX, where minutes of detection matter."""
     found = {BASE_WINDOW}
     for kind, long, short in tiers:
         if kind == "page":
-            found.update((long, short))
+            found.update(w for w in (long, short) if w <= RAW_WINDOW_MAX)
     return sorted(found)
 
 

@@ -70,6 +70,14 @@ def prometheus_config(
             static["labels"] = labels
         return {"job_name": job, "static_configs": [static]}
 
+    def scrape_agents(job: str, labels: dict[str, str], targets: Sequence[str]) -> dict[str, Any]:
+        # Each agent is a Swarm task slot, labelled as the generated config's relabelling does.
+        statics = [
+            {"targets": [t], "labels": labels | {C.LABEL_SWARM_TASK_SLOT: str(i)}}
+            for i, t in enumerate(targets, start=1)
+        ]
+        return {"job_name": job, "static_configs": statics}
+
     agent_job, agent_labels = _job(plan, C.SELECTOR_AGENT, C.AGENT_JOB)
     exporter_job, exporter_labels = _job(plan, C.SELECTOR_EXPORTER, C.EXPORTER_JOB)
     interval = duration(timing.scrape_interval)
@@ -85,7 +93,7 @@ def prometheus_config(
         },
         "rule_files": [rule_glob] if rule_glob else [],
         "scrape_configs": [
-            scrape(agent_job, agent_labels, agents),
+            scrape_agents(agent_job, agent_labels, agents),
             scrape(exporter_job, exporter_labels, [exporter]),
         ],
     }

@@ -57,11 +57,32 @@ def test_incident_notifies_exactly_its_receivers_and_resolves(
     assert stack.sink.receivers(scenario.alert_labels) == set(expected)
 
 
-# Depends on the lead's half of issue 11 (rules): the budget-exhausted alerts must not fire on a
-# short history (item 3) and no burn tier may start after the fault ended (item 2); today both
-# still notify the ticket/digest receivers during and after these incidents.
-@pytest.mark.xfail(strict=False, reason="needs the rule fixes of issue 11 items 2 and 3")
-@pytest.mark.parametrize("scenario", SCENARIOS, ids=lambda s: s.name)
+# Still noisy (issue 11 stays open for them): a burn that also moves another runbook SLO (UCXI on
+# system health, the SLURP burn on dead letters, the agents' error rate on the UCXI burn), and the
+# DHT and SLURP burns, which notify their receivers 2-5 times in one incident.
+NOISY = {
+    "system-health-critical": "the UCXI burn notifies beside it",
+    "p2p-partition": "the p2p-connectivity burn notifies beside BZZZInsufficientPeers",
+    "dht-error-budget-burn": "slack hears 3 calls, ticket 5",
+    "slurp-error-budget-burn": "slack hears 2 calls, ticket 4",
+    "slurp-dead-lettered": "the SLURP burn notifies beside it",
+    "ucxi-error-budget-burn": "BZZZHighErrorRate notifies beside it",
+}
+
+
+def _scenarios() -> list[object]:
+    return [
+        pytest.param(s, marks=pytest.mark.xfail(reason=NOISY[s.name], strict=False))
+        if s.name in NOISY
+        else s
+        for s in SCENARIOS
+    ]
+
+
+# One incident, one notification per receiver: the explained and the less urgent alerts, the
+# budget-exhausted alerts on the session's short history and any tier starting after the fault
+# ended would all show here.
+@pytest.mark.parametrize("scenario", _scenarios(), ids=lambda s: s.name)
 def test_incident_notifies_each_receiver_once_and_nothing_else(
     plan: Plan, scenario: Scenario, incident: IncidentResult
 ) -> None:

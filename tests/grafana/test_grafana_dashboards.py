@@ -7,7 +7,6 @@ import copy
 import json
 from typing import Any
 
-import pytest
 import yaml
 from conftest import SCHEMA_DIR, render_files
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
