@@ -175,7 +175,7 @@ def pyrra_groups(s: peers.Slo, grouping: tuple[str, ...]) -> list[dict[str, Any]
 # --- bzzzmon ----------------------------------------------------------------------------------
 def bzzzmon_spec(period: str) -> dict[str, Any]:
     spec = peers.bzzzmon_spec([slo(PLAIN, period), slo(GROUPED, period)])
-    spec["service"] |= {"alert_prefix": "Bench", "runbook_url": "runbook.md"}
+    spec["service"] |= {"alert_prefix": "Bench", "runbook_url": "https://runbooks.example/bench.md"}
     spec["metrics"] = {"bench_requests_total": "counter"}
     for s in spec["slos"]:
         s["alerting"]["runbook"] = f"#{s['name']}"

@@ -65,7 +65,7 @@ def test_shipped_semantics(shipped: Rendered) -> None:
     assert not inhibited(no_admin, HEALTH)
     # A partition of agent a explains agent a's DHT alerts, not the aggregate DHT page that
     # fails on every agent, and not agent b's.
-    peers_a = PEERS | {"instance": "a:8081"}
+    peers_a = PEERS | {"instance": "a:8081", "swarm_task_slot": "1"}
     dht_page = DHT_BURN | {"tier": "page-fast", "severity": "P1"}
     assert not inhibited(dht_page, peers_a)
     assert not inhibited(REPLICATION | {"severity": "P1"}, peers_a)
@@ -78,16 +78,16 @@ def test_shipped_semantics(shipped: Rendered) -> None:
         "component": "pubsub",
         "slo": "p2p-connectivity",
         "alert_kind": "burn_rate",
-        "instance": "a:8081",
+        "swarm_task_slot": "1",
     }
     assert inhibited(p2p | {"tier": "page-fast", "severity": "P1"}, peers_a)
     assert not inhibited(
-        p2p | {"tier": "page-fast", "severity": "P1", "instance": "b:8081"}, peers_a
+        p2p | {"tier": "page-fast", "severity": "P1", "swarm_task_slot": "2"}, peers_a
     )
     hold = BZZZ | {
         "alertname": "BZZZExplanationHold",
         "explanation": "partition-is-the-p2p-burn",
-        "instance": "a:8081",
+        "swarm_task_slot": "1",
         "severity": "P3",
     }
     assert inhibited(p2p | {"tier": "page-slow", "severity": "P1"}, hold)
@@ -96,13 +96,6 @@ def test_shipped_semantics(shipped: Rendered) -> None:
     stale = BZZZ | {"alertname": "BZZZHealthProbesStale", "component": "exporter", "severity": "P2"}
     assert inhibited(stale, EXPORTER_DOWN)
     assert not inhibited(EXPORTER_DOWN, EXPORTER_DOWN)
-    # A page explains the ticket tiers of the same SLO and agent only.
-    page = p2p | {"tier": "page-slow", "severity": "P1"}
-    ticket = p2p | {"tier": "ticket-fast", "severity": "P2"}
-    assert inhibited(ticket, page)
-    assert not inhibited(ticket | {"instance": "b:8081"}, page)
-    assert not inhibited(ticket | {"slo": "dht-latency"}, page)
-    assert not inhibited(page, ticket)
     # The Watchdog is never inhibited; an escalation is, exactly as its alert.
     watchdog = BZZZ | {"alertname": C.WATCHDOG_ALERT, "component": "exporter", "severity": "P3"}
     assert not inhibited(watchdog, EXPORTER_DOWN, HEALTH)
