@@ -125,8 +125,11 @@ def test_removed_slo_removes_its_alerts_and_dashboard(tmp_path: Path) -> None:
     start = slos.index("  - name: dht-latency")
     end = slos.index("  - name: admin-elected")
     (specs / "slos.yaml").write_text(slos[:start] + slos[end:])
-    service = (specs / "service.yaml").read_text()  # an inhibition names the SLO
-    (specs / "service.yaml").write_text(service.replace(", dht-latency]", "]"))
+    service = (specs / "service.yaml").read_text()  # an inhibition and an explanation name it
+    service = service.replace(", dht-latency]", "]")
+    start = service.index("    - name: dht-errors-explain-dht-latency")
+    end = service.index("    # DHT failures are logged as agent errors")
+    (specs / "service.yaml").write_text(service[:start] + service[end:])
     code, output = _diff("--base", str(SHIPPED), "--specs", str(specs), "--format", "json")
     assert code == 0, output
     changes = json.loads(output)["changes"]
