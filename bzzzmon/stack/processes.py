@@ -38,7 +38,8 @@ def find_binary(kind: str) -> str:
     found = locate(kind)
     if found is not None:
         return found.path
-    raise StackError(f"{NAMES[kind][0]} was not found on PATH; install it with: {INSTALL_COMMAND}")
+    name = NAMES.get(kind, (kind,))[0]
+    raise StackError(f"{name} was not found on PATH; install it with: {INSTALL_COMMAND}")
 
 
 def free_port() -> int:

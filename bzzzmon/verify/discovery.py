@@ -163,8 +163,14 @@ def detect_version(path: str) -> str:
     return ""
 
 
+def _names(tool: str) -> tuple[str, ...]:
+    """The binary names of ``tool``; a tool the matrix does not pin (node_exporter, ...) goes by
+    its own name."""
+    return NAMES.get(tool, (tool,))
+
+
 def on_path(tool: str) -> Tool | None:
-    for name in NAMES[tool]:
+    for name in _names(tool):
         path = shutil.which(name)
         if path is not None:
             return Tool(tool, detect_version(path), path, "PATH")
@@ -173,7 +179,7 @@ def on_path(tool: str) -> Tool | None:
 
 def overrides(tool: str) -> list[str]:
     """The environment variables that name the binary for ``tool`` (BZZZMON_PROMTOOL, ...)."""
-    return list(dict.fromkeys(env_var(name) for name in (tool, *NAMES[tool])))
+    return list(dict.fromkeys(env_var(name) for name in (tool, *_names(tool))))
 
 
 def locate(tool: str) -> Tool | None:
