@@ -262,55 +262,46 @@ def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
         )
         rules.append(rule)
     if slo.missing_data.enabled:
+        missing = {
+            "for": format_duration(slo.missing_data.for_),
+            "labels": _labels(
+                plan,
+                base_labels,
+                {C.LABEL_SEVERITY: slo.missing_data.severity, C.LABEL_ALERT_KIND: "missing_data"},
+            ),
+        }
+        since = format_duration(slo.missing_data.for_)
         rules.append(
-            {
-                "alert": slo.missing_data.name,
-                "expr": f"absent({slo.sli.raw})",
-                "for": format_duration(slo.missing_data.for_),
-                "labels": _labels(
-                    plan,
-                    base_labels,
-                    {
-                        C.LABEL_SEVERITY: slo.missing_data.severity,
-                        C.LABEL_ALERT_KIND: "missing_data",
-                    },
-                ),
+            {"alert": slo.missing_data.name, "expr": f"absent({slo.sli.raw})"}
+            | missing
+            | {
                 "annotations": _annotations(
                     f"The {title} SLI has no data.",
-                    f"No series of the {title} SLI have been seen for "
-                    f"{format_duration(slo.missing_data.for_)}: the SLO cannot be evaluated and "
-                    f"its burn-rate alerts cannot fire. An idle service keeps its series and does "
-                    f"not raise this alert; vanished series (scrape failure, renamed metric) do.",
+                    f"No series of the {title} SLI have been seen for {since}: the SLO cannot "
+                    f"be evaluated and its burn-rate alerts cannot fire. An idle service keeps "
+                    f"its series and does not raise this alert; vanished series (scrape failure, "
+                    f"renamed metric) do.",
                     slo.runbook_url,
                     slo.dashboard_url,
-                ),
+                )
             }
         )
-    if slo.missing_data.enabled and slo.group_by:
-        groups = ", ".join(slo.group_by)
-        rules.append(
-            {
-                "alert": slo.missing_data.name,
-                "expr": missing_group_expr(slo),
-                "for": format_duration(slo.missing_data.for_),
-                "labels": _labels(
-                    plan,
-                    base_labels,
-                    {
-                        C.LABEL_SEVERITY: slo.missing_data.severity,
-                        C.LABEL_ALERT_KIND: "missing_data",
-                    },
-                ),
-                "annotations": _annotations(
-                    f"The {title} SLI has no data{_group_text(slo)}.",
-                    f"The series of this {groups} of the {title} SLI vanished at least "
-                    f"{format_duration(slo.missing_data.for_)} ago while others remain: it is "
-                    f"not counted in the SLO and its burn cannot alert.",
-                    slo.runbook_url,
-                    slo.dashboard_url,
-                ),
-            }
-        )
+        if slo.group_by:
+            groups = ", ".join(slo.group_by)
+            rules.append(
+                {"alert": slo.missing_data.name, "expr": missing_group_expr(slo)}
+                | missing
+                | {
+                    "annotations": _annotations(
+                        f"The {title} SLI has no data{_group_text(slo)}.",
+                        f"The series of this {groups} of the {title} SLI vanished at least "
+                        f"{since} ago while others remain: it is not counted in the SLO and its "
+                        f"burn cannot alert.",
+                        slo.runbook_url,
+                        slo.dashboard_url,
+                    )
+                }
+            )
     if slo.budget_exhausted.enabled:
         rules.append(
             {
