@@ -67,6 +67,8 @@ NOISY = {
     "slurp-error-budget-burn": "slack hears 2 calls, ticket 4",
     "slurp-dead-lettered": "the SLURP burn notifies beside it",
     "ucxi-error-budget-burn": "BZZZHighErrorRate notifies beside it",
+    # The stack points the bootstrap probe at the agents: a stopped agent is a bootstrap node down.
+    "agent-down": "BZZZDHTBootstrapNodeDown can notify beside it (seen on 2.42)",
 }
 
 
