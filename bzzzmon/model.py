@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any, Literal
 
 from bzzzmon.promql.duration import format_duration
+from bzzzmon.slo.windows import BASE_WINDOW as BASE_WINDOW_SECONDS
 
 
 @dataclass(frozen=True)
@@ -174,14 +175,20 @@ class SLI:
     """
 
     kind: Literal["ratio", "latency", "time"]
-    bad: str
-    total: str
     raw: str
     # The user's inputs, expanded, for documents, dashboards and tests.
     inputs: dict[str, str]
-    # Bad and total events per second over each window read from the raw series (the base
-    # window among them): seconds -> (bad, total).
-    rates: dict[int, tuple[str, str]] = field(default_factory=dict)
+    # Bad and total events per second over each window read from the raw series, the 5m base
+    # window among them: seconds -> (bad, total).
+    rates: dict[int, tuple[str, str]]
+
+    @property
+    def bad(self) -> str:
+        return self.rates[BASE_WINDOW_SECONDS][0]
+
+    @property
+    def total(self) -> str:
+        return self.rates[BASE_WINDOW_SECONDS][1]
 
 
 @dataclass(frozen=True)

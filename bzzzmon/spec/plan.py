@@ -583,9 +583,8 @@ class _Builder:
                 return f"{t} - ({p} or {t} * 0)", t
 
             rates = {w: ratio_rates(w) for w in raw_windows}
-            bad, tot = rates[BASE_WINDOW]
             inputs = {which: part[0], "total": total[0]}
-            return M.SLI("ratio", bad, tot, total[0], inputs, rates)
+            return M.SLI("ratio", total[0], inputs, rates)
         if sli.latency is not None:
             lat = sli.latency
             hist = self._selector(
@@ -620,9 +619,8 @@ class _Builder:
                 return f"{t} - ({fast} or {t} * 0)", t
 
             rates = {w: latency_rates(w) for w in raw_windows}
-            bad, tot = rates[BASE_WINDOW]
             inputs = {"histogram": hist, "bucket": bucket, "count": count, "le": le}
-            return M.SLI("latency", bad, tot, count, inputs, rates)
+            return M.SLI("latency", count, inputs, rates)
         assert sli.time is not None
         t = sli.time
         expr = self._expr(lf, (*path, "sli", "time", "expr"), t.expr, selectors)
@@ -637,8 +635,7 @@ class _Builder:
             return bad, B.aggregate("count", g, cond)
 
         rates = {w: time_rates(w) for w in raw_windows}
-        bad, tot = rates[BASE_WINDOW]
-        return M.SLI("time", bad, tot, expr, {"expr": expr, "condition": cond}, rates)
+        return M.SLI("time", expr, {"expr": expr, "condition": cond}, rates)
 
     def _slos(self, service: M.Service, components: set[str]) -> tuple[M.SLO, ...]:
         items = self._each("slos")
