@@ -69,7 +69,7 @@ class Receiver:
 class InhibitMatch:
     """One side of an inhibition. ``alertnames``, ``components`` and ``slos`` are alternatives (an
     alert named by any of them is on this side); ``alert_kind``, ``tiers`` and ``severities``
-    narrow every alternative. See ``bzzzmon.render.alertmanager_inhibit``."""
+    narrow every alternative. See ``bzzzmon.render.alertmanager.inhibit``."""
 
     alertnames: tuple[str, ...] = ()
     components: tuple[str, ...] = ()

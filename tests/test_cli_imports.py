@@ -28,7 +28,6 @@ NEVER_FOR_BUILD = (
     "bzzzmon.exporter",
     "bzzzmon.alertmanager_api",
     "bzzzmon.diff",
-    "bzzzmon.scenarios",
     "bzzzmon.cli.demo_cmd",
     "bzzzmon.cli.silence_cmd",
 )

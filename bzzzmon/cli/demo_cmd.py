@@ -13,7 +13,6 @@ import click
 
 from bzzzmon import conventions as C
 from bzzzmon.cli.common import EXIT_FAILED, fail
-from bzzzmon.scenarios import SCENARIOS, Scenario, scenario
 from bzzzmon.stack import Notification, Stack, StackError, StackOptions, TimeScale
 from bzzzmon.stack.player import IncidentResult, background, play
 from bzzzmon.stack.prepare import build_verified
@@ -21,6 +20,7 @@ from bzzzmon.stack.processes import find_binary
 from bzzzmon.stack.production import production_text
 from bzzzmon.stack.routing import notified_receivers
 from bzzzmon.stack.runner import exit_on_signals, restore_signal_handlers
+from bzzzmon.stack.scenarios import SCENARIOS, Scenario, scenario
 
 _HEADERS = (
     "incident",

@@ -46,7 +46,13 @@ def test(out: Path, specs: Path, jobs: int, changed: str | None) -> None:
     generated rules directory) and the Alertmanager routing and inhibition tests. Prints a line
     per test file as it finishes, every failure as alert, evaluation time, expected and received
     labels, then the totals and the slowest files; exits 1 on any failure."""
-    from bzzzmon.testing import format_result, run_routing_tests, run_tests, select, summary
+    from bzzzmon.verify.rule_testing import (
+        format_result,
+        run_routing_tests,
+        run_tests,
+        select,
+        summary,
+    )
 
     if not (out / "prometheus").is_dir():
         fail(f"{out} holds no generated output; run `bzzzmon build --out {out}` first")

@@ -2,7 +2,7 @@
 
 Warnings:
 - ``inhibition-identity``: an inhibition's source is about one agent (its alerts carry
-  ``instance`` or a Swarm node/slot label, ``bzzzmon.render.alertmanager_alerts``) but ``equal``
+  ``instance`` or a Swarm node/slot label, ``bzzzmon.render.alertmanager.alerts``) but ``equal``
   names none of those labels, so one agent's alert hides the targets of every agent and the
   aggregates over all of them (``any_instance: true`` says that is meant);
 - ``unrouted-severity``: a severity with no receivers (nor team) - its alerts notify nobody;
@@ -15,8 +15,8 @@ from __future__ import annotations
 from bzzzmon import conventions as C
 from bzzzmon.lint import Finding
 from bzzzmon.model import Inhibition, Plan
-from bzzzmon.render.alertmanager_alerts import matching
-from bzzzmon.render.alertmanager_inhibit import alternatives
+from bzzzmon.render.alertmanager.alerts import matching
+from bzzzmon.render.alertmanager.inhibit import alternatives
 from bzzzmon.render.output import Files
 
 

@@ -18,7 +18,7 @@ from bzzzmon import conventions as C
 from bzzzmon.model import SLO, Alert, Plan
 from bzzzmon.promql.duration import format_duration, humanize_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction, to_decimal
-from bzzzmon.render.alertmanager_routes import match_routes, route_tree
+from bzzzmon.render.alertmanager.routes import match_routes, route_tree
 from bzzzmon.render.escalation import escalation_rules
 from bzzzmon.render.output import Files, header
 from bzzzmon.render.rules import (

@@ -42,8 +42,8 @@ from bzzzmon import conventions as C
 from bzzzmon.model import Inhibition, Plan, Severity
 from bzzzmon.promql.builders import selector_text
 from bzzzmon.promql.duration import format_duration, humanize_duration
-from bzzzmon.render.alertmanager_inhibit import alternatives
-from bzzzmon.render.alertmanager_matchers import Matcher
+from bzzzmon.render.alertmanager.inhibit import alternatives
+from bzzzmon.render.alertmanager.matchers import Matcher
 from bzzzmon.render.output import Files, dump_yaml
 from bzzzmon.render.text import go_literal
 from bzzzmon.spec.plan import escalation_alert_name, explanation_hold_alert_name

@@ -6,7 +6,7 @@ splits into the rule part - from the fault switching on (off, for a resolution) 
 Prometheus says the alert fired (``startsAt``; ``endsAt`` when resolved) - which scales by
 ``factor``, and Alertmanager's wait, which in production is the route's ``group_wait`` for a new
 alert's first notification and ``group_interval`` for a resolution
-(``alertmanager_routes.timings`` of the alert's severity; the most urgent one's for the
+(``alertmanager.routes.timings`` of the alert's severity; the most urgent one's for the
 catch-all). The sum is an estimate: it assumes a new group, and scrape and evaluation offsets
 (seconds in production) are left out.
 """
@@ -18,7 +18,7 @@ from datetime import datetime
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
 from bzzzmon.promql.duration import humanize_duration
-from bzzzmon.render.alertmanager_routes import timings
+from bzzzmon.render.alertmanager.routes import timings
 from bzzzmon.stack.sink import Notification
 
 

@@ -6,7 +6,7 @@ prints the receivers of the matched routes in order and fails when they differ).
 ``muted_by`` also check, on the same config, that every route the alert ends at is muted by
 exactly those time intervals (amtool ignores time). ``run_inhibition_tests`` evaluates the
 ``inhibit_rules`` of the config for each case of ``alertmanager/inhibition-tests.yml`` with
-Alertmanager's semantics (see ``bzzzmon.render.alertmanager_inhibit.is_inhibited``).
+Alertmanager's semantics (see ``bzzzmon.render.alertmanager.inhibit.is_inhibited``).
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from bzzzmon import conventions as C
-from bzzzmon.render.alertmanager_inhibit import is_inhibited
-from bzzzmon.render.alertmanager_matchers import Matcher
-from bzzzmon.render.alertmanager_routes import match_routes
+from bzzzmon.render.alertmanager.inhibit import is_inhibited
+from bzzzmon.render.alertmanager.matchers import Matcher
+from bzzzmon.render.alertmanager.routes import match_routes
 from bzzzmon.render.output import load_generated_yaml
 from bzzzmon.verify.tools import ToolResult, parallel_map, require, run
 

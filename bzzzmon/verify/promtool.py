@@ -1,5 +1,5 @@
 """promtool: check rules, check config. (`bzzzmon test` runs `promtool test rules` per file,
-to report each file's failures; see bzzzmon.testing.)"""
+to report each file's failures; see bzzzmon.verify.rule_testing.)"""
 
 from __future__ import annotations
 

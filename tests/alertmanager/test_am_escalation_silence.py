@@ -14,7 +14,7 @@ import httpx
 import pytest
 from am_testkit import Rendered, RunningAlertmanager, bzzzmon
 
-from bzzzmon.render.alertmanager_tests import escalation_of
+from bzzzmon.render.alertmanager.tests import escalation_of
 
 pytestmark = pytest.mark.e2e
 

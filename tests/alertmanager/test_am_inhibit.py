@@ -10,7 +10,7 @@ import yaml
 from am_testkit import Rendered, load_yaml
 
 from bzzzmon import conventions as C
-from bzzzmon.render.alertmanager_inhibit import is_inhibited
+from bzzzmon.render.alertmanager.inhibit import is_inhibited
 from bzzzmon.verify import amtool
 
 

@@ -16,7 +16,7 @@ import pytest
 from am_testkit import RunningAlertmanager, load_yaml
 
 from bzzzmon import conventions as C
-from bzzzmon.render.alertmanager_inhibit import is_inhibited
+from bzzzmon.render.alertmanager.inhibit import is_inhibited
 
 pytestmark = pytest.mark.e2e
 

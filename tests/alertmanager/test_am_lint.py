@@ -10,7 +10,7 @@ import pytest
 from am_testkit import SHIPPED_SPECS, TEST_SPECS, Rendered
 
 from bzzzmon.lint import Finding, routing
-from bzzzmon.render.alertmanager_alerts import identity_of
+from bzzzmon.render.alertmanager.alerts import identity_of
 from bzzzmon.spec.plan import load_plan
 
 

@@ -15,7 +15,7 @@ from am_testkit import Rendered, RunningAlertmanager
 from capture_servers import CaptureHTTP, CaptureSMTP
 
 from bzzzmon import conventions as C
-from bzzzmon.render.alertmanager_receivers import receiver
+from bzzzmon.render.alertmanager.receivers import receiver
 
 pytestmark = pytest.mark.e2e
 

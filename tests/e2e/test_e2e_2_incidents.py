@@ -12,10 +12,10 @@ from e2e_support import TIMEOUT
 
 from bzzzmon.conventions import WATCHDOG_ALERT
 from bzzzmon.model import Plan
-from bzzzmon.scenarios import SCENARIOS, Scenario
 from bzzzmon.stack import Stack
 from bzzzmon.stack.player import IncidentResult, play
 from bzzzmon.stack.routing import notified_receivers
+from bzzzmon.stack.scenarios import SCENARIOS, Scenario
 
 _PLAYED: dict[str, IncidentResult] = {}
 

@@ -13,10 +13,10 @@ from typing import Any
 from e2e_support import TIMEOUT
 
 from bzzzmon.model import Plan
-from bzzzmon.scenarios import Fault, Scenario, scenario
 from bzzzmon.stack import Stack
 from bzzzmon.stack.player import alert_state
 from bzzzmon.stack.routing import notified_receivers
+from bzzzmon.stack.scenarios import Fault, Scenario, scenario
 
 SOURCE = scenario("system-health-critical")
 TARGET = scenario("p2p-partition")

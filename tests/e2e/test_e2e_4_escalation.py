@@ -16,11 +16,11 @@ from e2e_support import ESCALATED_SEVERITY, ESCALATION_TARGET, ESCALATION_TOLERA
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
-from bzzzmon.scenarios import scenario
 from bzzzmon.spec.plan import escalation_alert_name
 from bzzzmon.stack import Stack
 from bzzzmon.stack.player import alert_state
 from bzzzmon.stack.routing import notified_receivers
+from bzzzmon.stack.scenarios import scenario
 
 INCIDENT = scenario("no-admin-elected")
 # What Alertmanager and the receivers see of the escalation (prometheus.yml relabels it).

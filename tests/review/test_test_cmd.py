@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from bzzzmon import conventions as C
 from bzzzmon.cli import main
-from bzzzmon.testing import parse_failures
+from bzzzmon.verify.rule_testing import parse_failures
 from tests.conftest import ROOT
 from tests.review.conftest import build_tree, needs_promtool
 

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bzzzmon import conventions as C
-from bzzzmon.testing import run_rule_tests
 from bzzzmon.verify import amtool, discovery, promtool
 from bzzzmon.verify.discovery import Tool, version_key
+from bzzzmon.verify.rule_testing import run_rule_tests
 from bzzzmon.verify.tools import parallel_map, run, workers
 from tests.conftest import ROOT, pinned_tools, run_cli
 

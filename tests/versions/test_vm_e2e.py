@@ -9,11 +9,11 @@ from collections.abc import Iterator
 import pytest
 
 from bzzzmon.model import Plan
-from bzzzmon.scenarios import SCENARIOS, Scenario
 from bzzzmon.stack import StackOptions
 from bzzzmon.stack.player import play
 from bzzzmon.stack.prepare import build_plan
 from bzzzmon.stack.routing import notified_receivers
+from bzzzmon.stack.scenarios import SCENARIOS, Scenario
 from tests.conftest import ROOT, pinned_tools
 from tests.versions.vm_stack import VictoriaMetricsStack
 

@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from bzzzmon import conventions as C
-from bzzzmon.testing import parse_failures
 from bzzzmon.verify import discovery, vmalert
+from bzzzmon.verify.rule_testing import parse_failures
 from bzzzmon.verify.tools import ToolResult
 from tests.conftest import ROOT, pinned_tools
 

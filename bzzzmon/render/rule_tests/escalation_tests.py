@@ -25,8 +25,8 @@ from typing import Any
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Inhibition, Plan
-from bzzzmon.render.alertmanager_inhibit import alternatives
-from bzzzmon.render.alertmanager_matchers import example_value
+from bzzzmon.render.alertmanager.inhibit import alternatives
+from bzzzmon.render.alertmanager.matchers import example_value
 from bzzzmon.render.escalation import STEP, hold_rules, tolerance
 from bzzzmon.render.rule_tests.inputs import Series
 from bzzzmon.render.rule_tests.timeline import Group, Labels, Track, firing_labels, firing_query

@@ -40,7 +40,7 @@ from typing import Any
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan, Severity
 from bzzzmon.promql.duration import format_duration
-from bzzzmon.render.alertmanager_matchers import Matcher, all_match, equal_or_any, parse_all
+from bzzzmon.render.alertmanager.matchers import Matcher, all_match, equal_or_any, parse_all
 from bzzzmon.spec.plan import explanation_hold_alert_name
 
 Route = dict[str, Any]

@@ -18,7 +18,7 @@ import promql_parser
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
 from bzzzmon.promql.parse import parse
-from bzzzmon.render.alertmanager_matchers import Matcher, all_match
+from bzzzmon.render.alertmanager.matchers import Matcher, all_match
 from bzzzmon.render.rules import slo_alert_rules, threshold_rule
 
 # Every label a scraped series has; stands for "all of them" in ``_kept``.

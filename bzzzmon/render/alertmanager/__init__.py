@@ -1,7 +1,7 @@
 """``alertmanager/alertmanager.yml``, its notification templates and its routing/inhibition tests.
 
 The config, built as data from the plan:
-- ``route``: the tree of ``alertmanager_routes`` (Watchdog -> heartbeat, explanation holds ->
+- ``route``: the tree of ``alertmanager.routes`` (Watchdog -> heartbeat, explanation holds ->
   nobody, escalations -> each severity's ``escalate_to``, severities -> their receivers plus team
   overrides; anything else -> ``routing.catch_all``, else ``blackhole``), with timings derived
   from each severity's response time R: ``group_wait = R/30``, ``group_interval = R/6``,
@@ -10,10 +10,10 @@ The config, built as data from the plan:
   one is repeated once per response time, exactly on a group_interval tick since R/6 divides R
   (R in whole minutes). The runbook's P0/P1/P2/P3 (R = 15m/1h/4h/24h) give 30s/2m30s/15m,
   2m/10m/1h, 8m/40m/4h and 48m/4h/1d. The Watchdog uses 0s/1m/1m.
-- ``inhibit_rules``: ``alertmanager_inhibit`` (``source_matchers``/``target_matchers``/``equal``).
+- ``inhibit_rules``: ``alertmanager.inhibit`` (``source_matchers``/``target_matchers``/``equal``).
 - ``time_intervals``: one per maintenance window; the leaf routes of the severities a window
   mutes list it in ``mute_time_intervals``.
-- ``receivers``: ``alertmanager_receivers``; secrets only by file.
+- ``receivers``: ``alertmanager.receivers``; secrets only by file.
 - ``templates``: ``templates/*.tmpl``, relative to the config file as Alertmanager resolves it.
 
 ``receivers_for(plan, labels)`` answers "who is notified" by walking the same route tree in
@@ -26,11 +26,11 @@ from typing import Any
 
 from bzzzmon import conventions as C
 from bzzzmon.model import MaintenanceWindow, Plan
-from bzzzmon.render import alertmanager_templates
-from bzzzmon.render.alertmanager_inhibit import inhibit_rules
-from bzzzmon.render.alertmanager_receivers import receivers
-from bzzzmon.render.alertmanager_routes import match_routes, receivers_for, route_tree
-from bzzzmon.render.alertmanager_tests import inhibition_cases, routing_cases
+from bzzzmon.render.alertmanager import templates as alertmanager_templates
+from bzzzmon.render.alertmanager.inhibit import inhibit_rules
+from bzzzmon.render.alertmanager.receivers import receivers
+from bzzzmon.render.alertmanager.routes import match_routes, receivers_for, route_tree
+from bzzzmon.render.alertmanager.tests import inhibition_cases, routing_cases
 from bzzzmon.render.output import Files, dump_yaml
 
 __all__ = ["config", "match_routes", "receivers_for", "render"]

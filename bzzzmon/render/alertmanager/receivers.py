@@ -2,7 +2,7 @@
 (``api_url_file``, ``routing_key_file``, ``auth_password_file``, ``credentials_file``): the files
 are Docker secrets read by Alertmanager at send time, and their contents never enter the output.
 
-Human-facing integrations use the notification templates (``bzzz.*``, see alertmanager_templates);
+Human-facing integrations use the notification templates (``bzzz.*``, see alertmanager.templates);
 webhooks send Alertmanager's JSON payload as is.
 """
 
@@ -12,7 +12,7 @@ from typing import Any
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan, Receiver
-from bzzzmon.render.alertmanager_templates import (
+from bzzzmon.render.alertmanager.templates import (
     EMAIL_HTML,
     EMAIL_SUBJECT,
     EMAIL_TEXT,

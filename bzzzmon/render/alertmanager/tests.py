@@ -10,7 +10,7 @@ route tree, so ``amtool config routes test --verify.receivers`` checks the tree 
 source inhibits the target, and the target's escalation; not when an ``equal`` label differs (each
 of them); not a target as severe as the source (unless the inhibition allows any severity); never
 the Watchdog (unless the spec's target names it). amtool cannot test inhibition; ``bzzzmon test``
-evaluates these in Python with Alertmanager's semantics (``alertmanager_inhibit.is_inhibited``),
+evaluates these in Python with Alertmanager's semantics (``alertmanager.inhibit.is_inhibited``),
 and tests/alertmanager runs them on the real Alertmanager.
 """
 
@@ -20,9 +20,9 @@ from typing import Any
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan, Severity
-from bzzzmon.render.alertmanager_inhibit import NOT_WATCHDOG, inhibit_rules
-from bzzzmon.render.alertmanager_matchers import Matcher, example_value, parse_all
-from bzzzmon.render.alertmanager_routes import mutes_of
+from bzzzmon.render.alertmanager.inhibit import NOT_WATCHDOG, inhibit_rules
+from bzzzmon.render.alertmanager.matchers import Matcher, example_value, parse_all
+from bzzzmon.render.alertmanager.routes import mutes_of
 from bzzzmon.spec.plan import explanation_hold_alert_name
 
 Case = dict[str, Any]

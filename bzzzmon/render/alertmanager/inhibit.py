@@ -33,8 +33,8 @@ from typing import Any
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Inhibition, InhibitMatch, Plan
-from bzzzmon.render.alertmanager_alerts import matching
-from bzzzmon.render.alertmanager_matchers import (
+from bzzzmon.render.alertmanager.alerts import matching
+from bzzzmon.render.alertmanager.matchers import (
     Matcher,
     all_match,
     equal_or_any,
