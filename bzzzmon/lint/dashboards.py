@@ -4,9 +4,10 @@ Each panel query must parse once Grafana's variables are substituted, name only 
 (the BZZZ and exporter contracts, the standard series, or a recording rule this build renders),
 read counters only through rate/irate/increase, never pass a name regex matching several
 metrics to a range function (Prometheus fails such a query), and take its range windows from
-``$__rate_interval`` (or a deliberate long window of the spec: an SLO period or a tier's long
-window). Every panel has a title and a unit; every dashboard reads back unchanged through
-grafana-foundation-sdk's model, and every dashboard an alert links to exists.
+``$__rate_interval`` (or a deliberate window of the spec: an SLO period, a tier's long window or
+a window written in an SLI's expression). Every panel has a title and a unit; every dashboard
+reads back unchanged through grafana-foundation-sdk's model, and every dashboard an alert links
+to exists.
 """
 
 from __future__ import annotations
@@ -70,11 +71,13 @@ def recorded_names(files: Files) -> set[str]:
 
 
 def long_windows(plan: Plan) -> set[str]:
-    """Literal range windows a panel may use on purpose: SLO periods and tier long windows."""
+    """Literal range windows a panel may use on purpose: SLO periods, tier long windows and the
+    windows the spec's own SLI expressions are written with."""
     found: set[str] = set()
     for slo in plan.slos:
         found.add(slo.period_text)
         found.update(t.long_text for t in slo.tiers)
+        found.update(_ranges(slo.sli.raw))
     return found
 
 

@@ -54,6 +54,7 @@ class AgentModel:
         self.health_rng = random.Random(seed * 1000 + index + 500)  # answers don't shift metrics
         self.peers = 4 + index % 4
         self.election_state = "follower"
+        self.dead_lettered = 0  # since the dead-letter fault went on (its ``count`` limit)
         self.registry = CollectorRegistry(auto_describe=True)
         self._define_metrics()
 
@@ -153,9 +154,13 @@ class AgentModel:
         broken = self._component_status(faults, "slurp") is not None
         dead = faults.get("slurp_dead_letter", self.index)
         dead_ratio = 0.0 if dead is None else float(dead.params["ratio"])
+        limit = 0 if dead is None else int(dead.params["count"])
+        if dead is None:
+            self.dead_lettered = 0
         for _ in range(self._events(2.0 * dt)):
             roll = self.rng.random()
-            if roll < dead_ratio:
+            if roll < dead_ratio and not (limit and self.dead_lettered >= limit):
+                self.dead_lettered += 1
                 self.m_slurp.labels("dead_lettered").inc()
                 self.m_errors.labels("slurp").inc()
             elif broken and roll < 0.6:

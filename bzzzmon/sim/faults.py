@@ -21,7 +21,8 @@ FAULTS: Mapping[str, Mapping[str, Any]] = {
     "malformed_health": {},  # /health and /health/checks answer broken JSON
     "agent_down": {},  # the agent's port refuses connections
     "component_unhealthy": {"component": None, "status": "unhealthy"},
-    "slurp_dead_letter": {"ratio": 0.5},  # share of SLURP events dead-lettered
+    # share of SLURP events dead-lettered; count > 0: only that many, from the fault's start
+    "slurp_dead_letter": {"ratio": 0.5, "count": 0},
     "slurp_on_follower": {},  # SLURP processes events although the agent is not admin
     "pubsub_stalled": {},  # no PubSub message flows; peers stay connected
     "provider_records_lost": {"fraction": 0.1},  # DHT provider records fall to this fraction
@@ -75,8 +76,12 @@ def _check_values(name: str, values: dict[str, Any]) -> None:
     elif name == "replication_degraded":
         number("factor", 0, 1)
         values["factor"] = int(values["factor"])
-    elif name == "dht_failure_ratio" or name == "slurp_dead_letter":
+    elif name == "dht_failure_ratio":
         number("ratio", 0, 1)
+    elif name == "slurp_dead_letter":
+        number("ratio", 0, 1)
+        number("count", 0, 1_000_000)
+        values["count"] = int(values["count"])
     elif name == "provider_records_lost":
         number("fraction", 0, 1)
     elif name == "slow_checks":

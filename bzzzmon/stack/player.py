@@ -78,6 +78,30 @@ def notifiable(stack: Stack) -> list[Mapping[str, str]]:
     ]
 
 
+# Evaluations in a row with nothing pending or firing before a fault goes on: an SLO burning
+# from the stack's own start-up (windows holding its first samples) is no incident's.
+QUIET_EVALUATIONS = 5
+
+
+def wait_quiet(stack: Stack, timeout: float) -> None:
+    """Wait until Prometheus has held no pending or firing alert (background aside) for
+    ``QUIET_EVALUATIONS`` evaluations in a row."""
+    quiet = background(stack.plan)
+    needed = QUIET_EVALUATIONS * stack.options.timing.evaluation_interval
+    since = [time.monotonic()]
+
+    def quiet_long_enough() -> bool:
+        now = time.monotonic()
+        if any(
+            a["state"] in ("pending", "firing") and a["labels"].get("alertname") not in quiet
+            for a in stack.prometheus.alerts()
+        ):
+            since[0] = now
+        return now - since[0] >= needed
+
+    stack.wait_until(quiet_long_enough, timeout=timeout, what="the stack to be quiet")
+
+
 def settle(stack: Stack, timeout: float) -> list[Mapping[str, str]]:
     """Wait until Alertmanager holds nothing that could notify, then one more flush for the
     resolved notifications; the alerts still notifiable when ``timeout`` ran out."""
@@ -116,6 +140,7 @@ def play(
         if on_wait is not None:
             on_wait(alert_state(stack, labels), elapsed)
 
+    wait_quiet(stack, timeout)
     fault_on = time.time()
     for fault in scenario.faults:
         stack.sim.set_fault(fault.name, fault.agent, **fault.params)

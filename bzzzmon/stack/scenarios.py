@@ -109,7 +109,9 @@ SCENARIOS: tuple[Scenario, ...] = (
         name="slurp-dead-lettered",
         incident="SLURP dead-lettered events",
         runbook="#data-flow",
-        faults=(Fault("slurp_dead_letter", params={"ratio": 0.5}),),
+        # Two events, the runbook's "any dead-lettered event": too few to burn the SLURP budget
+        # (a dead-letter flood is the SLURP burn's incident).
+        faults=(Fault("slurp_dead_letter", params={"ratio": 1, "count": 2}),),
         alert="BZZZSLURPEventDeadLettered",
         severity="P2",
     ),

@@ -57,16 +57,18 @@ def test_incident_notifies_exactly_its_receivers_and_resolves(
     assert stack.sink.receivers(scenario.alert_labels) == set(expected)
 
 
-# Still noisy (issue 11 stays open for them): a burn that also moves another runbook SLO (UCXI on
-# system health, the SLURP burn on dead letters, the agents' error rate on the UCXI burn), and the
-# DHT and SLURP burns, which notify their receivers 2-5 times in one incident.
+# Still noisy (issue 11 stays open for them). Seen on the loaded CI machine:
 NOISY = {
-    "system-health-critical": "the UCXI burn notifies beside it",
-    "p2p-partition": "the p2p-connectivity burn notifies beside BZZZInsufficientPeers",
-    "dht-error-budget-burn": "slack hears 3 calls, ticket 5",
-    "slurp-error-budget-burn": "slack hears 2 calls, ticket 4",
-    "slurp-dead-lettered": "the SLURP burn notifies beside it",
-    "ucxi-error-budget-burn": "BZZZHighErrorRate notifies beside it",
+    "system-health-critical": "the UCXI burn can notify beside it",
+    "p2p-partition": "the p2p-connectivity burn can notify beside BZZZInsufficientPeers",
+    # The exporter's health checks of the failing component fail too: the health-check SLO
+    # burns beside the component's own.
+    "dht-error-budget-burn": "the latency burn can page before the error burn explaining it; "
+    "the health-check burn notifies beside it",
+    "slurp-error-budget-burn": "the health-check burn notifies beside it",
+    "ucxi-error-budget-burn": "the health-check burn notifies beside it",
+    # SLURP runs 2 events a second on the stack: two dead letters weigh 20% of a scaled 5m.
+    "slurp-dead-lettered": "the SLURP burn can fire beside two dead letters",
     # The stack points the bootstrap probe at the agents: a stopped agent is a bootstrap node down.
     "agent-down": "BZZZDHTBootstrapNodeDown can notify beside it (seen on 2.42)",
 }

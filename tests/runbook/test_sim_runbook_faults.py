@@ -66,6 +66,24 @@ def test_slurp_on_follower_and_dead_letter_faults(sim: Simulator) -> None:
     assert slurp(after[third], "dead_lettered") == slurp(before[third], "dead_lettered") == 0
 
 
+def test_a_dead_letter_count_stops_at_the_count_and_restarts_with_the_fault(sim: Simulator) -> None:
+    admin = admin_index(sim)
+    start = slurp(samples(sim.agent_urls[admin]), "dead_lettered")
+    sim.set_fault("slurp_dead_letter", ratio=1, count=2)
+    # ~2 events a second: the count is reached, then events are processed again.
+    _over(sim, 1.5)
+    before, after = _over(sim, 1.0)
+    assert slurp(after[admin], "dead_lettered") == slurp(before[admin], "dead_lettered")
+    assert slurp(after[admin], "dead_lettered") == start + 2
+    assert slurp(after[admin], "processed") > slurp(before[admin], "processed")
+    # Switched off and on again: two more.
+    sim.clear_faults("slurp_dead_letter")
+    _over(sim, 0.6)
+    sim.set_fault("slurp_dead_letter", ratio=1, count=2)
+    _, again = _over(sim, 2.5)
+    assert slurp(again[admin], "dead_lettered") == start + 4
+
+
 def test_pubsub_stalled_keeps_peers_and_stops_messages(sim: Simulator) -> None:
     sim.set_fault("pubsub_stalled", agent=1)
     time.sleep(0.1)  # a tick in flight finishes

@@ -244,6 +244,13 @@ def _walk(node: Any, shape: _Shape) -> None:
         if node.func.name == "increase":
             shape.range_seconds = int(arg.range.total_seconds())
         return
+    if isinstance(node, promql_parser.Call) and node.func.name == "last_over_time":
+        # The newest sample in the range: a gauge the inputs hold reads its value at once (the
+        # inputs are sampled more often than any such range a spec would write).
+        arg = node.args[0]
+        if not isinstance(arg, promql_parser.MatrixSelector) or shape.kind != "gauge":
+            raise Underivable("last_over_time of a subquery")
+        return
     if isinstance(node, promql_parser.BinaryExpr) and str(node.op) == "or":
         if not _is_vector_literal(node.rhs):
             raise Underivable("'or' with something other than vector(c)")
