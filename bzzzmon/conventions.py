@@ -67,6 +67,8 @@ EXPORTER_CONFIG_RELOADS = "bzzz_exporter_config_reloads_total"
 EXPORTER_CONFIG_LAST_RELOAD_OK = "bzzz_exporter_config_last_reload_successful"
 # How long the latest probe round took (compare with probe_interval).
 EXPORTER_ROUND_DURATION = "bzzz_exporter_probe_round_duration_seconds"
+# Timed-out probes not counted against their target because the exporter's own loop was starved.
+EXPORTER_UNMEASURED_PROBES = "bzzz_exporter_probes_unmeasured_total"
 # Failure reasons the exporter counts (label `reason` of EXPORTER_PROBE_FAILURES).
 PROBE_FAILURE_REASONS = (
     "timeout",
@@ -96,6 +98,7 @@ EXPORTER_METRICS: dict[str, str] = {
     EXPORTER_CONFIG_RELOADS: "counter",
     EXPORTER_CONFIG_LAST_RELOAD_OK: "gauge",
     EXPORTER_ROUND_DURATION: "gauge",
+    EXPORTER_UNMEASURED_PROBES: "counter",
 }
 # The component that stands for the exporter itself (its score says whether probing is current).
 EXPORTER_SELF_COMPONENT = "exporter"

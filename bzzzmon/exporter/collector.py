@@ -28,6 +28,7 @@ from bzzzmon.conventions import (
     EXPORTER_SELF_COMPONENT,
     EXPORTER_STALE_PROBES,
     EXPORTER_TARGETS,
+    EXPORTER_UNMEASURED_PROBES,
     HEALTH_CHECKS_FAILED,
     HEALTH_CHECKS_PASSED,
     LABEL_CHECK,
@@ -242,6 +243,13 @@ def render_page(
         "gauge",
         "Targets probed for each component in the latest round.",
         [(_labels((LABEL_COMPONENT, c)), float(n)) for c, n in snap.targets.items()],
+    )
+    _family(
+        out,
+        EXPORTER_UNMEASURED_PROBES,
+        "counter",
+        "Timed-out probes not counted as failures: the exporter's own loop was starved.",
+        [("", float(state.unmeasured))],
     )
     _family(
         out,
