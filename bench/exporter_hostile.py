@@ -348,6 +348,9 @@ async def _attack(exporter: Any, healthy: list[str], seconds: float, memory: Any
         "authorised_under_attack": attacked.summary(),
         "healthy_probe_failures_during_attack": _healthy_failures(final)
         - _healthy_failures(before),
+        # Timed-out probes voided because the exporter's own loop was starved (lag.py).
+        "unmeasured_probes_during_attack": final.get("bzzz_exporter_probes_unmeasured_total", 0)
+        - before.get("bzzz_exporter_probes_unmeasured_total", 0),
         "hostile_reasons": sorted(
             {json.loads(k.split("_total", 1)[1])["reason"] for k in reasons.values()}
         ),

@@ -254,3 +254,45 @@ def test_at_the_cap_the_oldest_stalled_connection_makes_room(sim: Simulator) -> 
             scraper.close()
             for sock in stalled:
                 sock.close()
+
+
+def test_both_floods_at_once_move_no_healthy_result(
+    exporter_config_file: Path, tmp_path: Path
+) -> None:
+    """Wrong passwords from 32 clients and 400 stalled connections at once, against an exporter
+    allowed 512 open files: every scrape is answered, every healthy target stays ok and the
+    score stays 1.0 (the floods take CPU, but none of it from the prober's results)."""
+    good = basic("prometheus", PASSWORD)
+    with ExporterProcess(
+        exporter_config_file, web_config=web_config(tmp_path), open_files=512
+    ) as exporter:
+        url = exporter.url + "/metrics"
+
+        def scored() -> dict[Any, float] | None:
+            status, text = http_get(url, headers=good)
+            samples = parse_samples(text) if status == 200 else {}
+            return samples if (SYSTEM_HEALTH_SCORE, ()) in samples else None
+
+        before = wait_for(scored)
+        stalled = [stalled_connection(exporter.port) for _ in range(400)]
+        try:
+            thread, statuses = run_flood(url, FLOOD_SECONDS)
+            scores: list[float] = []
+            not_ok: list[Any] = []
+            while thread.is_alive():
+                status, text = http_get(url, timeout=10, headers=good)
+                assert status == 200, text
+                samples = parse_samples(text)
+                scores.append(value(samples, SYSTEM_HEALTH_SCORE))
+                not_ok += [k for k, v in samples.items() if k[0] == PROBE_SUCCESS and v != 1.0]
+                time.sleep(0.1)
+            thread.join()
+        finally:
+            for sock in stalled:
+                sock.close()
+        assert exporter.alive()
+    assert statuses[200] == 0 and statuses[401] + statuses[429] > 0, statuses
+    assert len(scores) >= 3 and set(scores) == {1.0}, scores
+    assert not_ok == []
+    assert probe_failures(samples) == {}
+    assert probes_done(samples) >= probes_done(before) + 2 * 3
