@@ -57,6 +57,9 @@ HEALTH_CHECKS_PASSED = "bzzz_health_checks_passed_total"
 HEALTH_CHECKS_FAILED = "bzzz_health_checks_failed_total"
 PROBE_SUCCESS = "bzzz_probe_success"
 PROBE_DURATION = "bzzz_probe_duration_seconds"
+# The file probe: the newest regular file matching the probe's pattern (label target).
+FILE_NEWEST_AGE = "bzzz_file_newest_age_seconds"
+FILE_NEWEST_SIZE = "bzzz_file_newest_size_bytes"
 # The exporter's own metrics.
 EXPORTER_BUILD_INFO = "bzzz_exporter_build_info"
 EXPORTER_PROBE_FAILURES = "bzzz_exporter_probe_failures_total"
@@ -81,6 +84,10 @@ PROBE_FAILURE_REASONS = (
     "unhealthy",
     "stale",
     "error",
+    # file probes
+    "no_file",
+    "symlink",
+    "unreadable",
 )
 
 EXPORTER_METRICS: dict[str, str] = {
@@ -90,6 +97,8 @@ EXPORTER_METRICS: dict[str, str] = {
     HEALTH_CHECKS_FAILED: "counter",
     PROBE_SUCCESS: "gauge",
     PROBE_DURATION: "histogram",
+    FILE_NEWEST_AGE: "gauge",
+    FILE_NEWEST_SIZE: "gauge",
     EXPORTER_BUILD_INFO: "gauge",
     EXPORTER_PROBE_FAILURES: "counter",
     EXPORTER_LAST_PROBE_TIMESTAMP: "gauge",

@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 import aiohttp
 
 from bzzzmon.exporter.config import ExporterConfig, ProbeConfig
+from bzzzmon.exporter.fileprobe import file_pool, probe_file
 from bzzzmon.exporter.lag import LoopLag
 from bzzzmon.exporter.probes import (
     ProbeFailed,
@@ -54,6 +55,7 @@ class ProbeScheduler:
         self._task: asyncio.Task[None] | None = None
         self._round_lock = asyncio.Lock()
         self.lag = LoopLag()
+        self.file_pool = file_pool()
         self._wake = asyncio.Event()
         # Awaited after every round, before it counts as finished (the web page renders /metrics
         # here, so no scrape waits for a rendering); bounded by ROUND_LISTENER_TIMEOUT.
@@ -80,6 +82,7 @@ class ProbeScheduler:
                 await self._task
             self._task = None
         await self.lag.close()
+        self.file_pool.shutdown(wait=False, cancel_futures=True)
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -131,7 +134,7 @@ class ProbeScheduler:
         jobs: list[tuple[ProbeConfig, str]] = []
         unresolved: list[ResultKey] = []
         for probe in config.probes:
-            jobs.extend((probe, target) for target in probe.static_targets)
+            jobs.extend((probe, target) for target in probe.static_targets + probe.files)
             resolved = await asyncio.gather(
                 *(self._resolve(d.name, d.port, config.probe_timeout) for d in probe.dns_targets)
             )
@@ -167,15 +170,18 @@ class ProbeScheduler:
             await asyncio.sleep(offset)
         async with semaphore:
             lag_before = self.lag.total()
-            outcome = await run_probe(
-                self._get_session(),
-                probe,
-                target,
-                config.probe_timeout,
-                config.max_body_bytes,
-                config.checks,
-                frozenset(config.component_names()),
-            )
+            if probe.type == "file":
+                outcome = await probe_file(self.file_pool, target, config.probe_timeout)
+            else:
+                outcome = await run_probe(
+                    self._get_session(),
+                    probe,
+                    target,
+                    config.probe_timeout,
+                    config.max_body_bytes,
+                    config.checks,
+                    frozenset(config.component_names()),
+                )
         if outcome.reason == "timeout" and self.lag.starved(lag_before, config.probe_timeout):
             self.state.unmeasured += 1  # the loop was starved, not the target slow: see lag.py
             self.state.version += 1
