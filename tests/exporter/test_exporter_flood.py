@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import http.client
+import os
 import secrets
+import signal
 import socket
 import threading
 import time
@@ -296,3 +298,45 @@ def test_both_floods_at_once_move_no_healthy_result(
     assert not_ok == []
     assert probe_failures(samples) == {}
     assert probes_done(samples) >= probes_done(before) + 2 * 3
+
+
+def prober_of(pid: int) -> int:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            return int(stat.parent.name)
+    raise AssertionError(f"no child of {pid}")
+
+
+def test_the_server_exits_when_its_prober_dies(exporter_config_file: Path) -> None:
+    """A server without a prober must not go on serving a frozen score: it exits with status 1
+    (for the supervisor to restart)."""
+    with ExporterProcess(exporter_config_file) as exporter:
+        url = exporter.url + "/metrics"
+        wait_for(lambda: (SYSTEM_HEALTH_SCORE, ()) in parse_samples(http_get(url)[1]))
+        assert exporter.process is not None
+        os.kill(prober_of(exporter.process.pid), signal.SIGKILL)
+        assert exporter.process.wait(15) == 1
+    assert b"the prober process exited" in exporter.stderr
+    assert b"Traceback" not in exporter.stderr
+
+
+def test_a_prober_without_its_server_stops(exporter_config_file: Path) -> None:
+    with ExporterProcess(exporter_config_file) as exporter:
+        url = exporter.url + "/metrics"
+        wait_for(lambda: (SYSTEM_HEALTH_SCORE, ()) in parse_samples(http_get(url)[1]))
+        assert exporter.process is not None
+        prober = prober_of(exporter.process.pid)
+        exporter.process.kill()  # no chance to stop its child
+        exporter.process.wait(15)
+        wait_for(lambda: not Path(f"/proc/{prober}").exists() or _zombie(prober))
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
