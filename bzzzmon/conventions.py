@@ -57,6 +57,9 @@ HEALTH_CHECKS_PASSED = "bzzz_health_checks_passed_total"
 HEALTH_CHECKS_FAILED = "bzzz_health_checks_failed_total"
 PROBE_SUCCESS = "bzzz_probe_success"
 PROBE_DURATION = "bzzz_probe_duration_seconds"
+# The file probe: the newest regular file matching the probe's pattern (label target).
+FILE_NEWEST_AGE = "bzzz_file_newest_age_seconds"
+FILE_NEWEST_SIZE = "bzzz_file_newest_size_bytes"
 # The exporter's own metrics.
 EXPORTER_BUILD_INFO = "bzzz_exporter_build_info"
 EXPORTER_PROBE_FAILURES = "bzzz_exporter_probe_failures_total"
@@ -67,6 +70,8 @@ EXPORTER_CONFIG_RELOADS = "bzzz_exporter_config_reloads_total"
 EXPORTER_CONFIG_LAST_RELOAD_OK = "bzzz_exporter_config_last_reload_successful"
 # How long the latest probe round took (compare with probe_interval).
 EXPORTER_ROUND_DURATION = "bzzz_exporter_probe_round_duration_seconds"
+# Timed-out probes not counted against their target because the exporter's own loop was starved.
+EXPORTER_UNMEASURED_PROBES = "bzzz_exporter_probes_unmeasured_total"
 # Failure reasons the exporter counts (label `reason` of EXPORTER_PROBE_FAILURES).
 PROBE_FAILURE_REASONS = (
     "timeout",
@@ -79,6 +84,10 @@ PROBE_FAILURE_REASONS = (
     "unhealthy",
     "stale",
     "error",
+    # file probes
+    "no_file",
+    "symlink",
+    "unreadable",
 )
 
 EXPORTER_METRICS: dict[str, str] = {
@@ -88,6 +97,8 @@ EXPORTER_METRICS: dict[str, str] = {
     HEALTH_CHECKS_FAILED: "counter",
     PROBE_SUCCESS: "gauge",
     PROBE_DURATION: "histogram",
+    FILE_NEWEST_AGE: "gauge",
+    FILE_NEWEST_SIZE: "gauge",
     EXPORTER_BUILD_INFO: "gauge",
     EXPORTER_PROBE_FAILURES: "counter",
     EXPORTER_LAST_PROBE_TIMESTAMP: "gauge",
@@ -96,6 +107,7 @@ EXPORTER_METRICS: dict[str, str] = {
     EXPORTER_CONFIG_RELOADS: "counter",
     EXPORTER_CONFIG_LAST_RELOAD_OK: "gauge",
     EXPORTER_ROUND_DURATION: "gauge",
+    EXPORTER_UNMEASURED_PROBES: "counter",
 }
 # The component that stands for the exporter itself (its score says whether probing is current).
 EXPORTER_SELF_COMPONENT = "exporter"

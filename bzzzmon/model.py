@@ -147,12 +147,13 @@ class DnsTarget:
 @dataclass(frozen=True)
 class Probe:
     name: str
-    type: str  # health_checks | health | http_status | tcp
+    type: str  # health_checks | health | http_status | tcp | file
     component: str | None
     path: str
     expect_status: tuple[int, ...]
     static: tuple[str, ...]
     dns: tuple[DnsTarget, ...]
+    files: tuple[str, ...] = ()  # file probes: absolute patterns such as /backups/bzzz_*.sql.gz
 
 
 @dataclass(frozen=True)

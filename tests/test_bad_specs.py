@@ -358,6 +358,34 @@ slos:
         "probe 'api-tcp' has no targets",
     ),
     Case(
+        "file-probe-wildcard-directory",
+        {
+            "service.yaml": SERVICE
+            + """    probes:
+      - name: backups
+        type: file
+        targets:
+          files: [/backups/*/bzzz_*.sql.gz]
+"""
+        },
+        "service.yaml:13:19",
+        "wildcards only in the file name",
+    ),
+    Case(
+        "file-probe-with-host-targets",
+        {
+            "service.yaml": SERVICE
+            + """    probes:
+      - name: backups
+        type: file
+        targets:
+          static: ["db:5432"]
+"""
+        },
+        "service.yaml:12:9",
+        "file probe 'backups' takes only 'targets.files'",
+    ),
+    Case(
         "not-utf8",
         {"bin.yaml": b"apiVersion: bzzzmon/v1\n\xff\xfe\n"},
         "bin.yaml:2:1",

@@ -10,6 +10,7 @@ between pages, since targets rarely change.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -28,6 +29,9 @@ from bzzzmon.conventions import (
     EXPORTER_SELF_COMPONENT,
     EXPORTER_STALE_PROBES,
     EXPORTER_TARGETS,
+    EXPORTER_UNMEASURED_PROBES,
+    FILE_NEWEST_AGE,
+    FILE_NEWEST_SIZE,
     HEALTH_CHECKS_FAILED,
     HEALTH_CHECKS_PASSED,
     LABEL_CHECK,
@@ -199,6 +203,8 @@ def render_page(
         [(caches.success.text(k), snap.probe_success[k]) for k in caches.order(snap.probe_success)],
     )
     _duration_histogram(out, state)
+    if any(p.type == "file" for p in config.probes):
+        _file_families(out, config, state, now)
     _family(
         out,
         EXPORTER_BUILD_INFO,
@@ -245,6 +251,13 @@ def render_page(
     )
     _family(
         out,
+        EXPORTER_UNMEASURED_PROBES,
+        "counter",
+        "Timed-out probes not counted as failures: the exporter's own loop was starved.",
+        [("", float(state.unmeasured))],
+    )
+    _family(
+        out,
         EXPORTER_CONFIG_RELOADS,
         "counter",
         "Config reloads attempted (SIGHUP).",
@@ -273,6 +286,31 @@ def _family(
     for labels, value in samples:
         text = _ONE if value == 1.0 else _ZERO if value == 0.0 else f" {_go_float(value)}\n"
         out.append(name + labels + text)
+
+
+def _file_families(
+    out: list[str], config: ExporterConfig, state: ExporterState, now: float
+) -> None:
+    """Age and size of the newest file per fresh file probe result. No matching file at all is
+    infinitely old (so a "backup too old" alert fires when there is none); a directory that
+    cannot be read says nothing here (its probe fails with reason ``unreadable``)."""
+    ages: list[tuple[str, float]] = []
+    sizes: list[tuple[str, float]] = []
+    for (_probe, target), r in sorted(state.results.items()):
+        if r.probe_type != "file" or now - r.finished_at > config.max_result_age:
+            continue
+        for component in r.components:
+            labels = _labels((LABEL_COMPONENT, component), (LABEL_TARGET, target))
+            o = r.outcome
+            if o.file_mtime is not None and o.file_size is not None:
+                ages.append((labels, max(0.0, round(now - o.file_mtime, 3))))
+                sizes.append((labels, float(o.file_size)))
+            elif o.reason == "no_file":
+                ages.append((labels, math.inf))
+    doc = "Seconds since the newest regular file matching the pattern (target) was modified."
+    _family(out, FILE_NEWEST_AGE, "gauge", doc, ages)
+    doc = "Size in bytes of the newest regular file matching the pattern (target)."
+    _family(out, FILE_NEWEST_SIZE, "gauge", doc, sizes)
 
 
 def _duration_histogram(out: list[str], state: ExporterState) -> None:

@@ -16,8 +16,8 @@ from bzzzmon.conventions import EXPORTER_SELF_COMPONENT
 from bzzzmon.exporter.yamlfile import ConfigError as ConfigError  # re-exported: its old home
 from bzzzmon.exporter.yamlfile import load_yaml_config
 
-ProbeType = Literal["health_checks", "health", "http_status", "tcp"]
-PROBE_TYPES: tuple[ProbeType, ...] = ("health_checks", "health", "http_status", "tcp")
+ProbeType = Literal["health_checks", "health", "http_status", "tcp", "file"]
+PROBE_TYPES: tuple[ProbeType, ...] = ("health_checks", "health", "http_status", "tcp", "file")
 _DEFAULT_PATHS = {"health_checks": "/health/checks", "health": "/health", "http_status": "/"}
 
 _DURATION_PART = re.compile(r"(\d+)(ms|s|m|h)")
@@ -53,6 +53,7 @@ class ProbeConfig:
     expect_status: tuple[int, ...]
     static_targets: tuple[str, ...]
     dns_targets: tuple[DnsTarget, ...]
+    files: tuple[str, ...] = ()  # file probes: absolute patterns, each a target
 
 
 @dataclass(frozen=True)
@@ -263,13 +264,17 @@ def _probes(top: _Reader, components: set[str]) -> tuple[ProbeConfig, ...]:
             raise entry.error("component", f"required for a {kind} probe")
         elif not isinstance(component, str) or component not in components:
             raise entry.error("component", _unknown_component(component, components))
+        if kind == "file":
+            for key in ("path", "scheme", "expect_status"):
+                if key in entry.data:
+                    raise entry.error(key, "a file probe takes its patterns from targets.files")
         path = entry.string("path", _DEFAULT_PATHS.get(kind, "/"))
         if not path.startswith("/"):
             raise entry.error("path", "must start with /")
         scheme = entry.string("scheme", "http")
         if scheme not in ("http", "https"):
             raise entry.error("scheme", "use http or https")
-        static, dns = _targets(entry)
+        static, dns, files = _targets(entry, kind == "file")
         out.append(
             ProbeConfig(
                 name=name,
@@ -280,6 +285,7 @@ def _probes(top: _Reader, components: set[str]) -> tuple[ProbeConfig, ...]:
                 expect_status=_expect_status(entry),
                 static_targets=static,
                 dns_targets=dns,
+                files=files,
             )
         )
     return tuple(out)
@@ -293,10 +299,21 @@ def _expect_status(entry: _Reader) -> tuple[int, ...]:
     return tuple(sorted(set(codes)))
 
 
-def _targets(entry: _Reader) -> tuple[tuple[str, ...], tuple[DnsTarget, ...]]:
-    targets = _Reader(
-        entry.file, entry.raw("targets", required=True), entry.at("targets"), {"static", "dns"}
-    )
+def _targets(
+    entry: _Reader, file_probe: bool
+) -> tuple[tuple[str, ...], tuple[DnsTarget, ...], tuple[str, ...]]:
+    allowed = {"files"} if file_probe else {"static", "dns"}
+    targets = _Reader(entry.file, entry.raw("targets", required=True), entry.at("targets"), allowed)
+    if file_probe:
+        files: list[str] = []
+        for j, pattern in enumerate(targets.sequence("files", required=True)):
+            problem = file_pattern_problem(pattern)
+            if problem:
+                raise targets.error(f"files[{j}]", problem)
+            files.append(pattern)
+        if not files:
+            raise targets.error("files", "a file probe needs at least one pattern")
+        return (), (), tuple(dict.fromkeys(files))
     static: list[str] = []
     for j, target in enumerate(targets.sequence("static")):
         if not isinstance(target, str) or _split_host_port(target) is None:
@@ -311,7 +328,22 @@ def _targets(entry: _Reader) -> tuple[tuple[str, ...], tuple[DnsTarget, ...]]:
         dns.append(DnsTarget(name, record.integer("port", 0, 1, 65535)))
     if not static and not dns:
         raise targets.error("static", "a probe needs at least one static or dns target")
-    return tuple(dict.fromkeys(static)), tuple(dict.fromkeys(dns))
+    return tuple(dict.fromkeys(static)), tuple(dict.fromkeys(dns)), ()
+
+
+def file_pattern_problem(pattern: object) -> str | None:
+    """Why ``pattern`` is not a file probe pattern (an absolute directory without wildcards,
+    then a file name pattern such as ``bzzz_*.sql.gz``), or None."""
+    if not isinstance(pattern, str) or not pattern.startswith("/"):
+        return f"{pattern!r} is not an absolute path pattern, e.g. /backups/bzzz_*.sql.gz"
+    directory, _sep, name = pattern.rpartition("/")
+    if not name or name in (".", ".."):
+        return f"{pattern!r} does not end in a file name pattern"
+    if len(pattern) > 4096 or not pattern.isprintable():
+        return f"{pattern[:60]!r} is too long or has control characters"
+    if any(c in directory for c in "*?["):
+        return f"{pattern!r}: wildcards only in the file name, not in the directory"
+    return None
 
 
 def _check_coverage(config: ExporterConfig, top: _Reader) -> None:

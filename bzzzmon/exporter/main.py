@@ -10,7 +10,8 @@ from pathlib import Path
 from bzzzmon.exporter import logs
 from bzzzmon.exporter.config import load_config
 from bzzzmon.exporter.connections import connection_cap, raise_open_file_limit
-from bzzzmon.exporter.server import ServerThread
+from bzzzmon.exporter.remote import ProberProcess
+from bzzzmon.exporter.server import Serving
 from bzzzmon.exporter.service import ExporterService
 from bzzzmon.exporter.webconfig import load_web_config
 
@@ -43,23 +44,46 @@ def run(
     )
     logs.install(logging.getLogger().handlers)
     open_files = raise_open_file_limit()
-    asyncio.run(serve(service, host, port, connection_cap(config.concurrency, open_files)))
+    cap = connection_cap(config.concurrency, open_files)
+    status = asyncio.run(serve(service, host, port, cap))
+    if status:
+        raise SystemExit(status)
 
 
-async def serve(service: ExporterService, host: str, port: int, cap: int) -> None:
+async def serve(service: ExporterService, host: str, port: int, cap: int) -> int:
+    """Serve while the prober process probes (see :mod:`bzzzmon.exporter.prober`); returns the
+    exit status: 0 when stopped by a signal, 1 when the prober died."""
+    assert service.config_path is not None
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
-    serving = ServerThread(service, cap)
     service.bind(loop)
-    await serving.start(host, port)
-    await service.start()
-    loop.add_signal_handler(signal.SIGHUP, service.request_reload)
+    service.logs_reloads = False
+    prober = await ProberProcess.start(service.config_path, service.web_config_path)
+    serving = Serving(service, cap, pages=prober.page)
+    reloading = asyncio.Lock()
+
+    async def reload() -> None:
+        async with reloading:  # the web config first: once the page shows the reload, it holds
+            await service.reload()
+            prober.reload()
+
+    loop.add_signal_handler(signal.SIGHUP, lambda: asyncio.ensure_future(reload()))
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    scheme = "https" if service.web.ssl_context else "http"
-    log.info("serving on %s://%s:%d/metrics (at most %d connections)", scheme, host, port, cap)
+    died = asyncio.ensure_future(prober.wait())
+    died.add_done_callback(lambda _done: stop.set())
     try:
+        await serving.start(host, port)
+        scheme = "https" if service.web.ssl_context else "http"
+        log.info("serving on %s://%s:%d/metrics (at most %d connections)", scheme, host, port, cap)
         await stop.wait()
     finally:
         await serving.stop()
+        if not died.done():
+            died.cancel()
+            await prober.stop()
         await service.close()
+    if died.done() and not died.cancelled():
+        log.error("the prober process exited with status %s", died.result())
+        return 1
+    return 0

@@ -36,6 +36,8 @@ class ProbeOutcome:
     duration: float
     status: float | None = None  # health: score of /health's status
     checks: tuple[CheckResult, ...] = field(default=())
+    file_mtime: float | None = None  # file: the newest matching file's modification time
+    file_size: int | None = None  # file: its size in bytes
 
 
 class ProbeFailed(Exception):
@@ -90,28 +92,28 @@ async def run_probe(
             checks = parse_checks(document, checks_map, components)
             return _ok(started, f"{len(checks)} checks", checks=checks)
     except ProbeFailed as exc:
-        return _failed(started, exc.reason, exc.detail)
+        return failed_outcome(started, exc.reason, exc.detail)
     except TimeoutError:
-        return _failed(started, "timeout", f"no complete answer within {timeout:g}s")
+        return failed_outcome(started, "timeout", f"no complete answer within {timeout:g}s")
     except aiohttp.ClientConnectorDNSError as exc:
-        return _failed(started, "dns", _short(exc))
+        return failed_outcome(started, "dns", _short(exc))
     except aiohttp.ClientConnectorError as exc:
-        return _failed(started, _os_reason(exc.os_error), _short(exc))
+        return failed_outcome(started, _os_reason(exc.os_error), _short(exc))
     except (aiohttp.ServerDisconnectedError, aiohttp.ClientPayloadError) as exc:
-        return _failed(started, "reset", _short(exc))
+        return failed_outcome(started, "reset", _short(exc))
     except aiohttp.ClientResponseError as exc:
         # Raised by aiohttp's HTTP parser for answers that are not HTTP at all.
-        return _failed(started, "malformed", _short(exc))
+        return failed_outcome(started, "malformed", _short(exc))
     except aiohttp.ClientOSError as exc:
-        return _failed(started, _os_reason(exc), _short(exc))
+        return failed_outcome(started, _os_reason(exc), _short(exc))
     except socket.gaierror as exc:
-        return _failed(started, "dns", _short(exc))
+        return failed_outcome(started, "dns", _short(exc))
     except OSError as exc:
-        return _failed(started, _os_reason(exc), _short(exc))
+        return failed_outcome(started, _os_reason(exc), _short(exc))
     except aiohttp.ClientError as exc:
-        return _failed(started, "error", _short(exc))
+        return failed_outcome(started, "error", _short(exc))
     except Exception as exc:  # e.g. a host name IDNA cannot encode: one target, not the round
-        return _failed(started, "error", f"{type(exc).__name__}: {_short(exc)}")
+        return failed_outcome(started, "error", f"{type(exc).__name__}: {_short(exc)}")
 
 
 async def http_get(
@@ -233,7 +235,7 @@ def _ok(
     return ProbeOutcome(True, None, detail, time.monotonic() - started, status, checks)
 
 
-def _failed(started: float, reason: str, detail: str) -> ProbeOutcome:
+def failed_outcome(started: float, reason: str, detail: str) -> ProbeOutcome:
     return ProbeOutcome(False, reason, detail, time.monotonic() - started)
 
 

@@ -13,11 +13,13 @@ import contextlib
 import logging
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 import aiohttp
 
 from bzzzmon.exporter.config import ExporterConfig, ProbeConfig
+from bzzzmon.exporter.fileprobe import file_pool, probe_file
+from bzzzmon.exporter.lag import LoopLag
 from bzzzmon.exporter.probes import (
     ProbeFailed,
     ProbeOutcome,
@@ -28,6 +30,8 @@ from bzzzmon.exporter.probes import (
 from bzzzmon.exporter.state import ExporterState, ResultKey, TargetResult
 
 log = logging.getLogger(__name__)
+# Seconds the probe loop waits for the page of a round before it probes on without it.
+ROUND_LISTENER_TIMEOUT = 30.0
 
 
 def jitter_offset(probe: str, target: str, spread: float) -> float:
@@ -50,9 +54,12 @@ class ProbeScheduler:
         self._session: aiohttp.ClientSession | None = None
         self._task: asyncio.Task[None] | None = None
         self._round_lock = asyncio.Lock()
+        self.lag = LoopLag()
+        self.file_pool = file_pool()
         self._wake = asyncio.Event()
-        # Called after every round (the web page uses this to pre-render /metrics).
-        self.round_listeners: list[Callable[[], object]] = []
+        # Awaited after every round, before it counts as finished (the web page renders /metrics
+        # here, so no scrape waits for a rendering); bounded by ROUND_LISTENER_TIMEOUT.
+        self.round_listeners: list[Callable[[], Awaitable[None]]] = []
 
     @property
     def config(self) -> ExporterConfig:
@@ -65,6 +72,7 @@ class ProbeScheduler:
 
     async def start(self) -> None:
         if self._task is None:
+            self.lag.start()
             self._task = asyncio.create_task(self._loop(), name="bzzzmon-probe-loop")
 
     async def close(self) -> None:
@@ -73,6 +81,8 @@ class ProbeScheduler:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await self.lag.close()
+        self.file_pool.shutdown(wait=False, cancel_futures=True)
         if self._session is not None:
             await self._session.close()
             self._session = None
@@ -97,7 +107,11 @@ class ProbeScheduler:
             state.rounds += 1
             state.version += 1
         for listener in self.round_listeners:
-            listener()
+            try:
+                async with asyncio.timeout(ROUND_LISTENER_TIMEOUT):
+                    await listener()
+            except Exception:  # a page that failed to render must not stop probing
+                log.exception("after-round work failed")
 
     async def _loop(self) -> None:
         while True:
@@ -120,7 +134,7 @@ class ProbeScheduler:
         jobs: list[tuple[ProbeConfig, str]] = []
         unresolved: list[ResultKey] = []
         for probe in config.probes:
-            jobs.extend((probe, target) for target in probe.static_targets)
+            jobs.extend((probe, target) for target in probe.static_targets + probe.files)
             resolved = await asyncio.gather(
                 *(self._resolve(d.name, d.port, config.probe_timeout) for d in probe.dns_targets)
             )
@@ -155,15 +169,23 @@ class ProbeScheduler:
         if offset > 0:
             await asyncio.sleep(offset)
         async with semaphore:
-            outcome = await run_probe(
-                self._get_session(),
-                probe,
-                target,
-                config.probe_timeout,
-                config.max_body_bytes,
-                config.checks,
-                frozenset(config.component_names()),
-            )
+            lag_before = self.lag.total()
+            if probe.type == "file":
+                outcome = await probe_file(self.file_pool, target, config.probe_timeout)
+            else:
+                outcome = await run_probe(
+                    self._get_session(),
+                    probe,
+                    target,
+                    config.probe_timeout,
+                    config.max_body_bytes,
+                    config.checks,
+                    frozenset(config.component_names()),
+                )
+        if outcome.reason == "timeout" and self.lag.starved(lag_before, config.probe_timeout):
+            self.state.unmeasured += 1  # the loop was starved, not the target slow: see lag.py
+            self.state.version += 1
+            return
         self.state.record(self._result(config, probe, target, outcome))
 
     def _result(

@@ -11,10 +11,9 @@ import asyncio
 import html
 import json
 import logging
-import threading
 import time
-from collections.abc import Awaitable, Callable, Coroutine
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable
+from typing import Protocol, TypeVar
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
@@ -26,6 +25,7 @@ from bzzzmon.exporter.auth import Verdict
 from bzzzmon.exporter.collector import PageCaches, Snapshot, render_page
 from bzzzmon.exporter.config import ExporterConfig
 from bzzzmon.exporter.connections import HEADER_TIMEOUT, MAX_CONNECTIONS, ConnectionGate, listen
+from bzzzmon.exporter.frames import Frame, health
 from bzzzmon.exporter.service import ExporterService
 from bzzzmon.exporter.state import ExporterState
 
@@ -34,6 +34,23 @@ T = TypeVar("T")
 log = logging.getLogger(__name__)
 # process_* and python_info are read at most this often (listing /proc/self/fd is not free).
 PROCESS_METRICS_SECONDS = 1.0
+
+
+class ProcessMetrics:
+    """``process_*`` and ``python_info`` of this process, read at most once a second."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=False)
+        ProcessCollector(registry=self.registry)
+        PlatformCollector(registry=self.registry)
+        self._page = b""
+        self._at = -PROCESS_METRICS_SECONDS
+
+    def page(self) -> bytes:
+        if time.monotonic() - self._at > PROCESS_METRICS_SECONDS:
+            self._page = generate_latest(self.registry)
+            self._at = time.monotonic()
+        return self._page
 
 
 class MetricsPage:
@@ -45,57 +62,81 @@ class MetricsPage:
       exporter's own score) changes.
     - Every other scrape is answered with the bytes in memory: its cost does not grow with the
       number of targets, and scrapers never queue for a rendering of their own.
-    - During a round the page shows the previous round, a consistent snapshot; once a round has
-      finished, no scrape gets a page from before it.
+    - The probe loop awaits the rendering of its round before it calls the round finished, so
+      a scrape never waits for a round's rendering: until the new page is ready it gets the
+      previous round's, a consistent snapshot. Only a page with no round yet, one from before a
+      config reload, or one whose time-dependent values have changed is rendered on demand.
     """
 
     def __init__(self, service: ExporterService) -> None:
         self._service = service
         self._caches = PageCaches()
-        self.process_registry = CollectorRegistry(auto_describe=False)
-        ProcessCollector(registry=self.process_registry)
-        PlatformCollector(registry=self.process_registry)
-        self._process_page = b""
-        self._process_at = -PROCESS_METRICS_SECONDS
+        self._process = ProcessMetrics()
         self._cached: bytes = b""
         self._landing = ""
         self._cached_key: tuple[int, int] | None = None  # (rounds, config reloads)
         self._valid_until = 0.0  # wall clock: when a time-dependent value of the page changes
+        self._frame = Frame(b"", "", 0, None, None, 0.0, 0.0)  # the page, to hand over
         self._rendering: asyncio.Future[bytes] | None = None
         # Rounds end on the probe loop; this page lives on the web app's loop (maybe another).
         loop = asyncio.get_running_loop()
 
-        def round_finished() -> None:
-            if not loop.is_closed():  # the web app may stop before the probe loop does
-                loop.call_soon_threadsafe(self._start_rendering)
+        async def round_finished() -> None:
+            if loop.is_closed():  # the web app may stop before the probe loop does
+                return
+            if loop is asyncio.get_running_loop():
+                await self._render_round()
+                return
+            rendered = asyncio.run_coroutine_threadsafe(self._render_round(), loop)
+            await asyncio.wrap_future(rendered)
 
         service.scheduler.round_listeners.append(round_finished)
 
     async def render(self) -> bytes:
         await self._ensure_current()
-        return self._cached + self._process_metrics()
+        return self._cached + self._process.page()
 
     async def landing(self) -> str:
         """The landing page, built with the metrics page from the same snapshot."""
         await self._ensure_current()
         return self._landing
 
-    def _process_metrics(self) -> bytes:
-        if time.monotonic() - self._process_at > PROCESS_METRICS_SECONDS:
-            self._process_page = generate_latest(self.process_registry)
-            self._process_at = time.monotonic()
-        return self._process_page
+    def health(self, now: float) -> tuple[dict[str, object], bool]:
+        state = self._service.state
+        return health(
+            state.rounds,
+            state.last_round_started,
+            state.last_round_finished,
+            self._service.config.max_result_age,
+            now,
+        )
+
+    async def frame(self) -> Frame:
+        """The page as the prober process hands it over (without the process metrics, which
+        the serving process adds for itself)."""
+        await self._ensure_current()
+        return self._frame
 
     async def _ensure_current(self) -> None:
+        """On demand: only when no page would be right (see the class docstring)."""
         for _attempt in range(3):
             if self._current():
                 return
             await asyncio.shield(self._start_rendering())
 
+    async def _render_round(self) -> None:
+        """Until the page shows the round that just finished (or a later one)."""
+        rounds = self._service.state.rounds
+        for _attempt in range(3):
+            if self._cached_key is not None and self._cached_key[0] >= rounds:
+                return
+            await asyncio.shield(self._start_rendering())
+
     def _current(self) -> bool:
-        state = self._service.state
+        key = self._cached_key
         return (
-            self._cached_key == (state.rounds, state.config_reloads)
+            key is not None
+            and key[1] == self._service.state.config_reloads
             and self._service.clock() < self._valid_until
         )
 
@@ -114,21 +155,26 @@ class MetricsPage:
     async def _render(self) -> bytes:
         try:
             service = self._service
-            state = service.state
-            key = (state.rounds, state.config_reloads)
             config, frozen, now = await service.frozen()
+            key = (frozen.rounds, frozen.config_reloads)
             loop = asyncio.get_running_loop()
             page, landing = await loop.run_in_executor(
                 service.render_pool, self._render_both, config, frozen, now
             )
             self._cached, self._landing, self._cached_key = page, landing, key
             self._valid_until = _next_change(config, frozen, now)
+            self._frame = Frame(
+                page,
+                landing,
+                frozen.rounds,
+                frozen.last_round_started,
+                frozen.last_round_finished,
+                config.max_result_age,
+                self._valid_until,
+            )
             return page
         finally:
             self._rendering = None
-            state = self._service.state
-            if self._cached_key != (state.rounds, state.config_reloads):
-                self._start_rendering()  # a round ended meanwhile: render its results too
 
 
 def _next_change(config: ExporterConfig, state: ExporterState, now: float) -> float:
@@ -147,8 +193,21 @@ def _log_failure(future: asyncio.Future[bytes]) -> None:
         log.error("rendering /metrics failed", exc_info=future.exception())
 
 
-def build_app(service: ExporterService, gate: ConnectionGate | None = None) -> web.Application:
-    page = MetricsPage(service)
+class Pages(Protocol):
+    """Where the app's pages come from: rendered in this process (:class:`MetricsPage`) or
+    handed over by the prober process (:class:`bzzzmon.exporter.remote.RemotePage`)."""
+
+    async def render(self) -> bytes: ...
+
+    async def landing(self) -> str: ...
+
+    def health(self, now: float) -> tuple[dict[str, object], bool]: ...
+
+
+def build_app(
+    service: ExporterService, gate: ConnectionGate | None = None, pages: Pages | None = None
+) -> web.Application:
+    page = MetricsPage(service) if pages is None else pages
     gate = ConnectionGate(MAX_CONNECTIONS) if gate is None else gate
 
     @web.middleware
@@ -169,18 +228,7 @@ def build_app(service: ExporterService, gate: ConnectionGate | None = None) -> w
         return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def healthz(_request: web.Request) -> web.Response:
-        state, config = service.state, service.config
-        now = service.clock()
-        last = state.last_round_finished
-        started = state.last_round_started
-        current = (last is not None and now - last <= config.max_result_age) or (
-            last is None and started is not None and now - started <= config.max_result_age
-        )
-        body = {
-            "status": "ok" if current else "stale",
-            "rounds": state.rounds,
-            "last_round_age_seconds": None if last is None else round(now - last, 3),
-        }
+        body, current = page.health(service.clock())
         return web.json_response(body, status=200 if current else 503, dumps=_dumps)
 
     async def landing(_request: web.Request) -> web.Response:
@@ -206,43 +254,6 @@ async def _authorise(service: ExporterService, request: web.Request) -> None:
         )
 
 
-class ServerThread:
-    """:class:`Serving` on an event loop of its own, in a thread of its own.
-
-    On the probe loop a scrape would wait behind every ready probe callback (64 probes in flight
-    make a long queue on a busy machine); on its own loop it waits only for the GIL, which a
-    probing thread gives up at every socket call. Nothing here iterates the probe loop's state:
-    pages are rendered from :meth:`ExporterService.frozen`."""
-
-    def __init__(self, service: ExporterService, cap: int) -> None:
-        self._service = service
-        self._cap = cap
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(
-            target=self._loop.run_forever, name="bzzz-http", daemon=True
-        )
-        self._serving: Serving | None = None
-
-    async def _run(self, coroutine: Coroutine[Any, Any, T]) -> T:
-        return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coroutine, self._loop))
-
-    async def start(self, host: str, port: int) -> int:
-        self._thread.start()
-
-        async def start() -> int:
-            self._serving = Serving(self._service, self._cap)
-            return await self._serving.start(host, port)
-
-        return await self._run(start())
-
-    async def stop(self) -> None:
-        if self._serving is not None:
-            await self._run(self._serving.stop())
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
-
-
 class Serving:
     """The web app listening on ``host:port`` through a :class:`ConnectionGate`."""
 
@@ -251,11 +262,12 @@ class Serving:
         service: ExporterService,
         cap: int = MAX_CONNECTIONS,
         header_timeout: float = HEADER_TIMEOUT,
+        pages: Pages | None = None,
     ) -> None:
         self.service = service
         self.gate = ConnectionGate(cap, header_timeout)
         self.runner = web.AppRunner(
-            build_app(service, self.gate), handle_signals=False, shutdown_timeout=1.0
+            build_app(service, self.gate, pages), handle_signals=False, shutdown_timeout=1.0
         )
         self._server: asyncio.Server | None = None
 

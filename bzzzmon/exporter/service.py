@@ -46,6 +46,9 @@ class ExporterService:
         self.auth = BasicAuth(self.web.users, self.web.dummy_hash, self.auth_pool)
         self.clock = clock
         self._reloading: asyncio.Task[bool] | None = None
+        # Whether reloads are logged: the serving process of a two-process exporter reloads for
+        # its web settings only and leaves the report to the prober, which checks the same files.
+        self.logs_reloads = True
         self._loop: asyncio.AbstractEventLoop | None = None  # the probe loop's
 
     @property
@@ -123,7 +126,8 @@ class ExporterService:
         self.scheduler.update_config(config)
         self._apply_web(web)
         self.state.last_reload_ok = True
-        log.info("config reloaded from %s", self.config_path)
+        if self.logs_reloads:
+            log.info("config reloaded from %s", self.config_path)
         return True
 
     def _load(self) -> tuple[ExporterConfig, WebConfig]:
@@ -135,7 +139,8 @@ class ExporterService:
         self.state.config_reloads += 1
         self.state.version += 1
         self.state.last_reload_ok = False
-        log.error("config reload failed, keeping the previous config: %s", reason)
+        if self.logs_reloads:
+            log.error("config reload failed, keeping the previous config: %s", reason)
         return False
 
     def _load_certificate(self, web: WebConfig) -> None:

@@ -58,6 +58,7 @@ class ExporterState:
         self.last_round_finished: float | None = None
         self.last_round_seconds: float | None = None
         self.rounds = 0
+        self.unmeasured = 0  # timed-out probes voided because the probe loop was starved
         self.version = 0  # bumped on every change, so a rendered page knows it is current
         self._stale_counted: set[ResultKey] = set()
         self._check_series: set[tuple[str, str]] = set()

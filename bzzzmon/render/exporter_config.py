@@ -19,6 +19,9 @@ def _probe(p: Probe) -> dict[str, Any]:
         out["path"] = p.path
     if p.expect_status:
         out["expect_status"] = list(p.expect_status)
+    if p.type == "file":
+        out["targets"] = {"files": list(p.files)}
+        return out
     out["targets"] = {
         "static": list(p.static),
         "dns": [{"name": d.name, "port": d.port} for d in p.dns],

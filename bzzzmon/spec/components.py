@@ -5,6 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bzzzmon import model as M
+from bzzzmon.exporter.config import file_pattern_problem
 from bzzzmon.spec import wire
 from bzzzmon.spec.context import Context, join_url, unique
 from bzzzmon.spec.loader import LoadedFile
@@ -20,6 +21,7 @@ def _probe(ctx: Context, p: wire.Probe, component: str | None) -> M.Probe:
         tuple(p.expect_status) or ((200,) if p.type == "http_status" else ()),
         tuple(p.targets.static),
         tuple(M.DnsTarget(d.name, d.port) for d in p.targets.dns),
+        tuple(p.targets.files),
     )
 
 
@@ -74,6 +76,13 @@ def resolve_components(ctx: Context) -> tuple[M.Component, ...]:
 
 
 def _check_probe(ctx: Context, lf: LoadedFile, path: YPath, p: wire.Probe) -> None:
+    if p.type == "file":
+        _check_file_probe(ctx, lf, path, p)
+        return
+    if p.targets.files:
+        ctx.errs.add(
+            lf, (*path, "targets", "files"), f"'files' are for file probes, not {p.type} probes"
+        )
     if not p.targets.static and not p.targets.dns:
         ctx.errs.add(
             lf,
@@ -85,6 +94,28 @@ def _check_probe(ctx: Context, lf: LoadedFile, path: YPath, p: wire.Probe) -> No
         ctx.errs.add(lf, path, "a tcp probe takes no 'path' or 'expect_status'")
     if p.type != "http_status" and p.expect_status:
         ctx.errs.add(lf, (*path, "expect_status"), "'expect_status' is for http_status probes")
+
+
+def _check_file_probe(ctx: Context, lf: LoadedFile, path: YPath, p: wire.Probe) -> None:
+    """The exporter's own check (one rule, one place), reported at the pattern's position."""
+    if p.path or p.expect_status or p.targets.static or p.targets.dns:
+        ctx.errs.add(
+            lf,
+            path,
+            f"file probe '{p.name}' takes only 'targets.files'",
+            "drop 'path', 'expect_status', 'static' and 'dns'",
+        )
+    if not p.targets.files:
+        ctx.errs.add(
+            lf,
+            (*path, "targets"),
+            f"file probe '{p.name}' has no patterns",
+            "list 'files', e.g. [/rust/bzzz-v2/backups/bzzz_*.sql.gz]",
+        )
+    for i, pattern in enumerate(p.targets.files):
+        problem = file_pattern_problem(pattern)
+        if problem:
+            ctx.errs.add(lf, (*path, "targets", "files", i), problem)
 
 
 def resolve_global_probes(ctx: Context, components: set[str]) -> tuple[M.Probe, ...]:

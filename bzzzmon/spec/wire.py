@@ -274,9 +274,11 @@ class DnsTarget(Strict):
 class Targets(Strict):
     static: list[HostPort] = Field(default_factory=list)
     dns: list[DnsTarget] = Field(default_factory=list)
+    # file probes: an absolute directory, then a file name pattern (bzzz_*.sql.gz)
+    files: list[str] = Field(default_factory=list)
 
 
-ProbeType = Literal["health_checks", "health", "http_status", "tcp"]
+ProbeType = Literal["health_checks", "health", "http_status", "tcp", "file"]
 
 
 class Probe(Strict):

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import copy
+import fnmatch
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -146,17 +147,43 @@ def _shorten_waits(route: dict[str, Any], timing: Timing, *, root: bool) -> None
 
 
 def exporter_config(
-    generated: Mapping[str, Any], *, agents: Sequence[str], timing: Timing
+    generated: Mapping[str, Any],
+    *,
+    agents: Sequence[str],
+    timing: Timing,
+    files: Path | None = None,
 ) -> dict[str, Any]:
-    """``generated`` is the parsed generated exporter.yml."""
+    """``generated`` is the parsed generated exporter.yml. File probes look into ``files`` (the
+    stack's own directory; see :func:`seed_files`) instead of the deployment's."""
     config = copy.deepcopy(dict(generated))
     config["probe_interval"] = duration(timing.probe_interval)
     config["probe_timeout"] = duration(timing.probe_interval)
     config["max_result_age"] = duration(timing.max_result_age)
     config["jitter"] = 0
     for probe in config.get("probes") or []:
-        probe["targets"] = {"static": list(agents), "dns": []}
+        if probe.get("type") == "file":
+            where = files if files is not None else Path("/nonexistent")
+            patterns = probe["targets"]["files"]
+            probe["targets"] = {"files": [f"{where}/{p.rpartition('/')[2]}" for p in patterns]}
+        else:
+            probe["targets"] = {"static": list(agents), "dns": []}
     return config
+
+
+def seed_files(config: Mapping[str, Any]) -> list[Path]:
+    """One fresh 4 KiB file per file-probe pattern of ``config`` (an exporter config from
+    :func:`exporter_config`), so the stack starts with a healthy backup; returns the files."""
+    seeded: list[Path] = []
+    for probe in config.get("probes") or []:
+        for pattern in probe["targets"].get("files", []) if probe.get("type") == "file" else ():
+            directory, _sep, glob = pattern.rpartition("/")
+            name = glob.replace("*", "stack").replace("?", "x")
+            if fnmatch.fnmatchcase(name, glob):
+                path = Path(directory) / name
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(b"\0" * 4096)
+                seeded.append(path)
+    return seeded
 
 
 def load_yaml(path: Path) -> Any:

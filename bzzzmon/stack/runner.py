@@ -88,6 +88,9 @@ class Stack:
         self.prometheus_url = ""
         self.alertmanager_url = ""
         self.exporter_url = ""
+        # Files the exporter's file probes read (a fresh backup each): age or empty them to
+        # raise the backup alerts.
+        self.backups: list[Path] = []
         self.started_at = 0.0
         self._previous_handlers: dict[int, Any] = {}
         self._stopped = True
@@ -183,8 +186,12 @@ class Stack:
         assert self.sim is not None
         generated = configs.load_yaml(self.generated / C.EXPORTER_CONFIG)
         data = configs.exporter_config(
-            generated, agents=self.sim.agent_targets, timing=self.options.timing
+            generated,
+            agents=self.sim.agent_targets,
+            timing=self.options.timing,
+            files=self._dir("backups"),
         )
+        self.backups = configs.seed_files(data)
         config = configs.write_yaml(self._dir("exporter") / "exporter.yml", data)
 
         def args(port: int) -> list[str]:

@@ -12,7 +12,7 @@ import yaml
 from bzzzmon.promql.parse import PromQLError
 from bzzzmon.spec.plan import load_plan
 from bzzzmon.stack import Notification, StackError, TimeScale, Timing
-from bzzzmon.stack.configs import alertmanager_config, exporter_config, sink_url
+from bzzzmon.stack.configs import alertmanager_config, exporter_config, seed_files, sink_url
 from bzzzmon.stack.processes import find_binary
 from bzzzmon.stack.production import production_delay
 from bzzzmon.stack.timescale import format_ms
@@ -158,6 +158,25 @@ def test_exporter_config_probes_the_simulator_only() -> None:
     config = exporter_config(generated, agents=agents, timing=Timing())
     assert [p["targets"] for p in config["probes"]] == [{"static": agents, "dns": []}] * 2
     assert config["probe_interval"] == "1000ms"
+
+
+def test_file_probes_look_into_the_stacks_own_directory(tmp_path: Path) -> None:
+    generated = {
+        "probes": [
+            {
+                "name": "backup",
+                "type": "file",
+                "component": "postgres",
+                "targets": {"files": ["/rust/bzzz-v2/backups/bzzz_*.sql.gz"]},
+            }
+        ]
+    }
+    config = exporter_config(generated, agents=[], timing=Timing(), files=tmp_path)
+    assert config["probes"][0]["targets"] == {"files": [f"{tmp_path}/bzzz_*.sql.gz"]}
+    seeded = seed_files(config)
+    assert seeded == [tmp_path / "bzzz_stack.sql.gz"]
+    assert seeded[0].stat().st_size == 4096
+    assert not Path("/rust/bzzz-v2/backups/bzzz_stack.sql.gz").exists()
 
 
 def test_a_missing_binary_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:

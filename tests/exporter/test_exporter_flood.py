@@ -9,7 +9,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import http.client
+import os
 import secrets
+import signal
 import socket
 import threading
 import time
@@ -254,3 +256,87 @@ def test_at_the_cap_the_oldest_stalled_connection_makes_room(sim: Simulator) -> 
             scraper.close()
             for sock in stalled:
                 sock.close()
+
+
+def test_both_floods_at_once_move_no_healthy_result(
+    exporter_config_file: Path, tmp_path: Path
+) -> None:
+    """Wrong passwords from 32 clients and 400 stalled connections at once, against an exporter
+    allowed 512 open files: every scrape is answered, every healthy target stays ok and the
+    score stays 1.0 (the floods take CPU, but none of it from the prober's results)."""
+    good = basic("prometheus", PASSWORD)
+    with ExporterProcess(
+        exporter_config_file, web_config=web_config(tmp_path), open_files=512
+    ) as exporter:
+        url = exporter.url + "/metrics"
+
+        def scored() -> dict[Any, float] | None:
+            status, text = http_get(url, headers=good)
+            samples = parse_samples(text) if status == 200 else {}
+            return samples if (SYSTEM_HEALTH_SCORE, ()) in samples else None
+
+        before = wait_for(scored)
+        stalled = [stalled_connection(exporter.port) for _ in range(400)]
+        try:
+            thread, statuses = run_flood(url, FLOOD_SECONDS)
+            scores: list[float] = []
+            not_ok: list[Any] = []
+            while thread.is_alive():
+                status, text = http_get(url, timeout=10, headers=good)
+                assert status == 200, text
+                samples = parse_samples(text)
+                scores.append(value(samples, SYSTEM_HEALTH_SCORE))
+                not_ok += [k for k, v in samples.items() if k[0] == PROBE_SUCCESS and v != 1.0]
+                time.sleep(0.1)
+            thread.join()
+        finally:
+            for sock in stalled:
+                sock.close()
+        assert exporter.alive()
+    assert statuses[200] == 0 and statuses[401] + statuses[429] > 0, statuses
+    assert len(scores) >= 3 and set(scores) == {1.0}, scores
+    assert not_ok == []
+    assert probe_failures(samples) == {}
+    assert probes_done(samples) >= probes_done(before) + 2 * 3
+
+
+def prober_of(pid: int) -> int:
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            return int(stat.parent.name)
+    raise AssertionError(f"no child of {pid}")
+
+
+def test_the_server_exits_when_its_prober_dies(exporter_config_file: Path) -> None:
+    """A server without a prober must not go on serving a frozen score: it exits with status 1
+    (for the supervisor to restart)."""
+    with ExporterProcess(exporter_config_file) as exporter:
+        url = exporter.url + "/metrics"
+        wait_for(lambda: (SYSTEM_HEALTH_SCORE, ()) in parse_samples(http_get(url)[1]))
+        assert exporter.process is not None
+        os.kill(prober_of(exporter.process.pid), signal.SIGKILL)
+        assert exporter.process.wait(15) == 1
+    assert b"the prober process exited" in exporter.stderr
+    assert b"Traceback" not in exporter.stderr
+
+
+def test_a_prober_without_its_server_stops(exporter_config_file: Path) -> None:
+    with ExporterProcess(exporter_config_file) as exporter:
+        url = exporter.url + "/metrics"
+        wait_for(lambda: (SYSTEM_HEALTH_SCORE, ()) in parse_samples(http_get(url)[1]))
+        assert exporter.process is not None
+        prober = prober_of(exporter.process.pid)
+        exporter.process.kill()  # no chance to stop its child
+        exporter.process.wait(15)
+        wait_for(lambda: not Path(f"/proc/{prober}").exists() or _zombie(prober))
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
+    except OSError:
+        return True
