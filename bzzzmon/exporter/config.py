@@ -15,6 +15,7 @@ from typing import Any, Literal
 from bzzzmon.conventions import EXPORTER_SELF_COMPONENT
 from bzzzmon.exporter.yamlfile import ConfigError as ConfigError  # re-exported: its old home
 from bzzzmon.exporter.yamlfile import load_yaml_config
+from bzzzmon.filepattern import file_pattern_problem
 
 ProbeType = Literal["health_checks", "health", "http_status", "tcp", "file"]
 PROBE_TYPES: tuple[ProbeType, ...] = ("health_checks", "health", "http_status", "tcp", "file")
@@ -329,21 +330,6 @@ def _targets(
     if not static and not dns:
         raise targets.error("static", "a probe needs at least one static or dns target")
     return tuple(dict.fromkeys(static)), tuple(dict.fromkeys(dns)), ()
-
-
-def file_pattern_problem(pattern: object) -> str | None:
-    """Why ``pattern`` is not a file probe pattern (an absolute directory without wildcards,
-    then a file name pattern such as ``bzzz_*.sql.gz``), or None."""
-    if not isinstance(pattern, str) or not pattern.startswith("/"):
-        return f"{pattern!r} is not an absolute path pattern, e.g. /backups/bzzz_*.sql.gz"
-    directory, _sep, name = pattern.rpartition("/")
-    if not name or name in (".", ".."):
-        return f"{pattern!r} does not end in a file name pattern"
-    if len(pattern) > 4096 or not pattern.isprintable():
-        return f"{pattern[:60]!r} is too long or has control characters"
-    if any(c in directory for c in "*?["):
-        return f"{pattern!r}: wildcards only in the file name, not in the directory"
-    return None
 
 
 def _check_coverage(config: ExporterConfig, top: _Reader) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from bzzzmon import model as M
-from bzzzmon.exporter.config import file_pattern_problem
+from bzzzmon.filepattern import file_pattern_problem
 from bzzzmon.spec import wire
 from bzzzmon.spec.context import Context, join_url, unique
 from bzzzmon.spec.loader import LoadedFile
