@@ -5,6 +5,7 @@ notification the incident caused - the expected alert's and any collateral one."
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -78,28 +79,32 @@ def notifiable(stack: Stack) -> list[Mapping[str, str]]:
     ]
 
 
-# Evaluations in a row with nothing pending or firing before a fault goes on: an SLO burning
-# from the stack's own start-up (windows holding its first samples) is no incident's.
+# Evaluations in a row with nothing about to notify before a fault goes on: an SLO burning from
+# the stack's own start-up (windows holding its first samples) is no incident's.
 QUIET_EVALUATIONS = 5
 
 
 def wait_quiet(stack: Stack, timeout: float) -> None:
-    """Wait until Prometheus has held no pending or firing alert (background aside) for
-    ``QUIET_EVALUATIONS`` evaluations in a row."""
+    """Wait until, for ``QUIET_EVALUATIONS`` evaluations in a row, Prometheus holds no pending
+    alert and Alertmanager nothing that could notify (background aside). Alerts firing but
+    inhibited or explained (a long ticket tail, a spent budget) do not count. When ``timeout``
+    runs out the incident starts anyway: its own assertions then show what was not quiet."""
     quiet = background(stack.plan)
     needed = QUIET_EVALUATIONS * stack.options.timing.evaluation_interval
     since = [time.monotonic()]
 
     def quiet_long_enough() -> bool:
         now = time.monotonic()
-        if any(
-            a["state"] in ("pending", "firing") and a["labels"].get("alertname") not in quiet
+        pending = any(
+            a["state"] == "pending" and a["labels"].get("alertname") not in quiet
             for a in stack.prometheus.alerts()
-        ):
+        )
+        if pending or notifiable(stack):
             since[0] = now
         return now - since[0] >= needed
 
-    stack.wait_until(quiet_long_enough, timeout=timeout, what="the stack to be quiet")
+    with contextlib.suppress(StackTimeout):
+        stack.wait_until(quiet_long_enough, timeout=timeout, what="the stack to be quiet")
 
 
 def settle(stack: Stack, timeout: float) -> list[Mapping[str, str]]:
