@@ -22,6 +22,7 @@ from typing import Any
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
 from bzzzmon.render.escalation import alert_relabeling
+from bzzzmon.render.monitoring_parts import declared_parts, swarm_service
 from bzzzmon.render.output import Files, dump_yaml, header
 from bzzzmon.render.text import regex_literal
 
@@ -91,6 +92,20 @@ def _swarm_job(job: str, service: str | None, port: int | None) -> dict[str, Any
     return config
 
 
+def _part_job_names(plan: Plan) -> tuple[str, ...]:
+    return tuple(_job_name(plan, p.selector, p.default_job) for p in declared_parts(plan))
+
+
+def _part_jobs(plan: Plan) -> list[dict[str, Any]]:
+    """node_exporter, cAdvisor and postgres_exporter, each the spec reads (its selector declared),
+    as its own job: Swarm discovery of the monitoring stack's service, and file_sd."""
+    jobs = []
+    for job, part in zip(_part_job_names(plan), declared_parts(plan), strict=True):
+        service = swarm_service(plan, part)
+        jobs.append(_swarm_job(job, service, part.port if service else None))
+    return jobs
+
+
 def config(plan: Plan) -> dict[str, Any]:
     swarm = plan.service.swarm
     agent_job, exporter_job = _target_jobs(plan)
@@ -120,6 +135,7 @@ def config(plan: Plan) -> dict[str, Any]:
                 swarm.exporter_service if swarm else None,
                 swarm.exporter_port if swarm else None,
             ),
+            *_part_jobs(plan),
             {
                 "job_name": C.ALERTMANAGER_JOB,
                 "static_configs": [{"targets": [C.ALERTMANAGER_TARGET]}],
@@ -137,9 +153,9 @@ def targets_file(job: str) -> str:
 
 
 def render(plan: Plan) -> Files:
-    sources = plan.files_of("service", "slos", "alerts")
+    sources = plan.files_of("service", "selectors", "slos", "alerts")
     files = {C.PROMETHEUS_CONFIG: dump_yaml(config(plan), sources)}
-    for job in _target_jobs(plan):
+    for job in (*_target_jobs(plan), *_part_job_names(plan)):
         # No static targets by default: Swarm discovery finds them. An empty list, spelled out
         # (the YAML emitter writes an empty document for it, which file_sd reads as null).
         files[targets_file(job)] = header(plan.files_of("service")) + "[]\n"
