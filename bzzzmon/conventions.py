@@ -265,6 +265,14 @@ SELECTOR_POSTGRES = "postgres"
 NODE_EXPORTER_JOB = "node-exporter"
 CADVISOR_JOB = "cadvisor"
 POSTGRES_EXPORTER_JOB = "postgres-exporter"
+# Selectors whose job the generated prometheus.yml scrapes (each gets targets/<job>.yml).
+SCRAPED_SELECTORS = (
+    SELECTOR_AGENT,
+    SELECTOR_EXPORTER,
+    SELECTOR_NODE,
+    SELECTOR_CADVISOR,
+    SELECTOR_POSTGRES,
+)
 NODE_EXPORTER_PORT = 9100
 CADVISOR_PORT = 8080
 POSTGRES_EXPORTER_PORT = 9187
@@ -298,6 +306,9 @@ POSTGRES_URI = "bzzz-v2_postgres:5432/bzzz_v2?sslmode=disable"
 POSTGRES_USER = "bzzz"
 POSTGRES_PASSWORD_SECRET = "bzzz_postgres_password"
 EXPORTER_WEB_CONFIG_SECRET = "bzzz_exporter_web_config"
+# With exporter_web.scheme https, the web config's cert_file and key_file name these (relative to
+# the web config, i.e. under /run/secrets/).
+EXPORTER_TLS_SECRETS = ("bzzz_exporter_cert", "bzzz_exporter_key")
 GRAFANA_ADMIN_PASSWORD_SECRET = "bzzz_grafana_admin_password"
 GRAFANA_PORT = 3000
 SECRETS_DIR = "/run/secrets"

@@ -27,7 +27,9 @@ class Part:
 PARTS: tuple[Part, ...] = (
     Part(C.SELECTOR_NODE, C.NODE_EXPORTER_JOB, "node-exporter", C.NODE_EXPORTER_PORT),
     Part(C.SELECTOR_CADVISOR, C.CADVISOR_JOB, "cadvisor", C.CADVISOR_PORT),
-    Part(C.SELECTOR_POSTGRES, C.POSTGRES_EXPORTER_JOB, "postgres-exporter", C.POSTGRES_EXPORTER_PORT),
+    Part(
+        C.SELECTOR_POSTGRES, C.POSTGRES_EXPORTER_JOB, "postgres-exporter", C.POSTGRES_EXPORTER_PORT
+    ),
 )
 
 

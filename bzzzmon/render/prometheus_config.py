@@ -92,6 +92,23 @@ def _swarm_job(job: str, service: str | None, port: int | None) -> dict[str, Any
     return config
 
 
+def _exporter_web(plan: Plan, job: dict[str, Any]) -> dict[str, Any]:
+    """The exporter's job with the scheme, TLS and basic auth its web config enables; secrets
+    are read from their files by Prometheus, never copied here."""
+    web = plan.service.exporter_web
+    if web is None:
+        return job
+    auth: dict[str, Any] = {"scheme": web.scheme}
+    if web.username:
+        auth["basic_auth"] = {"username": web.username, "password_file": web.password_file}
+    tls = {k: v for k, v in (("ca_file", web.ca_file), ("server_name", web.server_name)) if v}
+    if tls:
+        auth["tls_config"] = tls
+    # After job_name, before discovery: where a reader of the config looks for them.
+    name, rest = job["job_name"], {k: v for k, v in job.items() if k != "job_name"}
+    return {"job_name": name, **auth, **rest}
+
+
 def _part_job_names(plan: Plan) -> tuple[str, ...]:
     return tuple(_job_name(plan, p.selector, p.default_job) for p in declared_parts(plan))
 
@@ -130,10 +147,13 @@ def config(plan: Plan) -> dict[str, Any]:
                 swarm.agent_service if swarm else None,
                 swarm.agent_port if swarm else None,
             ),
-            _swarm_job(
-                exporter_job,
-                swarm.exporter_service if swarm else None,
-                swarm.exporter_port if swarm else None,
+            _exporter_web(
+                plan,
+                _swarm_job(
+                    exporter_job,
+                    swarm.exporter_service if swarm else None,
+                    swarm.exporter_port if swarm else None,
+                ),
             ),
             *_part_jobs(plan),
             {

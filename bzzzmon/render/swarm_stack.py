@@ -159,6 +159,12 @@ def _exporter(plan: Plan) -> dict[str, Any]:
     }
 
 
+def _exporter_secrets(plan: Plan) -> list[str]:
+    web = plan.service.exporter_web
+    tls = list(C.EXPORTER_TLS_SECRETS) if web is not None and web.scheme == "https" else []
+    return [C.EXPORTER_WEB_CONFIG_SECRET, *tls]
+
+
 def _node_exporter() -> dict[str, Any]:
     return {
         "image": C.IMAGE_NODE_EXPORTER,
@@ -250,7 +256,7 @@ def build(plan: Plan) -> dict[str, Any] | None:
         ),
         "alertmanager": _with_secrets(_alertmanager(plan), list(_secret_files(receiver_settings))),
         "grafana": _with_secrets(_grafana(plan), [C.GRAFANA_ADMIN_PASSWORD_SECRET]),
-        exporter_name: _with_secrets(_exporter(plan), [C.EXPORTER_WEB_CONFIG_SECRET]),
+        exporter_name: _with_secrets(_exporter(plan), _exporter_secrets(plan)),
     }
     for part in declared_parts(plan):
         services[part.name] = _part(part)

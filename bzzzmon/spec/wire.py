@@ -86,6 +86,31 @@ class Swarm(Strict):
 SelectorName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
+class ExporterWeb(Strict):
+    """How Prometheus scrapes the exporter: as the exporter's web config (``--web-config``,
+    exporter-toolkit's format) enables TLS and basic auth. Secrets by file only."""
+
+    scheme: Literal["http", "https"] = "https"
+    ca_file: OptionalSecretFile = Field(
+        "", description="CA certificate that signed the exporter's (default: the system's)"
+    )
+    server_name: str = Field(
+        "",
+        pattern=r"^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)?$",
+        description="Name the exporter's certificate is for (Swarm targets are addresses)",
+    )
+    username: str = Field("", pattern=r"^[A-Za-z0-9._@-]*$")
+    password_file: OptionalSecretFile = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExporterWeb:
+        if bool(self.username) != bool(self.password_file):
+            raise ValueError("basic auth needs both username and password_file")
+        if self.scheme == "http" and (self.ca_file or self.server_name):
+            raise ValueError("ca_file and server_name are TLS settings: they need scheme https")
+        return self
+
+
 class Service(Strict):
     name: Name
     labels: AlertLabels = Field(default_factory=dict, description="Static labels on every alert")
@@ -94,6 +119,9 @@ class Service(Strict):
         description="Named label matchers; write `$name` inside a selector's braces to use one",
     )
     swarm: Swarm | None = None
+    exporter_web: ExporterWeb | None = Field(
+        None, description="TLS and basic auth Prometheus scrapes the exporter with"
+    )
     runbook_url: Url = Field(
         "", description="The runbook document; alert `runbook` anchors are appended to it"
     )

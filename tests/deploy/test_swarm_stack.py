@@ -122,14 +122,13 @@ def test_binds_name_generated_directories(files: Files, stack: dict[str, Any]) -
 def test_prometheus_keeps_more_than_the_longest_slo_period(
     plan: Plan, stack: dict[str, Any]
 ) -> None:
-    (flag,) = [
-        c for c in stack["services"]["prometheus"]["command"] if "retention.time=" in c
-    ]
+    (flag,) = [c for c in stack["services"]["prometheus"]["command"] if "retention.time=" in c]
     retention = parse_duration(flag.split("=", 1)[1])
     assert retention > max(s.period for s in plan.slos)
-    assert "node.role == manager" in stack["services"]["prometheus"]["deploy"]["placement"][
-        "constraints"
-    ]
+    assert (
+        "node.role == manager"
+        in stack["services"]["prometheus"]["deploy"]["placement"]["constraints"]
+    )
 
 
 def _secret_paths(text: str) -> set[str]:
@@ -147,6 +146,15 @@ def test_every_secret_a_config_reads_is_mounted_and_external(
     for service, text in readers.items():
         assert _secret_paths(text) <= set(services[service].get("secrets", [])), service
     assert _secret_paths(files[C.ALERTMANAGER_CONFIG])
+    # The exporter serves TLS (exporter_web.scheme https): its web config, certificate and key.
+    assert services["bzzz-exporter"]["secrets"] == [
+        "bzzz_exporter_cert",
+        "bzzz_exporter_key",
+        "bzzz_exporter_web_config",
+    ]
+    assert {"bzzz_exporter_ca", "bzzz_exporter_scrape_password"} <= set(
+        services["prometheus"]["secrets"]
+    )
     for name, service in services.items():
         for secret in service.get("secrets", []):
             assert stack["secrets"][secret] == {"external": True}, (name, secret)
@@ -169,9 +177,7 @@ def test_the_dead_man_receiver_is_the_heartbeat_receivers_host(
     assert deadman["image"].startswith(f"${{{C.DEADMAN_IMAGE_VARIABLE}:?")
     assert C.MONITORING_NETWORK in deadman["networks"]
     alertmanager = yaml.safe_load(files[C.ALERTMANAGER_CONFIG])
-    watchdog = next(
-        r for r in alertmanager["route"]["routes"] if r.get("receiver") == "heartbeat"
-    )
+    watchdog = next(r for r in alertmanager["route"]["routes"] if r.get("receiver") == "heartbeat")
     assert watchdog
 
 
@@ -184,9 +190,7 @@ def _variant(tmp_path: Path, edit: Any) -> Plan:
 
 
 def test_no_swarm_no_stack_file_and_file_sd_only(tmp_path: Path) -> None:
-    plan = _variant(
-        tmp_path, lambda text: re.sub(r"  swarm:\n(    .*\n)+", "", text, count=1)
-    )
+    plan = _variant(tmp_path, lambda text: re.sub(r"  swarm:\n(    .*\n)+", "", text, count=1))
     assert plan.service.swarm is None
     files = render_all(plan)
     assert C.SWARM_STACK not in files
