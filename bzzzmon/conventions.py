@@ -312,3 +312,23 @@ EXPORTER_TLS_SECRETS = ("bzzz_exporter_cert", "bzzz_exporter_key")
 GRAFANA_ADMIN_PASSWORD_SECRET = "bzzz_grafana_admin_password"
 GRAFANA_PORT = 3000
 SECRETS_DIR = "/run/secrets"
+
+# --- The parts' metrics the overview draws (their exporters' own names) -------------------------
+NODE_FS_AVAIL = "node_filesystem_avail_bytes"
+NODE_FS_SIZE = "node_filesystem_size_bytes"
+NODE_FS_PSEUDO = "tmpfs|overlay|squashfs|nsfs"  # filesystems that are not capacity
+CONTAINER_MEMORY = "container_memory_working_set_bytes"
+CONTAINER_MEMORY_LIMIT = "container_spec_memory_limit_bytes"
+CONTAINER_CPU = "container_cpu_usage_seconds_total"
+CONTAINER_CPU_QUOTA = "container_spec_cpu_quota"
+CONTAINER_CPU_PERIOD = "container_spec_cpu_period"
+PG_UP = "pg_up"
+PG_BACKENDS = "pg_stat_database_numbackends"
+PG_MAX_CONNECTIONS = "pg_settings_max_connections"
+PG_ARCHIVE_FAILED = "pg_stat_archiver_failed_count"
+PG_ARCHIVE_AGE = "pg_stat_archiver_last_archive_age"
+# The exporter's file probe (the newest file matching a pattern: the runbook's backups).
+FILE_NEWEST_AGE = "bzzz_file_newest_age_seconds"
+FILE_NEWEST_SIZE = "bzzz_file_newest_size_bytes"
+# The component the runbook's DHT bootstrap nodes are probed as.
+COMPONENT_DHT_BOOTSTRAP = "dht-bootstrap"

@@ -258,6 +258,7 @@ class SLO:
     dashboard_url: str
     labels: dict[str, str]
     origin: Origin
+    first_steps: tuple[str, ...] = ()
 
     @property
     def period_text(self) -> str:
@@ -287,6 +288,7 @@ class Alert:
     dashboard_url: str
     labels: dict[str, str]
     origin: Origin
+    first_steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,13 @@ from bzzzmon.model import SLO, Alert, Plan
 from bzzzmon.promql.duration import format_duration, humanize_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction, to_decimal
 from bzzzmon.render.alertmanager.routes import match_routes, route_tree
+from bzzzmon.render.catalog_context import (
+    InhibitionIndex,
+    Relation,
+    escalation_steps,
+    is_escalation,
+    window_text,
+)
 from bzzzmon.render.escalation import escalation_rules
 from bzzzmon.render.output import Files, header
 from bzzzmon.render.rules import (
@@ -64,6 +71,11 @@ class AlertEntry:
     runbook: str
     dashboard: str
     origin: str
+    first_steps: tuple[str, ...] = ()
+    inhibited_by: tuple[Relation, ...] = ()
+    inhibits: tuple[Relation, ...] = ()
+    muted_during: tuple[str, ...] = ()
+    escalation: bool = False  # sent under the escalated alert's name: inhibited as that alert
 
 
 class _Index:
@@ -79,15 +91,37 @@ class _Index:
         self.slos = {s.name: s for s in plan.slos}
         self.routes = route_tree(plan)
         self.routing_files = ", ".join(plan.files_of("routing", "severities"))
+        self.inhibitions = InhibitionIndex(plan)
+        self.windows = {w.name: window_text(w) for w in plan.routing.maintenance_windows}
 
     def receivers(self, name: str, labels: dict[str, str]) -> str:
         found = [m.receiver for m in match_routes(self.routes, {**labels, "alertname": name})]
         return ", ".join(dict.fromkeys(found)) or "nobody"
 
+    def muted_during(self, name: str, labels: dict[str, str]) -> tuple[str, ...]:
+        routes = match_routes(self.routes, {**labels, "alertname": name})
+        names = dict.fromkeys(n for m in routes for n in m.mute_time_intervals)
+        return tuple(self.windows.get(n, n) for n in names)
+
+    def first_steps(self, name: str, labels: dict[str, str]) -> tuple[str, ...]:
+        if name in self.alerts:
+            return self.alerts[name].first_steps
+        if is_escalation(labels):
+            return escalation_steps(self.plan, labels.get(C.LABEL_SEVERITY, ""))
+        slo = self.slos.get(labels.get(C.LABEL_SLO, ""))
+        return slo.first_steps if slo is not None else ()
+
     def meaning(self, name: str, labels: dict[str, str], rule: Rule) -> str:
         summary = str((rule.get("annotations") or {}).get("summary", ""))
         if name in self.alerts:
             return _threshold_meaning(self.alerts[name])
+        if is_escalation(labels):
+            severity = labels.get(C.LABEL_SEVERITY, "")
+            target = humanize_duration(self.plan.severity(severity).resolution_target)
+            return (
+                f"An alert of severity {severity} (named in the label `escalated_alert`) has "
+                f"been firing longer than the {severity} resolution target ({target})."
+            )
         slo = self.slos.get(labels.get(C.LABEL_SLO, ""))
         kind = labels.get(C.LABEL_ALERT_KIND)
         if slo is not None and kind == "burn_rate":
@@ -151,6 +185,10 @@ def alert_entries(plan: Plan) -> list[AlertEntry]:
         name = str(rule["alert"])
         labels = {str(k): go_expanded(str(v)) for k, v in (rule.get("labels") or {}).items()}
         annotations = rule.get("annotations") or {}
+        escalation = is_escalation(labels)
+        inhibited_by, inhibits = (
+            ([], []) if escalation else index.inhibitions.relations({**labels, "alertname": name})
+        )
         entries.append(
             AlertEntry(
                 name=name,
@@ -163,6 +201,11 @@ def alert_entries(plan: Plan) -> list[AlertEntry]:
                 runbook=str(annotations.get("runbook_url", "")),
                 dashboard=str(annotations.get("dashboard_url", "")),
                 origin=index.origin(name, labels),
+                first_steps=index.first_steps(name, labels),
+                inhibited_by=tuple(inhibited_by),
+                inhibits=tuple(inhibits),
+                muted_during=index.muted_during(name, labels),
+                escalation=escalation,
             )
         )
     return sorted(entries, key=lambda e: (e.severity, e.name, e.tier))

@@ -67,6 +67,14 @@ SecretFile = Annotated[
 ]
 OptionalSecretFile = Annotated[str, AfterValidator(safety.check_optional_secret_file)]
 SwarmService = Annotated[str, Field(pattern=safety.SWARM_SERVICE_PATTERN)]
+FirstSteps = Annotated[
+    list[Annotated[str, AfterValidator(safety.check_step)]],
+    Field(
+        max_length=8,
+        description="What on-call does first, in order, one line each (the alert catalog lists "
+        "them under the alert, with its runbook link); rendered literally, not a template",
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -399,6 +407,7 @@ class SLOAlerting(Strict):
         "low-traffic guard; 0 turns it off). Default 100. Ratio and latency SLIs only.",
     )
     runbook: Anchor | None = None
+    first_steps: FirstSteps = Field(default_factory=list)
     labels: AlertLabels = Field(default_factory=dict)
 
 
@@ -434,6 +443,7 @@ class AlertSpec(Strict):
     ]
     runbook: Anchor | None = None
     dashboard: str = Field("overview", pattern=r"^(overview|exporter|slo:[a-z0-9-]+)$")
+    first_steps: FirstSteps = Field(default_factory=list)
     labels: AlertLabels = Field(default_factory=dict)
 
     @model_validator(mode="after")
