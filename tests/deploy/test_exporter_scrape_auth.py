@@ -4,7 +4,6 @@ prometheus.yml (the spec's ``exporter_web`` files pointed at this test's files).
 
 from __future__ import annotations
 
-import datetime
 import shutil
 import ssl
 import sys
@@ -16,10 +15,6 @@ from typing import Any
 import bcrypt
 import pytest
 import yaml
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from bzzzmon import conventions as C
 from bzzzmon.build import render_all
@@ -27,40 +22,13 @@ from bzzzmon.spec.plan import load_plan
 from bzzzmon.stack.client import PrometheusAPI, get_json
 from bzzzmon.stack.processes import ChildProcess, find_binary, free_port
 from tests.runbook.parts import wait_for
+from tests.tls_certs import self_signed
 
 REPO = Path(__file__).resolve().parents[2]
-SERVER_NAME = "bzzz-exporter"  # the shipped spec's exporter_web.server_name
+# The shipped spec's exporter_web.server_name. The certificate is for it only, not for 127.0.0.1:
+# Prometheus must verify it against server_name, as it does with Swarm targets (addresses).
+SERVER_NAME = "bzzz-exporter"
 PASSWORD = "scrape-s3cret"
-
-
-def certificate(directory: Path) -> tuple[Path, Path]:
-    """A self-signed certificate for SERVER_NAME only (not for 127.0.0.1): Prometheus must verify
-    it against the spec's server_name, as it does with Swarm targets, which are addresses."""
-    key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, SERVER_NAME)])
-    now = datetime.datetime.now(datetime.UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(SERVER_NAME)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = directory / "server.crt", directory / "server.key"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM,
-            serialization.PrivateFormat.PKCS8,
-            serialization.NoEncryption(),
-        )
-    )
-    return cert_file, key_file
 
 
 def _healthy(url: str) -> bool:
@@ -77,7 +45,7 @@ def generated(tmp_path: Path) -> Iterator[tuple[Path, int]]:
     serving on 127.0.0.1, its address in the exporter job's file_sd targets."""
     secrets = tmp_path / "secrets"
     secrets.mkdir()
-    cert_file, _ = certificate(secrets)
+    cert_file, _ = self_signed(secrets, SERVER_NAME)
     (secrets / "password").write_text(PASSWORD + "\n", encoding="utf-8")
     hashed = bcrypt.hashpw(PASSWORD.encode(), bcrypt.gensalt(rounds=4)).decode()
     web = secrets / "web.yml"

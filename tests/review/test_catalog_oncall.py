@@ -35,7 +35,7 @@ def test_every_shipped_alert_has_first_steps_and_no_template_text() -> None:
     burn = _section(doc, "BZZZSLURPErrorBudgetBurn page-fast")
     assert "1. Check that exactly one agent is admin" in burn
     p0 = _section(doc, "BZZZP0ResolutionTargetMissed")
-    assert "Bring in tech-lead, infra-team" in p0
+    assert "Bring in tech-lead, infra-team, management" in p0
     assert "(named in the label `escalated_alert`)" in p0
 
 
@@ -80,14 +80,21 @@ def test_maintenance_windows_that_mute_each_alert() -> None:
         assert "- **Muted during:** no maintenance window" in _section(doc, name), name
 
 
-def test_first_steps_render_literally(tmp_path: Path) -> None:
+def _with_first_steps(tmp_path: Path, yaml_line: str) -> tuple[Path, Path, int]:
+    """The small spec with ``yaml_line`` after its first alert's runbook: (specs, the file,
+    the inserted line's number)."""
     specs = copy_spec(SMALL, tmp_path)
     path = next(p for p in sorted(specs.glob("*.yaml")) if "\nalerts:" in p.read_text())
     text = path.read_text()
     first = re.search(r"\n(    )runbook: .*\n", text)
     assert first is not None
-    steps = '    first_steps: ["Run {{ 7 * 7 }} checks {% if x %}now{% endif %}", "*not* `code`"]\n'
-    path.write_text(text[: first.end()] + steps + text[first.end() :])
+    path.write_text(text[: first.end()] + f"    {yaml_line}\n" + text[first.end() :])
+    return specs, path, text[: first.end()].count("\n") + 1
+
+
+def test_first_steps_render_literally(tmp_path: Path) -> None:
+    steps = 'first_steps: ["Run {{ 7 * 7 }} checks {% if x %}now{% endif %}", "*not* `code`"]'
+    specs, _, _ = _with_first_steps(tmp_path, steps)
     doc = render_all(load_plan(specs))[C.ALERT_CATALOG]
     assert "1. Run {{ 7 * 7 }} checks {% if x %}now{% endif %}\n" in doc
     assert "49" not in doc.split("First steps")[1].split("\n")[1]
@@ -95,13 +102,7 @@ def test_first_steps_render_literally(tmp_path: Path) -> None:
 
 
 def test_a_multi_line_first_step_is_a_spec_error(tmp_path: Path) -> None:
-    specs = copy_spec(SMALL, tmp_path)
-    path = next(p for p in sorted(specs.glob("*.yaml")) if "\nalerts:" in p.read_text())
-    text = path.read_text()
-    first = re.search(r"\n(    )runbook: .*\n", text)
-    assert first is not None
-    line = text[: first.end()].count("\n") + 1
-    path.write_text(text[: first.end()] + '    first_steps: ["one\\ntwo"]\n' + text[first.end() :])
+    specs, path, line = _with_first_steps(tmp_path, 'first_steps: ["one\\ntwo"]')
     out = tmp_path / "out"
     done = run_cli("build", "--specs", str(specs), "--out", str(out))
     assert done.returncode == 2, done.stdout + done.stderr
