@@ -18,7 +18,7 @@ from bzzzmon import conventions as C
 from bzzzmon.model import SLO, Alert, Plan
 from bzzzmon.promql.duration import format_duration, humanize_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction, to_decimal
-from bzzzmon.render.alertmanager.routes import match_routes, route_tree
+from bzzzmon.render.alertmanager.routes import RouteMatch, match_routes, route_tree
 from bzzzmon.render.catalog_context import (
     InhibitionIndex,
     Relation,
@@ -82,7 +82,7 @@ class _Index:
     """Lookups the catalog makes for every alert, built once: a 1,000-SLO spec has 3,000+
     alerts, and a scan of the plan per alert made the catalog quadratic."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, fixed_labels: list[dict[str, str]]) -> None:
         self.plan = plan
         self.alerts = {a.name: a for a in plan.alerts}  # the last of a name, as before
         self.first_origin: dict[str, str] = {}
@@ -91,15 +91,17 @@ class _Index:
         self.slos = {s.name: s for s in plan.slos}
         self.routes = route_tree(plan)
         self.routing_files = ", ".join(plan.files_of("routing", "severities"))
-        self.inhibitions = InhibitionIndex(plan)
+        self.inhibitions = InhibitionIndex(plan, fixed_labels)
         self.windows = {w.name: window_text(w) for w in plan.routing.maintenance_windows}
 
-    def receivers(self, name: str, labels: dict[str, str]) -> str:
-        found = [m.receiver for m in match_routes(self.routes, {**labels, "alertname": name})]
-        return ", ".join(dict.fromkeys(found)) or "nobody"
+    def routes_of(self, name: str, labels: dict[str, str]) -> list[RouteMatch]:
+        return match_routes(self.routes, {**labels, "alertname": name})
 
-    def muted_during(self, name: str, labels: dict[str, str]) -> tuple[str, ...]:
-        routes = match_routes(self.routes, {**labels, "alertname": name})
+    @staticmethod
+    def receivers(routes: list[RouteMatch]) -> str:
+        return ", ".join(dict.fromkeys(m.receiver for m in routes)) or "nobody"
+
+    def muted_during(self, routes: list[RouteMatch]) -> tuple[str, ...]:
         names = dict.fromkeys(n for m in routes for n in m.mute_time_intervals)
         return tuple(self.windows.get(n, n) for n in names)
 
@@ -179,13 +181,20 @@ def alerting_rules(plan: Plan) -> list[Rule]:
 
 
 def alert_entries(plan: Plan) -> list[AlertEntry]:
-    index = _Index(plan)
+    rules = alerting_rules(plan)
+    fixed = [
+        {"alertname": str(r["alert"]), **{str(k): str(v) for k, v in r["labels"].items()}}
+        for r in rules
+    ]
+    # The alerts Alertmanager's inhibit rules see under their own names (not the escalations).
+    index = _Index(plan, [f for f in fixed if not is_escalation(f)])
     entries = []
-    for rule in alerting_rules(plan):
+    for rule in rules:
         name = str(rule["alert"])
         labels = {str(k): go_expanded(str(v)) for k, v in (rule.get("labels") or {}).items()}
         annotations = rule.get("annotations") or {}
         escalation = is_escalation(labels)
+        routes = index.routes_of(name, labels)
         inhibited_by, inhibits = (
             ([], []) if escalation else index.inhibitions.relations({**labels, "alertname": name})
         )
@@ -197,14 +206,14 @@ def alert_entries(plan: Plan) -> list[AlertEntry]:
                 meaning=index.meaning(name, labels, rule),
                 condition=str(rule["expr"]).strip(),
                 for_=str(rule.get("for", "0s")),
-                receivers=index.receivers(name, labels),
+                receivers=index.receivers(routes),
                 runbook=str(annotations.get("runbook_url", "")),
                 dashboard=str(annotations.get("dashboard_url", "")),
                 origin=index.origin(name, labels),
                 first_steps=index.first_steps(name, labels),
                 inhibited_by=tuple(inhibited_by),
                 inhibits=tuple(inhibits),
-                muted_during=index.muted_during(name, labels),
+                muted_during=index.muted_during(routes),
                 escalation=escalation,
             )
         )

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 
 from bzzzmon import conventions as C
 from bzzzmon.model import MaintenanceWindow, Plan
-from bzzzmon.render.alertmanager.alerts import profiles
 from bzzzmon.render.alertmanager.inhibit import inhibit_rules
 from bzzzmon.render.alertmanager.matchers import Matcher, all_match, parse_all
 
@@ -40,8 +39,8 @@ class InhibitionIndex:
     """Every inhibit rule with the plan's alerts on each side, computed once (the catalog asks
     for every alert; a 1,000-SLO spec has thousands)."""
 
-    def __init__(self, plan: Plan) -> None:
-        labels = [p.labels for p in profiles(plan)]
+    def __init__(self, plan: Plan, labels: list[dict[str, str]]) -> None:
+        """``labels``: the fixed labels (alertname included) of every alert of the plan."""
         self.rules: list[_Rule] = []
         for name, rule in inhibit_rules(plan):
             sources = parse_all(rule.get("source_matchers", []))
