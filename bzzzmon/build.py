@@ -32,6 +32,7 @@ from bzzzmon.render import (
     prometheus_config,
     rule_tests,
     rules,
+    swarm_stack,
 )
 from bzzzmon.render.output import Files, forget_rendered
 from bzzzmon.spec.plan import load_plan
@@ -56,6 +57,7 @@ RENDERERS: tuple[Renderer, ...] = (
     grafana.render,
     exporter_config.render,
     catalog.render,
+    swarm_stack.render,
 )
 
 

@@ -267,3 +267,80 @@ SELECTOR_AGENT = "agent"
 SELECTOR_EXPORTER = "exporter"
 # How often Prometheus scrapes; Grafana's datasource is told so $__rate_interval fits it.
 SCRAPE_INTERVAL = "15s"
+
+# --- The monitoring stack's parts (generated prometheus.yml and Swarm stack file) ---------------
+# Exporters the shipped specs' alerts read, keyed by the selector that names their job. A part is
+# scraped, and deployed in the stack file, when the spec declares its selector.
+SELECTOR_NODE = "node"
+SELECTOR_CADVISOR = "cadvisor"
+SELECTOR_POSTGRES = "postgres"
+NODE_EXPORTER_JOB = "node-exporter"
+CADVISOR_JOB = "cadvisor"
+POSTGRES_EXPORTER_JOB = "postgres-exporter"
+# Selectors whose job the generated prometheus.yml scrapes (each gets targets/<job>.yml).
+SCRAPED_SELECTORS = (
+    SELECTOR_AGENT,
+    SELECTOR_EXPORTER,
+    SELECTOR_NODE,
+    SELECTOR_CADVISOR,
+    SELECTOR_POSTGRES,
+)
+NODE_EXPORTER_PORT = 9100
+CADVISOR_PORT = 8080
+POSTGRES_EXPORTER_PORT = 9187
+# The Swarm stack file for the monitoring stack (deployed as the exporter service's namespace).
+SWARM_STACK = "swarm/monitoring.stack.yml"
+# Prometheus keeps this many SLO periods of data (the longest SLO's), so a dashboard can set
+# this period's budget beside the last one's.
+RETENTION_PERIODS = 2
+# The stack's images, pinned to the versions CI proves (docs/compatibility.md; node_exporter and
+# postgres_exporter: Debian bookworm's, as tests/runbook runs them).
+IMAGE_PROMETHEUS = "prom/prometheus:v2.53.3"
+IMAGE_ALERTMANAGER = "prom/alertmanager:v0.28.1"
+IMAGE_GRAFANA = "grafana/grafana:11.3.0"
+IMAGE_EXPORTER = "bzzzmon-exporter:latest"  # built from exporter/Dockerfile
+IMAGE_NODE_EXPORTER = "prom/node-exporter:v1.5.0"
+IMAGE_CADVISOR = "gcr.io/cadvisor/cadvisor:v0.47.2"
+IMAGE_POSTGRES_EXPORTER = "prometheuscommunity/postgres-exporter:v0.11.1"
+# The dead-man receiver is the operator's choice (it must page from outside this stack when the
+# Watchdog's pings stop): the stack file requires it as a variable and refuses to deploy without.
+DEADMAN_IMAGE_VARIABLE = "BZZZ_DEADMAN_IMAGE"
+# The BZZZ stack's overlay network (agents, PostgreSQL): the exporter probes the agents over it,
+# Prometheus scrapes them and postgres_exporter reaches the database.
+AGENTS_NETWORK = "bzzz-internal"
+MONITORING_NETWORK = "monitoring"
+# Nodes carrying this label run the stack's central services; their bind mounts read the
+# generated tree from the checkout on that node.
+STACK_NODE_LABEL = "bzzzmon"
+# PostgreSQL as the runbook names it (service bzzz-v2_postgres, database bzzz_v2, user bzzz,
+# password in the Docker secret bzzz_postgres_password).
+POSTGRES_URI = "bzzz-v2_postgres:5432/bzzz_v2?sslmode=disable"
+POSTGRES_USER = "bzzz"
+POSTGRES_PASSWORD_SECRET = "bzzz_postgres_password"
+EXPORTER_WEB_CONFIG_SECRET = "bzzz_exporter_web_config"
+# With exporter_web.scheme https, the web config's cert_file and key_file name these (relative to
+# the web config, i.e. under /run/secrets/).
+EXPORTER_TLS_SECRETS = ("bzzz_exporter_cert", "bzzz_exporter_key")
+GRAFANA_ADMIN_PASSWORD_SECRET = "bzzz_grafana_admin_password"
+GRAFANA_PORT = 3000
+SECRETS_DIR = "/run/secrets"
+
+# --- The parts' metrics the overview draws (their exporters' own names) -------------------------
+NODE_FS_AVAIL = "node_filesystem_avail_bytes"
+NODE_FS_SIZE = "node_filesystem_size_bytes"
+NODE_FS_PSEUDO = "tmpfs|overlay|squashfs|nsfs"  # filesystems that are not capacity
+CONTAINER_MEMORY = "container_memory_working_set_bytes"
+CONTAINER_MEMORY_LIMIT = "container_spec_memory_limit_bytes"
+CONTAINER_CPU = "container_cpu_usage_seconds_total"
+CONTAINER_CPU_QUOTA = "container_spec_cpu_quota"
+CONTAINER_CPU_PERIOD = "container_spec_cpu_period"
+PG_UP = "pg_up"
+PG_BACKENDS = "pg_stat_database_numbackends"
+PG_MAX_CONNECTIONS = "pg_settings_max_connections"
+PG_ARCHIVE_FAILED = "pg_stat_archiver_failed_count"
+PG_ARCHIVE_AGE = "pg_stat_archiver_last_archive_age"
+# The exporter's file probe (the newest file matching a pattern: the runbook's backups).
+FILE_NEWEST_AGE = "bzzz_file_newest_age_seconds"
+FILE_NEWEST_SIZE = "bzzz_file_newest_size_bytes"
+# The component the runbook's DHT bootstrap nodes are probed as.
+COMPONENT_DHT_BOOTSTRAP = "dht-bootstrap"

@@ -32,6 +32,17 @@ class Swarm:
 
 
 @dataclass(frozen=True)
+class ExporterWeb:
+    """The TLS and basic auth Prometheus scrapes the exporter with (secrets as file paths)."""
+
+    scheme: str  # http | https
+    ca_file: str
+    server_name: str
+    username: str
+    password_file: str
+
+
+@dataclass(frozen=True)
 class Service:
     name: str
     labels: dict[str, str]
@@ -41,6 +52,7 @@ class Service:
     grafana_url: str
     alertmanager_url: str
     alert_prefix: str = ""
+    exporter_web: ExporterWeb | None = None
 
     def matchers(self, selector: str) -> dict[str, str]:
         return self.selectors.get(selector, {})
@@ -247,6 +259,7 @@ class SLO:
     dashboard_url: str
     labels: dict[str, str]
     origin: Origin
+    first_steps: tuple[str, ...] = ()
 
     @property
     def period_text(self) -> str:
@@ -276,6 +289,7 @@ class Alert:
     dashboard_url: str
     labels: dict[str, str]
     origin: Origin
+    first_steps: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

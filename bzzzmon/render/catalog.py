@@ -18,7 +18,14 @@ from bzzzmon import conventions as C
 from bzzzmon.model import SLO, Alert, Plan
 from bzzzmon.promql.duration import format_duration, humanize_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction, to_decimal
-from bzzzmon.render.alertmanager.routes import match_routes, route_tree
+from bzzzmon.render.alertmanager.routes import RouteMatch, match_routes, route_tree
+from bzzzmon.render.catalog_context import (
+    InhibitionIndex,
+    Relation,
+    escalation_steps,
+    is_escalation,
+    window_text,
+)
 from bzzzmon.render.escalation import escalation_rules
 from bzzzmon.render.output import Files, header
 from bzzzmon.render.rules import (
@@ -64,13 +71,18 @@ class AlertEntry:
     runbook: str
     dashboard: str
     origin: str
+    first_steps: tuple[str, ...] = ()
+    inhibited_by: tuple[Relation, ...] = ()
+    inhibits: tuple[Relation, ...] = ()
+    muted_during: tuple[str, ...] = ()
+    escalation: bool = False  # sent under the escalated alert's name: inhibited as that alert
 
 
 class _Index:
     """Lookups the catalog makes for every alert, built once: a 1,000-SLO spec has 3,000+
     alerts, and a scan of the plan per alert made the catalog quadratic."""
 
-    def __init__(self, plan: Plan) -> None:
+    def __init__(self, plan: Plan, fixed_labels: list[dict[str, str]]) -> None:
         self.plan = plan
         self.alerts = {a.name: a for a in plan.alerts}  # the last of a name, as before
         self.first_origin: dict[str, str] = {}
@@ -79,15 +91,39 @@ class _Index:
         self.slos = {s.name: s for s in plan.slos}
         self.routes = route_tree(plan)
         self.routing_files = ", ".join(plan.files_of("routing", "severities"))
+        self.inhibitions = InhibitionIndex(plan, fixed_labels)
+        self.windows = {w.name: window_text(w) for w in plan.routing.maintenance_windows}
 
-    def receivers(self, name: str, labels: dict[str, str]) -> str:
-        found = [m.receiver for m in match_routes(self.routes, {**labels, "alertname": name})]
-        return ", ".join(dict.fromkeys(found)) or "nobody"
+    def routes_of(self, name: str, labels: dict[str, str]) -> list[RouteMatch]:
+        return match_routes(self.routes, {**labels, "alertname": name})
+
+    @staticmethod
+    def receivers(routes: list[RouteMatch]) -> str:
+        return ", ".join(dict.fromkeys(m.receiver for m in routes)) or "nobody"
+
+    def muted_during(self, routes: list[RouteMatch]) -> tuple[str, ...]:
+        names = dict.fromkeys(n for m in routes for n in m.mute_time_intervals)
+        return tuple(self.windows.get(n, n) for n in names)
+
+    def first_steps(self, name: str, labels: dict[str, str]) -> tuple[str, ...]:
+        if name in self.alerts:
+            return self.alerts[name].first_steps
+        if is_escalation(labels):
+            return escalation_steps(self.plan, labels.get(C.LABEL_SEVERITY, ""))
+        slo = self.slos.get(labels.get(C.LABEL_SLO, ""))
+        return slo.first_steps if slo is not None else ()
 
     def meaning(self, name: str, labels: dict[str, str], rule: Rule) -> str:
         summary = str((rule.get("annotations") or {}).get("summary", ""))
         if name in self.alerts:
             return _threshold_meaning(self.alerts[name])
+        if is_escalation(labels):
+            severity = labels.get(C.LABEL_SEVERITY, "")
+            target = humanize_duration(self.plan.severity(severity).resolution_target)
+            return (
+                f"An alert of severity {severity} (named in the label `escalated_alert`) has "
+                f"been firing longer than the {severity} resolution target ({target})."
+            )
         slo = self.slos.get(labels.get(C.LABEL_SLO, ""))
         kind = labels.get(C.LABEL_ALERT_KIND)
         if slo is not None and kind == "burn_rate":
@@ -145,12 +181,23 @@ def alerting_rules(plan: Plan) -> list[Rule]:
 
 
 def alert_entries(plan: Plan) -> list[AlertEntry]:
-    index = _Index(plan)
+    rules = alerting_rules(plan)
+    fixed = [
+        {"alertname": str(r["alert"]), **{str(k): str(v) for k, v in r["labels"].items()}}
+        for r in rules
+    ]
+    # The alerts Alertmanager's inhibit rules see under their own names (not the escalations).
+    index = _Index(plan, [f for f in fixed if not is_escalation(f)])
     entries = []
-    for rule in alerting_rules(plan):
+    for rule in rules:
         name = str(rule["alert"])
         labels = {str(k): go_expanded(str(v)) for k, v in (rule.get("labels") or {}).items()}
         annotations = rule.get("annotations") or {}
+        escalation = is_escalation(labels)
+        routes = index.routes_of(name, labels)
+        inhibited_by, inhibits = (
+            ([], []) if escalation else index.inhibitions.relations({**labels, "alertname": name})
+        )
         entries.append(
             AlertEntry(
                 name=name,
@@ -159,10 +206,15 @@ def alert_entries(plan: Plan) -> list[AlertEntry]:
                 meaning=index.meaning(name, labels, rule),
                 condition=str(rule["expr"]).strip(),
                 for_=str(rule.get("for", "0s")),
-                receivers=index.receivers(name, labels),
+                receivers=index.receivers(routes),
                 runbook=str(annotations.get("runbook_url", "")),
                 dashboard=str(annotations.get("dashboard_url", "")),
                 origin=index.origin(name, labels),
+                first_steps=index.first_steps(name, labels),
+                inhibited_by=tuple(inhibited_by),
+                inhibits=tuple(inhibits),
+                muted_during=index.muted_during(routes),
+                escalation=escalation,
             )
         )
     return sorted(entries, key=lambda e: (e.severity, e.name, e.tier))

@@ -22,6 +22,7 @@ from typing import Any
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
 from bzzzmon.render.escalation import alert_relabeling
+from bzzzmon.render.monitoring_parts import declared_parts, swarm_service
 from bzzzmon.render.output import Files, dump_yaml, header
 from bzzzmon.render.text import regex_literal
 
@@ -91,6 +92,37 @@ def _swarm_job(job: str, service: str | None, port: int | None) -> dict[str, Any
     return config
 
 
+def _exporter_web(plan: Plan, job: dict[str, Any]) -> dict[str, Any]:
+    """The exporter's job with the scheme, TLS and basic auth its web config enables; secrets
+    are read from their files by Prometheus, never copied here."""
+    web = plan.service.exporter_web
+    if web is None:
+        return job
+    auth: dict[str, Any] = {"scheme": web.scheme}
+    if web.username:
+        auth["basic_auth"] = {"username": web.username, "password_file": web.password_file}
+    tls = {k: v for k, v in (("ca_file", web.ca_file), ("server_name", web.server_name)) if v}
+    if tls:
+        auth["tls_config"] = tls
+    # After job_name, before discovery: where a reader of the config looks for them.
+    name, rest = job["job_name"], {k: v for k, v in job.items() if k != "job_name"}
+    return {"job_name": name, **auth, **rest}
+
+
+def _part_job_names(plan: Plan) -> tuple[str, ...]:
+    return tuple(_job_name(plan, p.selector, p.default_job) for p in declared_parts(plan))
+
+
+def _part_jobs(plan: Plan) -> list[dict[str, Any]]:
+    """node_exporter, cAdvisor and postgres_exporter, each the spec reads (its selector declared),
+    as its own job: Swarm discovery of the monitoring stack's service, and file_sd."""
+    jobs = []
+    for job, part in zip(_part_job_names(plan), declared_parts(plan), strict=True):
+        service = swarm_service(plan, part)
+        jobs.append(_swarm_job(job, service, part.port if service else None))
+    return jobs
+
+
 def config(plan: Plan) -> dict[str, Any]:
     swarm = plan.service.swarm
     agent_job, exporter_job = _target_jobs(plan)
@@ -115,11 +147,15 @@ def config(plan: Plan) -> dict[str, Any]:
                 swarm.agent_service if swarm else None,
                 swarm.agent_port if swarm else None,
             ),
-            _swarm_job(
-                exporter_job,
-                swarm.exporter_service if swarm else None,
-                swarm.exporter_port if swarm else None,
+            _exporter_web(
+                plan,
+                _swarm_job(
+                    exporter_job,
+                    swarm.exporter_service if swarm else None,
+                    swarm.exporter_port if swarm else None,
+                ),
             ),
+            *_part_jobs(plan),
             {
                 "job_name": C.ALERTMANAGER_JOB,
                 "static_configs": [{"targets": [C.ALERTMANAGER_TARGET]}],
@@ -137,9 +173,9 @@ def targets_file(job: str) -> str:
 
 
 def render(plan: Plan) -> Files:
-    sources = plan.files_of("service", "slos", "alerts")
+    sources = plan.files_of("service", "selectors", "slos", "alerts")
     files = {C.PROMETHEUS_CONFIG: dump_yaml(config(plan), sources)}
-    for job in _target_jobs(plan):
+    for job in (*_target_jobs(plan), *_part_job_names(plan)):
         # No static targets by default: Swarm discovery finds them. An empty list, spelled out
         # (the YAML emitter writes an empty document for it, which file_sd reads as null).
         files[targets_file(job)] = header(plan.files_of("service")) + "[]\n"

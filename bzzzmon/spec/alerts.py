@@ -55,6 +55,7 @@ def resolve_alerts(
                 dashboard_url=dashboard_url(service.grafana_url, uid),
                 labels=dict(a.labels),
                 origin=M.Origin(lf.doc.file, line),
+                first_steps=tuple(a.first_steps),
             )
         )
     return tuple(out)

@@ -49,6 +49,16 @@ def check_text(value: str) -> str:
     return value
 
 
+def check_step(value: str) -> str:
+    """A first step of the alert catalog: one line of text a person reads at 3 a.m."""
+    check_text(value)
+    if "\n" in value.strip() or "\r" in value:
+        refuse("a first step is one line", "split it into two steps")
+    if len(value) > 300:
+        refuse("a first step is at most 300 characters", "say the first action; link the rest")
+    return value.strip()
+
+
 # --- URLs ------------------------------------------------------------------------------------
 # RFC 3986 characters minus the ones that break out of an HTML attribute, a Markdown link or a
 # Go template: quotes, parentheses, angle brackets, braces, backslash and whitespace.

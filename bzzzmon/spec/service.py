@@ -37,16 +37,6 @@ def resolve_service(ctx: Context) -> M.Service:
         )
         return M.Service("service", {}, {}, None, "", "", "", "")
     lf, s = found
-    for selector in (C.SELECTOR_AGENT, C.SELECTOR_EXPORTER):
-        job = s.selectors.get(selector, {}).get("job")
-        if job is not None and not safe_file_name(job):
-            ctx.errs.add_value(
-                lf,
-                ("service", "selectors", selector, "job"),
-                f"job '{job}' names a generated file (targets/<job>.yml); use letters, "
-                "digits, '.', '_' and '-' only",
-                "e.g. job: bzzz-agent",
-            )
     swarm = M.Swarm(**s.swarm.model_dump()) if s.swarm else None
     return M.Service(
         s.name,
@@ -57,6 +47,7 @@ def resolve_service(ctx: Context) -> M.Service:
         s.grafana_url,
         s.alertmanager_url,
         s.alert_prefix or s.name.upper(),
+        M.ExporterWeb(**s.exporter_web.model_dump()) if s.exporter_web else None,
     )
 
 
@@ -84,6 +75,17 @@ def _selectors(
                 continue
             where[name] = (lf, path)
             out[name] = dict(labels)
+    for name in C.SCRAPED_SELECTORS:
+        job = out.get(name, {}).get("job")
+        if job is not None and not safe_file_name(job):
+            job_lf, job_path = where[name]
+            ctx.errs.add_value(
+                job_lf,
+                (*job_path, "job"),
+                f"job '{job}' names a generated file (targets/<job>.yml); use letters, "
+                "digits, '.', '_' and '-' only",
+                "e.g. job: bzzz-agent",
+            )
     return out
 
 

@@ -184,6 +184,7 @@ def resolve_slos(ctx: Context, service: M.Service, components: set[str]) -> tupl
                 dashboard_url=dashboard_url(service.grafana_url, uid),
                 labels=dict(s.labels) | dict(a.labels),
                 origin=M.Origin(lf.doc.file, line),
+                first_steps=tuple(a.first_steps),
             )
         )
     return tuple(out)

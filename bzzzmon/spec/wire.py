@@ -67,6 +67,14 @@ SecretFile = Annotated[
 ]
 OptionalSecretFile = Annotated[str, AfterValidator(safety.check_optional_secret_file)]
 SwarmService = Annotated[str, Field(pattern=safety.SWARM_SERVICE_PATTERN)]
+FirstSteps = Annotated[
+    list[Annotated[str, AfterValidator(safety.check_step)]],
+    Field(
+        max_length=8,
+        description="What on-call does first, in order, one line each (the alert catalog lists "
+        "them under the alert, with its runbook link); rendered literally, not a template",
+    ),
+]
 
 
 class Strict(BaseModel):
@@ -86,6 +94,31 @@ class Swarm(Strict):
 SelectorName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$")]
 
 
+class ExporterWeb(Strict):
+    """How Prometheus scrapes the exporter: as the exporter's web config (``--web-config``,
+    exporter-toolkit's format) enables TLS and basic auth. Secrets by file only."""
+
+    scheme: Literal["http", "https"] = "https"
+    ca_file: OptionalSecretFile = Field(
+        "", description="CA certificate that signed the exporter's (default: the system's)"
+    )
+    server_name: str = Field(
+        "",
+        pattern=r"^([A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)?$",
+        description="Name the exporter's certificate is for (Swarm targets are addresses)",
+    )
+    username: str = Field("", pattern=r"^[A-Za-z0-9._@-]*$")
+    password_file: OptionalSecretFile = ""
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ExporterWeb:
+        if bool(self.username) != bool(self.password_file):
+            raise ValueError("basic auth needs both username and password_file")
+        if self.scheme == "http" and (self.ca_file or self.server_name):
+            raise ValueError("ca_file and server_name are TLS settings: they need scheme https")
+        return self
+
+
 class Service(Strict):
     name: Name
     labels: AlertLabels = Field(default_factory=dict, description="Static labels on every alert")
@@ -94,6 +127,9 @@ class Service(Strict):
         description="Named label matchers; write `$name` inside a selector's braces to use one",
     )
     swarm: Swarm | None = None
+    exporter_web: ExporterWeb | None = Field(
+        None, description="TLS and basic auth Prometheus scrapes the exporter with"
+    )
     runbook_url: Url = Field(
         "", description="The runbook document; alert `runbook` anchors are appended to it"
     )
@@ -373,6 +409,7 @@ class SLOAlerting(Strict):
         "low-traffic guard; 0 turns it off). Default 100. Ratio and latency SLIs only.",
     )
     runbook: Anchor | None = None
+    first_steps: FirstSteps = Field(default_factory=list)
     labels: AlertLabels = Field(default_factory=dict)
 
 
@@ -408,6 +445,7 @@ class AlertSpec(Strict):
     ]
     runbook: Anchor | None = None
     dashboard: str = Field("overview", pattern=r"^(overview|exporter|slo:[a-z0-9-]+)$")
+    first_steps: FirstSteps = Field(default_factory=list)
     labels: AlertLabels = Field(default_factory=dict)
 
     @model_validator(mode="after")

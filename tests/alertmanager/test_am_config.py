@@ -77,7 +77,7 @@ def test_shipped_route_tree(shipped: Rendered) -> None:
             }
         ]
     esc0 = _top_route(config, 'escalation="true"', 'severity="P0"')
-    assert [r["receiver"] for r in esc0["routes"]] == ["tech-lead", "infra-team"]
+    assert [r["receiver"] for r in esc0["routes"]] == ["tech-lead", "infra-team", "management"]
     esc1 = _top_route(config, 'escalation="true"', 'severity="P1"')
     assert [r["receiver"] for r in esc1["routes"]] == ["tech-lead"]
     # Escalations are tried before the severities they share the severity label with.

@@ -107,7 +107,7 @@ def test_escalation_rules_under_promtool(shipped: Rendered, tmp_path: Path) -> N
                                     "description": "The P0 (Critical) alert BZZZNoAdminElected "
                                     "has fired for 2 h, the resolution target of P0 (gaps of up "
                                     "to 12 min not counted), and still fires. Escalating to: "
-                                    "tech-lead, infra-team.",
+                                    "tech-lead, infra-team, management.",
                                 },
                             }
                         ],

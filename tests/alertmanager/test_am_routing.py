@@ -56,7 +56,7 @@ def test_shipped_routing_expectations(shipped: Rendered) -> None:
     watchdog = base | {"alertname": C.WATCHDOG_ALERT, "severity": "P3"}
     assert receivers_for(plan, watchdog) == ["heartbeat"]
     escalation = base | {"severity": "P0", "escalation": "true"}
-    assert receivers_for(plan, escalation) == ["tech-lead", "infra-team"]
+    assert receivers_for(plan, escalation) == ["tech-lead", "infra-team", "management"]
     # No or an unknown severity: the catch-all, never the silent root.
     assert receivers_for(plan, base) == ["slack-bzzz-alerts"]
     assert receivers_for(plan, base | {"severity": "critical"}) == ["slack-bzzz-alerts"]

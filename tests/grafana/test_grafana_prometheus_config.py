@@ -38,7 +38,8 @@ def config(files: Files) -> dict[str, Any]:
 def test_jobs_and_paths(plan: Plan, files: Files) -> None:
     data = config(files)
     jobs = {j["job_name"]: j for j in data["scrape_configs"]}
-    assert set(jobs) == {"bzzz-agent", "bzzz-exporter", "alertmanager", "prometheus"}
+    parts = {"node-exporter", "cadvisor", "postgres-exporter"}  # the shipped specs' selectors
+    assert set(jobs) == {"bzzz-agent", "bzzz-exporter", "alertmanager", "prometheus", *parts}
     agent = jobs["bzzz-agent"]
     assert plan.service.swarm is not None
     (swarm,) = agent["dockerswarm_sd_configs"]
@@ -48,7 +49,7 @@ def test_jobs_and_paths(plan: Plan, files: Files) -> None:
     assert agent["file_sd_configs"][0]["files"] == ["targets/bzzz-agent*.yml"]
     assert data["rule_files"] == ["rules/*.yml"]
     assert data["alerting"]["alertmanagers"][0]["static_configs"][0]["targets"]
-    for job in ("bzzz-agent", "bzzz-exporter"):
+    for job in ("bzzz-agent", "bzzz-exporter", *parts):
         assert yaml.safe_load(files[targets_file(job)]) == []
 
 

@@ -8,9 +8,15 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from parts import TIMEOUT, Parts, wait_for
+
+from bzzzmon.build import read_tree
+from bzzzmon.model import Plan
+from bzzzmon.promql.parse import selectors_of
+from bzzzmon.render.grafana import panel_queries
 
 pytestmark = pytest.mark.e2e
 
@@ -102,6 +108,33 @@ def test_wal_archiving_failure_fires_and_resolves(parts: Parts) -> None:
     finally:
         pg.fail_flag.unlink()
     switching(lambda: not parts.alerts(alert), f"{alert} to resolve")
+
+
+def test_the_overviews_host_and_postgres_panels_show_the_real_exporters(
+    parts: Parts, generated: tuple[Plan, Path]
+) -> None:
+    """The panels the e2e stack cannot feed (it runs no node_exporter or postgres_exporter)
+    return data here, over the time these tests ran (WAL failures included)."""
+    _, out = generated
+    api = parts.prometheus
+    assert api is not None
+    jobs = set(parts.jobs.values())
+
+    def reads_parts(expr: str) -> bool:
+        found = {v for u in selectors_of(expr) for k, _, v in u.matchers if k == "job"}
+        return bool(found) and found <= jobs
+
+    panels = [(t, e) for _, t, e in panel_queries(read_tree(out)) if reads_parts(e)]
+    assert {t for t, _ in panels} >= {
+        "Host filesystems used",
+        "PostgreSQL up",
+        "Connections, of max_connections",
+        "WAL archiving",
+        "WAL archive failures per second",
+    }
+    end = time.time()
+    empty = [(t, e) for t, e in panels if not api.query_range(e, end - 900, end, 1)]
+    assert empty == []
 
 
 def test_postgres_down_fires_only_once_postgres_stops(parts: Parts) -> None:

@@ -11,16 +11,24 @@ from bzzzmon import conventions as C
 from bzzzmon.model import Plan
 from bzzzmon.promql.parse import PromQLError, selectors_of
 from bzzzmon.promql.selectors import escape_label_value, matchers_text
+from bzzzmon.render.dashboards.panels import Threshold
 
 # Grafana's range for rate(): at least four scrape intervals, widened with the panel's resolution.
 RATE = "$__rate_interval"
 
 
-def selector(metric: str, matchers: Mapping[str, str], variables: Iterable[str] = ()) -> str:
+def selector(
+    metric: str,
+    matchers: Mapping[str, str],
+    variables: Iterable[str] = (),
+    extra: Iterable[str] = (),
+) -> str:
     """``metric{job="x", instance=~"$instance"}``: fixed matchers, then one regex matcher per
-    dashboard variable (multi-value variables expand to a regex alternation)."""
+    dashboard variable (multi-value variables expand to a regex alternation), then ``extra``
+    matchers as written (e.g. ``name!=""``)."""
     parts = [matchers_text(matchers)] if matchers else []
     parts += [f"{v}=~{escape_label_value('$' + v)}" for v in variables]
+    parts += list(extra)
     return f"{metric}{{{', '.join(parts)}}}" if parts else metric
 
 
@@ -56,6 +64,13 @@ def alert_threshold(plan: Plan, metric: str) -> Decimal | None:
         if metric in names:
             return alert.threshold
     return None
+
+
+def critical_below(value: Decimal | None) -> tuple[str, tuple[Threshold, ...]]:
+    """Red below ``value`` (the alert's line), green from it upwards."""
+    if value is None:
+        return "green", ()
+    return "red", (Threshold(value, "green"),)
 
 
 def job_matchers(plan: Plan, selector_name: str) -> dict[str, str]:

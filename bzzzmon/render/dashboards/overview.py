@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
+from bzzzmon.render.dashboards import runbook_panels
 from bzzzmon.render.dashboards.common import (
     alert_threshold,
+    critical_below,
     dashboard_path,
     description,
     exporter_uid,
@@ -28,13 +28,6 @@ from bzzzmon.render.dashboards.panels import (
 )
 
 
-def _critical_below(value: Decimal | None) -> tuple[str, tuple[Threshold, ...]]:
-    """Red below ``value`` (the alert's line), green from it upwards."""
-    if value is None:
-        return "green", ()
-    return "red", (Threshold(value, "green"),)
-
-
 def build(plan: Plan) -> DashboardSpec:
     agent = job_matchers(plan, C.SELECTOR_AGENT)
     exporter = job_matchers(plan, C.SELECTOR_EXPORTER)
@@ -46,9 +39,9 @@ def build(plan: Plan) -> DashboardSpec:
     def e(metric: str) -> str:
         return selector(metric, exporter)
 
-    health_base, health_steps = _critical_below(alert_threshold(plan, C.SYSTEM_HEALTH_SCORE))
-    peers_base, peers_steps = _critical_below(alert_threshold(plan, C.AGENT_PEERS))
-    repl_base, repl_steps = _critical_below(alert_threshold(plan, C.AGENT_DHT_REPLICATION))
+    health_base, health_steps = critical_below(alert_threshold(plan, C.SYSTEM_HEALTH_SCORE))
+    peers_base, peers_steps = critical_below(alert_threshold(plan, C.AGENT_PEERS))
+    repl_base, repl_steps = critical_below(alert_threshold(plan, C.AGENT_DHT_REPLICATION))
     memory = alert_threshold(plan, "process_resident_memory_bytes")
     memory_steps = (Threshold(memory, "red"),) if memory is not None else ()
     alerts_sel = selector("ALERTS", {**plan.service.labels, "alertstate": "firing"})
@@ -99,6 +92,8 @@ def build(plan: Plan) -> DashboardSpec:
             width=12,
             stacked=True,
         ),
+        *runbook_panels.slo_summary(plan),
+        *runbook_panels.agents_and_bootstrap(plan),
         Row("P2P network and admin election"),
         PanelSpec(
             "timeseries",
@@ -177,6 +172,7 @@ def build(plan: Plan) -> DashboardSpec:
             width=24,
             min=0,
         ),
+        *runbook_panels.slurp_and_ucxi(plan),
         Row("Errors and resources"),
         PanelSpec(
             "timeseries",
@@ -207,6 +203,8 @@ def build(plan: Plan) -> DashboardSpec:
             thresholds=memory_steps,
             min=0,
         ),
+        *runbook_panels.hosts_and_containers(plan),
+        *runbook_panels.postgres_and_backups(plan),
     ]
     slo_links = [(f"SLO: {s.title}", dashboard_path(s.dashboard_uid)) for s in plan.slos]
     return DashboardSpec(
@@ -214,7 +212,8 @@ def build(plan: Plan) -> DashboardSpec:
         title="BZZZ overview",
         description=description(
             plan.files_of("service", "components", "alerts"),
-            "BZZZ system health, P2P network, admin election, DHT, errors and firing alerts.",
+            "BZZZ system health, SLOs, agents, P2P network, admin election, DHT, SLURP, UCXI, "
+            "errors, hosts, containers, PostgreSQL, backups and firing alerts.",
         ),
         tags=(plan.service.name, "bzzzmon", C.DASHBOARD_KIND_OVERVIEW),
         variables=[
