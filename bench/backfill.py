@@ -95,7 +95,9 @@ def backfill_recorded(
                 log,
             )  # fmt: skip
     moved = 0
-    for block in out.iterdir():
+    # promtool writes no directory when its queries return nothing (seen at N=10 and N=100):
+    # only the --variants hourly-level shape reads these sums, so say so and go on.
+    for block in out.iterdir() if out.exists() else []:
         if (block / "meta.json").exists():
             shutil.move(str(block), data_dir / block.name)
             moved += 1
@@ -133,7 +135,9 @@ def backfill_hourly(data_dir: Path, work: Path, start: int, end: int, log: Path)
             log,
         )  # fmt: skip
     moved = 0
-    for block in out.iterdir():
+    # promtool writes no directory when its queries return nothing (seen at N=10 and N=100):
+    # only the --variants hourly-level shape reads these sums, so say so and go on.
+    for block in out.iterdir() if out.exists() else []:
         if (block / "meta.json").exists():
             shutil.move(str(block), data_dir / block.name)
             moved += 1

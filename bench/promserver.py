@@ -14,6 +14,16 @@ from pathlib import Path
 from typing import Any
 
 HOST = "127.0.0.1"
+# The binary every server here runs: `prometheus` on PATH (bookworm's 2.42) unless
+# run_rule_bench's --prometheus names another, e.g. sid's 3.5 under .tools/.
+BINARY = "prometheus"
+
+
+def version(binary: str) -> str:
+    """``prometheus --version``'s version number, e.g. ``3.5.3``."""
+    out = subprocess.run([binary, "--version"], capture_output=True, text=True, check=True)
+    words = (out.stdout or out.stderr).split()  # prometheus, version 2.42.0+ds (branch: ...
+    return words[2].split("+")[0] if len(words) > 2 else "unknown"
 
 
 def free_port() -> int:
@@ -74,7 +84,7 @@ def running(
     """Run Prometheus until the block exits; it is killed on any exit path."""
     port = free_port()
     args = [
-        "prometheus",
+        BINARY,
         f"--config.file={config}",
         f"--storage.tsdb.path={data_dir}",
         "--storage.tsdb.retention.time=60d",

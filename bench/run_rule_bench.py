@@ -1,8 +1,10 @@
 """Entry point: rule evaluation cost and SLI accuracy of bzzzmon's SLO rules against Sloth's and
-Pyrra's rule shapes, on a real Prometheus 2.42 over 30 days of backfilled synthetic data.
+Pyrra's rule shapes, on a real Prometheus (2.42 on PATH, or --prometheus) over 30 days of
+backfilled synthetic data.
 
     python -m bench.run_rule_bench --n 10
     python -m bench.run_rule_bench --all            # N = 10, 100 (add --n 1000 separately)
+    python -m bench.run_rule_bench --n 10 --reuse --prometheus PATH  # the same data, another binary
 
 Results go to bench/results/ (JSON and markdown); temporary data to --work (default /tmp).
 """
@@ -311,7 +313,8 @@ def alerts_table(alerts: dict[str, Any], suffix: str = "") -> str:
 def report(result: dict[str, Any]) -> str:
     parts = [
         f"## N = {result['n_slos']} SLOs x {result['m_instances']} instances "
-        f"({result['series']} raw series), bzzzmon rules from: {result['bzzzmon_origin']}",
+        f"({result['series']} raw series), bzzzmon rules from: {result['bzzzmon_origin']}, "
+        f"Prometheus {result.get('prometheus', '2.42.0')}",
         "",
         "### Samples read per evaluation round (from query stats; independent of machine load)",
         samples_table(result["accuracy"]["samples_cost"])
@@ -336,6 +339,13 @@ def report(result: dict[str, Any]) -> str:
     return "\n".join(parts)
 
 
+def result_name(n: int, args: argparse.Namespace) -> str:
+    """``n10``; ``n10-prometheus-3.5.3`` for a run on another binary (--prometheus)."""
+    if args.prometheus is None:
+        return f"n{n}"
+    return f"n{n}-prometheus-{promserver.version(args.prometheus)}"
+
+
 def run_one(n: int, args: argparse.Namespace) -> dict[str, Any]:
     work = Path(args.work) / f"n{n}-m{args.m}"
     end = int(time.time()) // STEP * STEP
@@ -354,7 +364,7 @@ def run_one(n: int, args: argparse.Namespace) -> dict[str, Any]:
         "end": w.end,
         "bzzzmon_origin": origin,
         "eval_interval": args.eval_interval,
-        "prometheus": "2.42.0 (Debian)",
+        "prometheus": promserver.version(promserver.BINARY),
     }
     if not args.skip_accuracy:
         result["accuracy"] = run_accuracy(
@@ -364,7 +374,7 @@ def run_one(n: int, args: argparse.Namespace) -> dict[str, Any]:
         result["cost"] = run_cost(w, data, work, sets, args)
     result["seconds"] = round(time.monotonic() - t0)
     RESULTS.mkdir(parents=True, exist_ok=True)
-    previous = RESULTS / f"n{n}.json"
+    previous = RESULTS / f"{result_name(n, args)}.json"
     if previous.exists():
         # Keep the sections (accuracy or cost) a partial run did not redo, from the same data.
         old = json.loads(previous.read_text())
@@ -381,9 +391,9 @@ def run_one(n: int, args: argparse.Namespace) -> dict[str, Any]:
                     merged,
                     key=lambda c: order.index(c["shape"]) if c["shape"] in order else 99,
                 )
-    (RESULTS / f"n{n}.json").write_text(json.dumps(result, indent=1))
+    (RESULTS / f"{result_name(n, args)}.json").write_text(json.dumps(result, indent=1))
     md = report(result)
-    (RESULTS / f"n{n}.md").write_text(md)
+    (RESULTS / f"{result_name(n, args)}.md").write_text(md)
     print(md, flush=True)
     return result
 
@@ -414,7 +424,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--skip-cost", action="store_true")
     p.add_argument("--skip-accuracy", action="store_true")
     p.add_argument("--report-only", action="store_true", help="re-print the saved results")
+    p.add_argument(
+        "--prometheus",
+        metavar="PATH",
+        help="the Prometheus binary measured (default: prometheus on PATH); the backfill keeps "
+        "promtool on PATH, whose blocks every version reads; results go to n<N>-prometheus-<v>",
+    )
     args = p.parse_args(argv)
+    if args.prometheus is not None:
+        promserver.BINARY = args.prometheus
     ns = args.n or []
     if args.all:
         ns = [10, 100]
@@ -422,8 +440,8 @@ def main(argv: list[str] | None = None) -> int:
         p.error("give --n N or --all")
     for n in ns:
         if args.report_only:
-            md = report(json.loads((RESULTS / f"n{n}.json").read_text()))
-            (RESULTS / f"n{n}.md").write_text(md)
+            md = report(json.loads((RESULTS / f"{result_name(n, args)}.json").read_text()))
+            (RESULTS / f"{result_name(n, args)}.md").write_text(md)
             print(md)
             continue
         run_one(n, args)

@@ -5,6 +5,7 @@ pytest bench/test_rule_bench.py
 
 from __future__ import annotations
 
+import argparse
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,8 +13,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from bench import accuracy, peers, shapes
+from bench import accuracy, peers, promserver, run_rule_bench, shapes
 from bench.workload import DAY, Workload, episodes_for, slo_counters
+from bzzzmon.verify import discovery
 
 
 def test_firings_apply_for() -> None:
@@ -67,3 +69,13 @@ def test_generated_rule_files_pass_promtool(tmp_path: Path) -> None:
         ["promtool", "check", "rules", *map(str, files)], capture_output=True, text=True
     )
     assert out.returncode == 0, out.stdout + out.stderr
+
+
+def test_the_measured_prometheus_is_named_by_its_version() -> None:
+    sid = discovery.suites()["sid"]["prometheus"].path
+    assert promserver.version("prometheus") == "2.42.0"
+    assert promserver.version(sid) == "3.5.3"
+    default = argparse.Namespace(prometheus=None)
+    assert run_rule_bench.result_name(10, default) == "n10"
+    chosen = argparse.Namespace(prometheus=sid)
+    assert run_rule_bench.result_name(10, chosen) == "n10-prometheus-3.5.3"

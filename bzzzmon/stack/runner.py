@@ -161,14 +161,20 @@ class Stack:
         return path
 
     def _start_child(
-        self, name: str, make_args: Callable[[int], list[str]], ready_path: str
+        self,
+        name: str,
+        make_args: Callable[[int], list[str]],
+        ready_path: str,
+        port: int | None = None,
     ) -> tuple[ChildProcess, str]:
-        """Start a child on a free port (retrying when the port was taken meanwhile)."""
+        """Start a child on a free port (retrying when the port was taken meanwhile), or on
+        ``port`` (once: another child already knows its URL)."""
         logs = self._dir("logs")
-        for attempt in range(_START_ATTEMPTS):
-            port = free_port()
-            url = f"http://{LOOPBACK}:{port}"
-            child = ChildProcess(name, make_args(port), logs / f"{name}.log")
+        attempts = _START_ATTEMPTS if port is None else 1
+        for attempt in range(attempts):
+            chosen = free_port() if port is None else port
+            url = f"http://{LOOPBACK}:{chosen}"
+            child = ChildProcess(name, make_args(chosen), logs / f"{name}.log")
             self.children.append(child)
             try:
                 child.wait_ready(url + ready_path, self.options.ready_timeout)
@@ -176,7 +182,7 @@ class Stack:
             except StackError:
                 child.stop()
                 self.children.remove(child)
-                if child.running() or attempt == _START_ATTEMPTS - 1:
+                if child.running() or attempt == attempts - 1:
                     raise
                 if "address already in use" not in child.log_tail().lower():
                     raise
@@ -240,15 +246,7 @@ class Stack:
         artifacts out of the notifications the tests and the demo look at.
         """
         assert self.sim is not None
-        rules = self._dir("prometheus/rules")
-        groups = 0
-        for source in sorted((self.generated / C.RULES_DIR).glob("*.yml")):
-            text = source.read_text(encoding="utf-8")
-            (rules / source.name).write_text(
-                self.options.time_scale.rule_file(text), encoding="utf-8"
-            )
-            # The rewrite keeps every group, so count them in the (already parsed) source.
-            groups += len((load_generated_yaml(text) or {}).get("groups") or [])
+        rules, groups = self._write_rules("prometheus/rules")
         storage = self._dir("prometheus/data")
         config_path = self._dir("prometheus") / "prometheus.yml"
         agents = self.sim.agent_targets
@@ -280,25 +278,48 @@ class Stack:
             ]
 
         child, self.prometheus_url = self._start_child("prometheus", args, "/-/ready")
-        api = self.prometheus
-        timeout = self.options.ready_timeout
-        expected_targets = len(agents) + 1
-        self.wait_until(
-            lambda: len(up := api.targets_up()) == expected_targets and all(up.values()),
-            timeout=timeout,
-            what="Prometheus to scrape every agent and the exporter",
-        )
+        self._wait_for_targets("Prometheus")
         write_config(str(rules / "*.yml"))
         child.proc.send_signal(signal.SIGHUP)
+        self._wait_for_rule_groups(groups, "Prometheus", child)
+        self.wait_until(
+            lambda: self.prometheus.alertmanagers(),
+            timeout=self.options.ready_timeout,
+            what="Prometheus to discover the Alertmanager",
+        )
+
+    def _write_rules(self, into: str) -> tuple[Path, int]:
+        """The generated rule files, time-scaled, in the work directory ``into``; returns the
+        directory and how many rule groups the files hold."""
+        rules = self._dir(into)
+        groups = 0
+        for source in sorted((self.generated / C.RULES_DIR).glob("*.yml")):
+            text = source.read_text(encoding="utf-8")
+            (rules / source.name).write_text(
+                self.options.time_scale.rule_file(text), encoding="utf-8"
+            )
+            # The rewrite keeps every group, so count them in the (already parsed) source.
+            groups += len((load_generated_yaml(text) or {}).get("groups") or [])
+        return rules, groups
+
+    def _wait_for_targets(self, engine: str) -> None:
+        """Until ``engine`` (at prometheus_url) has scraped every agent and the exporter."""
+        assert self.sim is not None
+        api = self.prometheus
+        expected = len(self.sim.agent_targets) + 1
+        self.wait_until(
+            lambda: len(up := api.targets_up()) == expected and all(up.values()),
+            timeout=self.options.ready_timeout,
+            what=f"{engine} to scrape every agent and the exporter",
+        )
+
+    def _wait_for_rule_groups(self, groups: int, engine: str, child: ChildProcess) -> None:
+        """Until the rules API at prometheus_url lists ``groups`` rule groups."""
+        api = self.prometheus
         self.wait_until(
             lambda: len(api.rule_groups()) == groups,
-            timeout=timeout,
-            what=f"Prometheus to load {groups} rule groups (see {child.log})",
-        )
-        self.wait_until(
-            lambda: api.alertmanagers(),
-            timeout=timeout,
-            what="Prometheus to discover the Alertmanager",
+            timeout=self.options.ready_timeout,
+            what=f"{engine} to load {groups} rule groups (see {child.log})",
         )
 
     # --- using it ------------------------------------------------------------------------------

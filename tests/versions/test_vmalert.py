@@ -25,22 +25,95 @@ FILES = sorted(
     for p in (GENERATED / C.TESTS_DIR).glob("*.yml")
     if not p.name.startswith("slo-") or p.name.removesuffix(".test.yml") in SLO_FILES
 )
-# Where the query result has a label the rule also sets, Prometheus keeps the rule's and drops
-# the result's; vmalert keeps both, the result's renamed exported_<label>.
+# Where the query result has a label the rule also sets, with another value, Prometheus keeps the
+# rule's and drops the result's; vmalert keeps both, the result's renamed exported_<label>.
 EXPORTED = {
-    "alerts-exporter.test.yml": "exported_component",
-    "escalation.test.yml": "exported_alertname",
+    "alerts-exporter.test.yml": {"exported_component"},
+    "escalation.test.yml": {"exported_alertname", "exported_severity"},
 }
-# MetricsQL's windows reach a threshold one evaluation of the 4m period group later here.
-LATE = {"slo-health-checks.test.yml": ("BZZZHealthCheckBudgetExhausted", "67h57m14s")}
+
+# Where vmalert-tool fires at another evaluation than promtool: (alert, eval time, the tiers firing
+# under promtool, under vmalert-tool), "firing" standing for an alert without tiers. Each table is
+# one cause (docs/compatibility.md); a difference in none of them fails.
+Timing = list[tuple[str, str, tuple[str, ...], tuple[str, ...]]]
+# MetricsQL's increase() and rate() run from the last sample before their window and do not
+# extrapolate: with the tests' 97 s samples a [5m] window reaches up to 388 s back where PromQL
+# extrapolates 2-3 samples to 300 s, so values 10 % from a threshold, and burn-rate windows just
+# after a fault ends, cross it at other evaluations.
+WINDOW: dict[str, Timing] = {
+    "alerts-postgres.test.yml": [
+        ("BZZZPostgresWALArchivingFailing", "27m29s", (), ("firing",)),
+        ("BZZZPostgresWALArchivingFailing", "40m25s", (), ("firing",)),
+    ],
+    "alerts-pubsub.test.yml": [("BZZZPubSubFlowStopped", "25m52s", ("firing",), ())],
+    "alerts-slurp.test.yml": [
+        ("BZZZSLURPActiveOnNonAdmin", "17m47s", (), ("firing",)),
+        ("BZZZSLURPActiveOnNonAdmin", "25m52s", (), ("firing",)),
+    ],
+    "slo-health-checks.test.yml": [
+        ("BZZZHealthCheckBudgetBurn", "6m28s", (), ("ticket-fast",)),
+        ("BZZZHealthCheckBudgetBurn", "6m28s", (), ("ticket-slow",)),
+        ("BZZZHealthCheckBudgetBurn", "67h31m22s", (), ("page-fast",)),
+    ],
+    "slo-dht-latency.test.yml": [
+        ("BZZZDHTLatencyBudgetBurn", "6m28s", (), ("ticket-fast",)),
+        ("BZZZDHTLatencyBudgetBurn", "6m28s", (), ("ticket-slow",)),
+        ("BZZZDHTLatencyBudgetBurn", "67h26m31s", ("page-fast",), ()),
+        ("BZZZDHTLatencyBudgetBurn", "67h31m22s", (), ("page-fast",)),
+    ],
+}
 
 
-# The alert files added for the rest of the runbook, the new SLO rule shape and the escalation by
-# firing minutes came in the same session as this comparison and were not reconciled with it yet:
-# vmalert-tool's results on them are not the documented differences (issue 15 stays open for it).
-NOT_RECONCILED = pytest.mark.xfail(
-    reason="vmalert-tool parity not yet reconciled with this session's new rules", strict=False
-)
+# vmalert writes a rule's results (ALERTS included) asynchronously, and vmalert-tool flushes them
+# after each group: a rule reads what the rules before it in its group wrote one evaluation ago.
+# The SLI ratios are recorded from rates recorded in the same group, so the burn-rate tiers fire
+# and resolve one evaluation later; and a page-fast that turns pending does not yet suppress the
+# slower tiers of its group, which fire for that one evaluation (3m14s). Split into one group per
+# rule, which vmalert-tool flushes one by one, these cases agree with promtool (a one-off check).
+def _one_evaluation_late(alert: str) -> Timing:
+    return [
+        (alert, "3m14s", (), ("page-slow", "ticket-fast", "ticket-slow")),
+        (alert, "4m51s", ("page-fast",), ()),
+        (alert, "9m42s", (), ("page-fast",)),
+        (alert, "1m37s", ("page-slow",), ()),
+        (alert, "6m28s", (), ("page-slow",)),
+        (alert, "1m37s", ("ticket-fast",), ()),
+        (alert, "1m37s", ("ticket-slow",), ()),
+    ]
+
+
+SAME_GROUP: dict[str, Timing] = {
+    "slo-health-checks.test.yml": [
+        *_one_evaluation_late("BZZZHealthCheckBudgetBurn"),
+        ("BZZZHealthCheckBudgetBurn", "67h23m17s", ("page-fast",), ()),
+    ],
+    "slo-dht-latency.test.yml": _one_evaluation_late("BZZZDHTLatencyBudgetBurn"),
+}
+# vmalert evaluates a subquery `[5m:]` at the `step` it sends, -datasource.queryStep (5m unless
+# set; vmalert-tool has no such flag), where Prometheus takes the evaluation interval (97 s here):
+# a time SLI's subqueries see one point per 5 minutes and miss the tests' one-sample dips.
+SUBQUERY_STEP: dict[str, Timing] = {
+    "slo-p2p-connectivity.test.yml": [
+        ("BZZZP2PConnectivityBudgetBurn", "43m39s", ("page-fast",), ()),
+        ("BZZZP2PConnectivityBudgetBurn", "45m16s", ("page-fast",), ()),
+        ("BZZZP2PConnectivityBudgetBurn", "53m21s", ("ticket-fast",), ()),
+        ("BZZZP2PConnectivityBudgetBurn", "54m58s", ("page-slow",), ()),
+        ("BZZZP2PConnectivityBudgetBurn", "54m58s", ("page-slow",), ()),
+        ("BZZZP2PConnectivityBudgetBurn", "1h45m5s", ("ticket-slow",), ()),
+        ("BZZZP2PConnectivityBudgetBurn", "1h46m42s", ("ticket-fast",), ()),
+        ("BZZZP2PConnectivityBudgetBurn", "1h53m10s", ("ticket-fast",), ()),
+        ("BZZZP2PConnectivityBudgetBurn", "4h55m51s", ("ticket-slow",), ()),
+        ("BZZZP2PConnectivityBudgetBurn", "5h20m6s", ("ticket-slow",), ()),
+        ("BZZZP2PConnectivityBudgetBurn", "67h23m17s", ("page-fast",), ()),
+    ]
+}
+CAUSES = (WINDOW, SAME_GROUP, SUBQUERY_STEP)
+TIMING = {name: sorted(d for c in CAUSES for d in c.get(name, [])) for c in CAUSES for name in c}
+assert not TIMING.keys() & EXPORTED.keys()  # a file pinned once, by one test below
+
+
+def _tiers(samples: list[dict[str, str]]) -> tuple[str, ...]:
+    return tuple(sorted(s.get(C.LABEL_TIER, "firing") for s in samples))
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -83,32 +156,44 @@ def test_the_tests_in_vmalert_tool_s_format_expect_the_group_label(tmp_path: Pat
     yaml.safe_dump(doc)
 
 
-@NOT_RECONCILED
 def test_vmalert_tool_raises_the_alerts_promtool_expects(results: dict[str, ToolResult]) -> None:
-    known = EXPORTED.keys() | LATE.keys()
+    assert set(SLO_FILES) <= {n.removesuffix(".test.yml") for n in results}
+    known = EXPORTED.keys() | TIMING.keys()
+    assert known <= results.keys()
     failing = {name: r.output for name, r in results.items() if not r.ok and name not in known}
     assert failing == {}
     assert all("SUCCESS" in r.output for name, r in results.items() if name not in known)
 
 
-@NOT_RECONCILED
-@pytest.mark.parametrize("name", sorted(LATE))
-def test_vmalert_is_late_only_where_documented(results: dict[str, ToolResult], name: str) -> None:
+@pytest.mark.parametrize("name", sorted(TIMING))
+def test_vmalert_fires_at_other_times_only_where_documented(
+    results: dict[str, ToolResult], name: str
+) -> None:
     result = results[name]
     assert not result.ok
-    assert [(c.alert, c.time, c.got) for c in parse_failures(result.output)] == [(*LATE[name], [])]
+    cases = parse_failures(result.output)
+    found = sorted((c.alert, c.time, _tiers(c.expected), _tiers(c.got)) for c in cases)
+    assert found == TIMING[name]
+    rules = name.replace(".test.yml", ".rules.yml")
+    groups = vmalert.alert_groups(GENERATED / C.RULES_DIR, [rules])
+    for case in cases:  # what fires is the alert, with vmalert's group label and no other
+        for got in case.got:
+            assert got["alertname"] == case.alert
+            assert got[vmalert.GROUP_LABEL] == groups[case.alert]
+            assert not [k for k in got if k.startswith("exported_")]
 
 
-@NOT_RECONCILED
 @pytest.mark.parametrize("name", sorted(EXPORTED))
-def test_vmalert_differs_only_by_the_exported_label(
+def test_vmalert_differs_only_by_the_exported_labels(
     results: dict[str, ToolResult], name: str
 ) -> None:
     result = results[name]
     assert not result.ok
     cases = parse_failures(result.output)
     assert cases
+    added: set[str] = set()
     for case in cases:
         (expected,), (got,) = case.expected, case.got
-        assert {k: v for k, v in got.items() if k != EXPORTED[name]} == expected
-        assert EXPORTED[name] in got
+        assert {k: v for k, v in got.items() if k not in EXPORTED[name]} == expected
+        added |= got.keys() - expected.keys()
+    assert added == EXPORTED[name]

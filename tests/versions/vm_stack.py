@@ -12,10 +12,8 @@ arrive in time may do too.
 
 from __future__ import annotations
 
-from bzzzmon import conventions as C
-from bzzzmon.render.output import load_generated_yaml
 from bzzzmon.stack import Stack, configs
-from bzzzmon.stack.processes import LOOPBACK, ChildProcess, find_binary, free_port
+from bzzzmon.stack.processes import LOOPBACK, find_binary, free_port
 
 
 class VictoriaMetricsStack(Stack):
@@ -23,14 +21,7 @@ class VictoriaMetricsStack(Stack):
         del binary  # Prometheus is not started: victoria-metrics and vmalert take its place
         assert self.sim is not None
         timing = self.options.timing
-        rules = self._dir("vmalert/rules")
-        groups = 0
-        for source in sorted((self.generated / C.RULES_DIR).glob("*.yml")):
-            text = source.read_text(encoding="utf-8")
-            (rules / source.name).write_text(
-                self.options.time_scale.rule_file(text), encoding="utf-8"
-            )
-            groups += len((load_generated_yaml(text) or {}).get("groups") or [])
+        rules, groups = self._write_rules("vmalert/rules")
         scrape = configs.prometheus_config(
             self.plan,
             agents=self.sim.agent_targets,
@@ -46,6 +37,7 @@ class VictoriaMetricsStack(Stack):
                 "scrape_configs": scrape["scrape_configs"],
             },
         )
+        # Single-node proxies vmalert's API, so vmalert's port is chosen before either starts.
         vmalert_port = free_port()
         vmalert_url = f"http://{LOOPBACK}:{vmalert_port}"
         storage = self._dir("victoria-metrics/data")
@@ -63,20 +55,10 @@ class VictoriaMetricsStack(Stack):
             ]
 
         _, self.prometheus_url = self._start_child("victoria-metrics", vm_args, "/-/ready")
-        api = self.prometheus
-        self.wait_until(
-            lambda: (
-                len(up := api.targets_up()) == len(self.sim.agent_targets) + 1  # type: ignore[union-attr]
-                and all(up.values())
-            ),
-            timeout=self.options.ready_timeout,
-            what="victoria-metrics to scrape every agent and the exporter",
-        )
+        self._wait_for_targets("victoria-metrics")
 
-        # Started on the port single-node already proxies to (not by _start_child's retries).
-        child = ChildProcess(
-            "vmalert",
-            [
+        def vmalert_args(port: int) -> list[str]:
+            return [
                 find_binary("vmalert"),
                 f"-rule={rules}/*.yml",
                 f"-datasource.url={self.prometheus_url}",
@@ -86,16 +68,10 @@ class VictoriaMetricsStack(Stack):
                 f"-evaluationInterval={configs.duration(timing.evaluation_interval)}",
                 "-rule.evalDelay=0s",
                 f"-rule.resendDelay={configs.duration(timing.resend_delay)}",
-                f"-httpListenAddr={LOOPBACK}:{vmalert_port}",
+                f"-httpListenAddr={LOOPBACK}:{port}",
                 f"-external.url={vmalert_url}",
                 "-loggerLevel=WARN",
-            ],
-            self._dir("logs") / "vmalert.log",
-        )
-        self.children.append(child)
-        child.wait_ready(f"{vmalert_url}/-/ready", self.options.ready_timeout)
-        self.wait_until(
-            lambda: len(api.rule_groups()) == groups,
-            timeout=self.options.ready_timeout,
-            what=f"vmalert to load {groups} rule groups (see {child.log})",
-        )
+            ]
+
+        child, _ = self._start_child("vmalert", vmalert_args, "/-/ready", port=vmalert_port)
+        self._wait_for_rule_groups(groups, "vmalert", child)
