@@ -174,7 +174,10 @@ def run(
 
         try:
             for k, level in enumerate(levels):
-                progress(f"recording rules, level {k + 1}/{len(levels)}: {len(level)} rules")
+                progress(
+                    f"recording rules, level {k + 1}/{len(levels)}: {len(level)} rules "
+                    f"({time.monotonic() - clock:.0f}s so far)"
+                )
                 path = rules_file(level, names, work / f"level{k}.yml", resolution, base)
                 backfill_rules(path, target(level), start, end, work / f"blocks{k}")
                 scratch.add_blocks(work / f"blocks{k}")
@@ -182,7 +185,10 @@ def run(
             found: list[Episode] = []
             steps: dict[str, int] = {}
             for k, batch in enumerate(rounds):
-                progress(f"alerts, round {k + 1}/{len(rounds)}: {len(batch)} rules")
+                progress(
+                    f"alerts, round {k + 1}/{len(rounds)}: {len(batch)} rules "
+                    f"({time.monotonic() - clock:.0f}s so far)"
+                )
                 now: list[Episode] = []
                 groups = (
                     [r for r in batch if not reads_own(r, names)],

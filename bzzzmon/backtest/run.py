@@ -1,0 +1,50 @@
+"""A whole backtest of a spec directory: compile, replay, route, summarise."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bzzzmon import conventions as C
+from bzzzmon.backtest import engine, report, routing
+from bzzzmon.backtest.rules import load
+from bzzzmon.build import render_all
+from bzzzmon.model import Plan
+from bzzzmon.spec.plan import load_plan
+
+
+def replay(
+    plan: Plan,
+    source: str,
+    start: int,
+    end: int,
+    progress: engine.Progress,
+    resolution: int = 0,
+) -> tuple[engine.Outcome, list[routing.Page]]:
+    """The episodes of every alert and the pages they send."""
+    files = render_all(plan)
+    rules = load(files)
+    outcome = engine.run(source, rules, plan, start, end, progress, resolution)
+    am = yaml.safe_load(files.get(C.ALERTMANAGER_CONFIG, "")) or {}
+    sent = routing.pages(plan, outcome.episodes, am.get("inhibit_rules") or [], rules.alert_relabel)
+    return outcome, sent
+
+
+def backtest_plan(
+    plan: Plan,
+    source: str,
+    start: int,
+    end: int,
+    progress: engine.Progress,
+    resolution: int = 0,
+) -> dict[str, Any]:
+    outcome, sent = replay(plan, source, start, end, progress, resolution)
+    return report.summarise(outcome, sent, source)
+
+
+def backtest_specs(
+    specs: Path, source: str, start: int, end: int, progress: engine.Progress, resolution: int = 0
+) -> dict[str, Any]:
+    return backtest_plan(load_plan(specs), source, start, end, progress, resolution)
