@@ -52,6 +52,13 @@ def source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def empty_source(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A Prometheus that has never seen any of the series."""
+    with history_prometheus(History(steps=0), START, tmp_path_factory.mktemp("empty")) as url:
+        yield url
+
+
+@pytest.fixture(scope="session")
 def scratch_parent(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("scratch-parent")
 
