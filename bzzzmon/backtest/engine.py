@@ -1,9 +1,14 @@
 """A backtest run: scratch TSDB, recording rules by level, alerts by round, then the limits.
 
-Every PromQL evaluation is Prometheus' own: ``promtool tsdb create-blocks-from rules`` for the
-recording rules (against the scratch Prometheus, which serves the levels already backfilled and
-reads the raw series from the source), ``query_range`` for the alerts at their group's interval.
-Only ``for:`` and the ALERTS series are computed here (``episodes``, ``scratch_blocks``).
+Every PromQL evaluation is Prometheus' own, by ``query_range`` at each rule's group interval on
+one grid from the range start: a recording rule's values are written into the scratch TSDB
+(``promtool tsdb create-blocks-from openmetrics``) before the next level reads them from the
+scratch Prometheus, which serves the levels already written and reads raw series from the
+source. All groups evaluate in lockstep, as in ``promtool test rules``:
+``promtool tsdb create-blocks-from rules`` would put each group on its own hash-offset grid
+(measured: 5 s before the range's grid for the SLI groups), which moves window edges and flips
+comparisons near a threshold. Only ``for:`` and the ALERTS series are computed here
+(``episodes``, ``scratch_blocks``).
 """
 
 from __future__ import annotations
@@ -34,8 +39,7 @@ from bzzzmon.backtest.rules import (
 from bzzzmon.backtest.scratch_blocks import (
     alerts_openmetrics,
     backfill_openmetrics,
-    backfill_rules,
-    rules_file,
+    recorded_openmetrics,
 )
 from bzzzmon.model import Plan
 
@@ -178,9 +182,18 @@ def run(
                     f"recording rules, level {k + 1}/{len(levels)}: {len(level)} rules "
                     f"({time.monotonic() - clock:.0f}s so far)"
                 )
-                path = rules_file(level, names, work / f"level{k}.yml", resolution, base)
-                backfill_rules(path, target(level), start, end, work / f"blocks{k}")
-                scratch.add_blocks(work / f"blocks{k}")
+                url = target(level)
+                recorded = []
+                for rule in level:
+                    step = max(rule.interval, resolution)
+                    expr = renamed(rule.expr, pattern, base)
+                    for series in prom.query_range(url, expr, start, end, step):
+                        recorded.append((PREFIX + rule.name, rule.labels, series))
+                om = work / f"level{k}.om"
+                if recorded_openmetrics(recorded, om):
+                    backfill_openmetrics(om, work / f"blocks{k}", "the recorded series")
+                    scratch.add_blocks(work / f"blocks{k}")
+                    om.unlink()
             timings["recording rules"] = time.monotonic() - clock
             found: list[Episode] = []
             steps: dict[str, int] = {}

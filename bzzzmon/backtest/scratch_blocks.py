@@ -1,5 +1,5 @@
-"""Writing into the scratch TSDB with promtool: recording rules backfilled from a Prometheus,
-and synthesised ALERTS series from OpenMetrics text."""
+"""Writing into the scratch TSDB with promtool: recorded series and synthesised ALERTS series
+from OpenMetrics text (and, for comparison in bench/, promtool's own rule backfill)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import yaml
 
 from bzzzmon.backtest import BacktestError
 from bzzzmon.backtest.episodes import Episode
+from bzzzmon.backtest.prom import Series
 from bzzzmon.backtest.rules import ALERTS, PREFIX, Rule, renamed, renamer
 from bzzzmon.verify.tools import ToolMissing, require, run
 
@@ -69,6 +70,35 @@ def backfill_rules(rule_file: Path, url: str, start: int, end: int, out: Path) -
         raise BacktestError(f"promtool could not backfill the recording rules: {result.output}")
 
 
+def _number(value: float) -> str:
+    if value != value:
+        return "NaN"
+    if value in (float("inf"), float("-inf")):
+        return "+Inf" if value > 0 else "-Inf"
+    return repr(value)
+
+
+def recorded_openmetrics(found: Iterable[tuple[str, dict[str, str], Series]], path: Path) -> bool:
+    """Recorded series as a rule writes them: (name, rule labels, the expression's values).
+    False when there is nothing to write."""
+    families: dict[str, list[str]] = {}
+    for name, labels, series in found:
+        text = ",".join(
+            f'{k}="{_escape(v)}"' for k, v in sorted({**series.labels, **labels}.items())
+        )
+        families.setdefault(name, []).extend(
+            f"{name}{{{text}}} {_number(v)} {t}" for t, v in series.points
+        )
+    if not families:
+        return False
+    with path.open("w", encoding="utf-8") as out:
+        for name, lines in families.items():
+            out.write(f"# TYPE {name} gauge\n")
+            out.write("\n".join(lines) + "\n")
+        out.write("# EOF\n")
+    return True
+
+
 def _escape(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
@@ -94,7 +124,7 @@ def alerts_openmetrics(found: Iterable[Episode], path: Path) -> bool:
     return True
 
 
-def backfill_openmetrics(source: Path, out: Path) -> None:
+def backfill_openmetrics(source: Path, out: Path, what: str = "the synthesised ALERTS") -> None:
     out.mkdir(parents=True, exist_ok=True)
     result = run(
         [
@@ -109,4 +139,4 @@ def backfill_openmetrics(source: Path, out: Path) -> None:
         timeout=3600,
     )
     if not result.ok:
-        raise BacktestError(f"promtool could not write the synthesised ALERTS: {result.output}")
+        raise BacktestError(f"promtool could not write {what}: {result.output}")
