@@ -80,7 +80,7 @@ def _check_source(url: str, rules: RuleSet, start: int, end: int) -> tuple[str, 
     wanted = sorted(raw_metrics(rules))
     present = [m for m in wanted if prom.series_count(url, _name_match(m), start, end)]
     if not present:
-        ever = [m for m in wanted if prom.series_count(url, _name_match(m), 0, end)]
+        ever = [m for m in wanted if prom.series_count(url, _name_match(m))]
         if ever:
             raise BacktestError(
                 f"the Prometheus at {url} has no data between {iso(start)} and {iso(end)} "

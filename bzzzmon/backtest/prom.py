@@ -57,8 +57,12 @@ def check(url: str) -> str:
     return str((data or {}).get("version", "unknown"))
 
 
-def series_count(url: str, match: str, start: int, end: int) -> int:
-    data = _get(url, "/api/v1/series", {"match[]": match, "start": str(start), "end": str(end)})
+def series_count(url: str, match: str, start: int | None = None, end: int | None = None) -> int:
+    """How many series match, in [start, end] (without them: at any time the TSDB holds)."""
+    params = {"match[]": match}
+    if start is not None and end is not None:
+        params.update(start=str(start), end=str(end))
+    data = _get(url, "/api/v1/series", params)
     return len(data or [])
 
 

@@ -92,8 +92,9 @@ STANDING_LIMITS = [
     "are backfilled from the start only",
     "ALERTS is synthesised from the replayed episodes (pending and firing), not read from the "
     "source, so tier suppression, escalations and explanation holds see the replayed alerts",
-    "evaluations run on a grid from the range start; Prometheus offsets each group's "
-    "evaluations by a hash of its name, so a transition may differ by up to one interval",
+    "evaluations run in lockstep on a grid from the range start (as promtool test rules); "
+    "Prometheus offsets each group's evaluations by a hash of its name, so a transition may "
+    "differ by up to one interval",
     "recorded series have no stale markers: a recorded series that stops is still seen for "
     "the 5m lookback, where the live Prometheus would drop it at once",
     "pages are first notifications per episode and receiver: repeats (repeat_interval), "

@@ -48,3 +48,15 @@ def backtest_specs(
     specs: Path, source: str, start: int, end: int, progress: engine.Progress, resolution: int = 0
 ) -> dict[str, Any]:
     return backtest_plan(load_plan(specs), source, start, end, progress, resolution)
+
+
+def empty_summary(source: str, start: int, end: int) -> dict[str, Any]:
+    """The backtest of a spec that does not exist (the base of a new spec): nothing pages."""
+    return {
+        "source": {"url": source, "version": ""},
+        "range": {"start": engine.iso(start), "end": engine.iso(end), "seconds": end - start},
+        "alerts_evaluated": 0,
+        "alerts": [],
+        "slos": [],
+        "limits": [],
+    }

@@ -25,12 +25,14 @@ from tests.conftest import ROOT
 HOUR = 3600 // STEP
 START = 1794960000  # 2026-11-18T00:00:00Z
 # 12 hours: a 15-minute total DHT outage (page-fast), six hours of 10% DHT failures (tickets,
-# then page-slow), an agent down for 10 minutes, no admin for 5 minutes.
+# then page-slow), an agent down for 10 minutes, no admin for 5 minutes, and two agents' error
+# rates up for 30 minutes (1.6/s, above BZZZHighErrorRate's 1/s; 0.8/s, below it).
 HISTORY = History(
     steps=12 * HOUR,
     dht_failing=(Failing(2 * HOUR, 2 * HOUR + 60, 100), Failing(5 * HOUR, 11 * HOUR, 10)),
     agent_down=(("agent-2:8081", 3 * HOUR, 3 * HOUR + 40),),
     no_admin=((10 * HOUR, 10 * HOUR + 20),),
+    errors=(("agent-1:8081", HOUR, HOUR + 120, 24), ("agent-3:8081", 4 * HOUR, 4 * HOUR + 120, 12)),
 )
 END = START + (HISTORY.steps - 1) * STEP
 

@@ -3,9 +3,9 @@
 (the same samples), so a backtest can be checked against promtool's own rule evaluation.
 
 Series (3 agents, one sample per ``STEP`` from ``start``): ``up{job="bzzz-agent"}``, the DHT
-get/put counters by result, and ``bzzz_election_state{state="admin"}``. Incidents are given in
-steps from the start: DHT failure ratios over a span, an agent down (``up`` 0, its other series
-not scraped), no admin.
+get/put counters by result, ``bzzz_election_state{state="admin"}`` and ``bzzz_errors_total``.
+Incidents are given in steps from the start: DHT failure ratios over a span, an agent down
+(``up`` 0, its other series not scraped), no admin, an agent's error rate.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from pathlib import Path
 STEP = 15
 AGENTS = ("agent-1:8081", "agent-2:8081", "agent-3:8081")
 JOB = "bzzz-agent"
-OPS_PER_STEP = 40  # per agent, operation and step: 100 successes and failures together
+OPS_PER_STEP = 40  # per agent, operation and step: successes and failures together
+ERRORS_PER_STEP = 6  # bzzz_errors_total per agent and step outside incidents (0.4/s)
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class History:
     dht_failing: tuple[Failing, ...] = ()
     agent_down: tuple[tuple[str, int, int], ...] = ()  # (instance, first, last)
     no_admin: tuple[tuple[int, int], ...] = ()
+    errors: tuple[tuple[str, int, int, int], ...] = ()  # (instance, first, last, per step)
     agents: tuple[str, ...] = AGENTS
     extra: dict[str, str] = field(default_factory=dict)
 
@@ -41,6 +43,10 @@ class History:
 
     def down(self, instance: str, step: int) -> bool:
         return any(i == instance and a <= step <= b for i, a, b in self.agent_down)
+
+    def errors_per_step(self, instance: str, step: int) -> int:
+        found = [n for i, a, b, n in self.errors if i == instance and a <= step <= b]
+        return max(found, default=ERRORS_PER_STEP)
 
     def series(self) -> Iterator[tuple[str, dict[str, str], list[float | None]]]:
         """(metric, labels, value per step; None: not scraped)."""
@@ -58,6 +64,11 @@ class History:
                     for s in range(self.steps)
                 ],
             )
+            errors, count = [], 0.0
+            for s in range(self.steps):
+                count += self.errors_per_step(instance, s)
+                errors.append(None if self.down(instance, s) else count)
+            yield "bzzz_errors_total", base, errors
             for op in ("get", "put"):
                 ok, bad = 0.0, 0.0
                 oks: list[float | None] = []
