@@ -110,6 +110,13 @@ def _episode_text(ep: dict[str, Any]) -> str:
     return f"{ep['start']} .. {ep['end']} peak {number(ep['peak'])} {labels}".rstrip() + flags
 
 
+def _pages(alert: dict[str, Any]) -> tuple[str, str]:
+    """(pages per receiver, longest silence) as the writers print them."""
+    pages = ", ".join(f"{k}: {v}" for k, v in alert["pages"].items()) or "nobody"
+    silence = alert["longest_silence_seconds"]
+    return pages, duration(silence) if silence else ""
+
+
 def text(data: dict[str, Any]) -> str:
     r = data["range"]
     lines = [
@@ -118,12 +125,11 @@ def text(data: dict[str, Any]) -> str:
         f"Alerts ({len(data['alerts'])} of {data['alerts_evaluated']} fired):",
     ]
     for a in data["alerts"]:
-        pages = ", ".join(f"{k}: {v}" for k, v in a["pages"].items()) or "nobody"
-        silence = a["longest_silence_seconds"]
+        pages, silence = _pages(a)
         lines.append(
             f"  {a['alertname']}: {len(a['episodes'])} episode(s), {a['page_count']} page(s) "
             f"({pages}), firing {duration(a['firing_seconds'])}"
-            + (f", longest silence between pages {duration(silence)}" if silence else "")
+            + (f", longest silence between pages {silence}" if silence else "")
         )
         lines.extend(f"    {_episode_text(ep)}" for ep in a["episodes"])
     lines.append("SLOs:")
@@ -146,11 +152,10 @@ def markdown(data: dict[str, Any]) -> str:
         "|---|---:|---|---:|---:|",
     ]
     for a in data["alerts"]:
-        pages = ", ".join(f"{k}: {v}" for k, v in a["pages"].items()) or "nobody"
-        silence = a["longest_silence_seconds"]
+        pages, silence = _pages(a)
         lines.append(
             f"| `{a['alertname']}` | {len(a['episodes'])} | {a['page_count']} ({pages}) | "
-            f"{duration(a['firing_seconds'])} | {duration(silence) if silence else '-'} |"
+            f"{duration(a['firing_seconds'])} | {silence or '-'} |"
         )
     lines += ["", "| SLO | objective | error ratio | budget spent |", "|---|---:|---:|---:|"]
     lines.extend(

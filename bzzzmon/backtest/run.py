@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -12,7 +11,6 @@ from bzzzmon.backtest import engine, report, routing
 from bzzzmon.backtest.rules import load
 from bzzzmon.build import render_all
 from bzzzmon.model import Plan
-from bzzzmon.spec.plan import load_plan
 
 
 def replay(
@@ -32,22 +30,10 @@ def replay(
     return outcome, sent
 
 
-def backtest_plan(
-    plan: Plan,
-    source: str,
-    start: int,
-    end: int,
-    progress: engine.Progress,
-    resolution: int = 0,
-) -> dict[str, Any]:
-    outcome, sent = replay(plan, source, start, end, progress, resolution)
+def backtest_plan(plan: Plan, source: str, *args: Any) -> dict[str, Any]:
+    """``replay(plan, source, start, end, progress[, resolution])``, summarised."""
+    outcome, sent = replay(plan, source, *args)
     return report.summarise(outcome, sent, source)
-
-
-def backtest_specs(
-    specs: Path, source: str, start: int, end: int, progress: engine.Progress, resolution: int = 0
-) -> dict[str, Any]:
-    return backtest_plan(load_plan(specs), source, start, end, progress, resolution)
 
 
 def empty_summary(source: str, start: int, end: int) -> dict[str, Any]:

@@ -50,24 +50,17 @@ def rules_file(
     return path
 
 
-def backfill_rules(rule_file: Path, url: str, start: int, end: int, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    result = run(
-        [
-            _promtool(),
-            "tsdb",
-            "create-blocks-from",
-            "rules",
-            f"--url={url}",
-            f"--start={start}",
-            f"--end={end}",
-            f"--output-dir={out}",
-            str(rule_file),
-        ],
-        timeout=3600,
-    )
+def _create_blocks(kind: str, args: list[str], what: str) -> None:
+    result = run([_promtool(), "tsdb", "create-blocks-from", kind, *args], timeout=3600)
     if not result.ok:
-        raise BacktestError(f"promtool could not backfill the recording rules: {result.output}")
+        raise BacktestError(f"promtool could not write {what}: {result.output}")
+
+
+def backfill_rules(rule_file: Path, url: str, start: int, end: int, out: Path) -> None:
+    """promtool's own rule backfill (each group on its hash-offset grid): bench/'s peer."""
+    out.mkdir(parents=True, exist_ok=True)
+    args = [f"--url={url}", f"--start={start}", f"--end={end}", f"--output-dir={out}"]
+    _create_blocks("rules", [*args, str(rule_file)], "the recording rules")
 
 
 def _number(value: float) -> str:
@@ -126,17 +119,6 @@ def alerts_openmetrics(found: Iterable[Episode], path: Path) -> bool:
 
 def backfill_openmetrics(source: Path, out: Path, what: str = "the synthesised ALERTS") -> None:
     out.mkdir(parents=True, exist_ok=True)
-    result = run(
-        [
-            _promtool(),
-            "tsdb",
-            "create-blocks-from",
-            "openmetrics",
-            f"--max-block-duration={_MAX_BLOCK}",
-            str(source),
-            str(out),
-        ],
-        timeout=3600,
+    _create_blocks(
+        "openmetrics", [f"--max-block-duration={_MAX_BLOCK}", str(source), str(out)], what
     )
-    if not result.ok:
-        raise BacktestError(f"promtool could not write {what}: {result.output}")

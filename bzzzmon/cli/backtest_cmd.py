@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from bzzzmon.cli.common import fail, specs_option
+from bzzzmon.cli.common import fail, format_option, specs_option
 
 ALIGN = 60  # the range snaps to whole minutes: the same command gives the same grid
 
@@ -84,13 +84,7 @@ def progress(message: str) -> None:
 @click.option("--prometheus", "url", required=True, help="The Prometheus holding the history.")
 @range_options
 @specs_option("The spec directory whose rules are replayed.")
-@click.option(
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice(["text", "markdown", "json"]),
-)
+@format_option()
 @click.option(
     "--out", "out", default=None, type=click.Path(path_type=Path), help="Write the report here."
 )
@@ -110,14 +104,15 @@ def backtest(
     Bad input (no Prometheus, no series, no data in the range) exits 2."""
     from bzzzmon.backtest import BacktestError
     from bzzzmon.backtest.report import render
-    from bzzzmon.backtest.run import backtest_specs
+    from bzzzmon.backtest.run import backtest_plan
+    from bzzzmon.spec.plan import load_plan
 
     first, last = time_range(since, start, end)
     step = seconds_option(resolution)
     if not specs.is_dir():
         fail(f"--specs {specs} is not a directory")
     try:
-        data = backtest_specs(specs, url, first, last, progress, step)
+        data = backtest_plan(load_plan(specs), url, first, last, progress, step)
     except BacktestError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

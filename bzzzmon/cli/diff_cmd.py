@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from bzzzmon.cli.backtest_cmd import range_options, seconds_option, time_range
-from bzzzmon.cli.common import fail, specs_option
+from bzzzmon.cli.common import fail, format_option, specs_option
 
 
 @click.command(name="diff")
@@ -19,14 +19,7 @@ from bzzzmon.cli.common import fail, specs_option
     "[default: the merge base of HEAD with origin/main or main].",
 )
 @specs_option("The current spec directory.")
-@click.option(
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice(["text", "markdown", "json"]),
-    help="text for a terminal, markdown for a PR comment, json for machines.",
-)
+@format_option()
 @click.option(
     "--backtest",
     "backtest_url",
