@@ -56,6 +56,7 @@ def summarise(outcome: Outcome, sent: Sequence[Page], source: str) -> dict[str, 
             }
         )
     for name, entry in alerts.items():
+        entry["episodes"].sort(key=lambda ep: (ep["start"], sorted(ep["labels"].items())))
         own = [p for p in sent if p.episode.alertname == name and p.receiver != NULL_RECEIVER]
         entry["pages"] = dict(sorted(Counter(p.receiver for p in own).items()))
         entry["page_count"] = len(own)
@@ -104,7 +105,7 @@ STANDING_LIMITS = [
 
 def _episode_text(ep: dict[str, Any]) -> str:
     labels = " ".join(f"{k}={v}" for k, v in ep["labels"].items())
-    flags = (" (already firing at the start)" if ep["open_start"] else "") + (
+    flags = (" (active from the range start)" if ep["open_start"] else "") + (
         " (still firing at the end)" if ep["open_end"] else ""
     )
     return f"{ep['start']} .. {ep['end']} peak {number(ep['peak'])} {labels}".rstrip() + flags
