@@ -111,7 +111,10 @@ def backtest(
     step = seconds_option(resolution)
     if not specs.is_dir():
         fail(f"--specs {specs} is not a directory")
+    from bzzzmon.backtest.prom import check
+
     try:
+        check(url)  # before compiling the spec: an unreachable URL is told at once
         data = backtest_plan(load_plan(specs), url, first, last, progress, step)
     except BacktestError as exc:
         fail(str(exc))
