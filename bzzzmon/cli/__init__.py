@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "test": "bzzzmon.cli.test_cmd:test",
     "lint": "bzzzmon.cli.lint_cmd:lint",
     "diff": "bzzzmon.cli.diff_cmd:diff",
+    "backtest": "bzzzmon.cli.backtest_cmd:backtest",
     "schema": "bzzzmon.cli.schema_cmd:schema",
     "exporter": "bzzzmon.cli.exporter_cmd:exporter",
     "sim": "bzzzmon.cli.sim_cmd:sim",

@@ -42,3 +42,17 @@ def out_option(help_text: str) -> Callable[[F], F]:
         type=click.Path(path_type=Path),
         help=help_text,
     )
+
+
+def format_option(
+    help_text: str = "text for a terminal, markdown for a PR comment, json for machines.",
+) -> Callable[[F], F]:
+    """``--format text|markdown|json``, shared by the commands that write a report."""
+    return click.option(
+        "--format",
+        "fmt",
+        default="text",
+        show_default=True,
+        type=click.Choice(["text", "markdown", "json"]),
+        help=help_text,
+    )

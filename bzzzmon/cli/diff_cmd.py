@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from bzzzmon.cli.common import fail, specs_option
+from bzzzmon.cli.backtest_cmd import range_options, seconds_option, time_range
+from bzzzmon.cli.common import fail, format_option, specs_option
 
 
 @click.command(name="diff")
@@ -18,17 +19,27 @@ from bzzzmon.cli.common import fail, specs_option
     "[default: the merge base of HEAD with origin/main or main].",
 )
 @specs_option("The current spec directory.")
+@format_option()
 @click.option(
-    "--format",
-    "fmt",
-    default="text",
-    show_default=True,
-    type=click.Choice(["text", "markdown", "json"]),
-    help="text for a terminal, markdown for a PR comment, json for machines.",
+    "--backtest",
+    "backtest_url",
+    default=None,
+    help="Also backtest base and head on this Prometheus' history and compare their pages.",
 )
-def diff(base: str | None, specs: Path, fmt: str) -> None:
+@range_options
+def diff(
+    base: str | None,
+    specs: Path,
+    fmt: str,
+    backtest_url: str | None,
+    since: str | None,
+    start: str | None,
+    end: str | None,
+    resolution: str,
+) -> None:
     """Alerts added, removed or changed (expression, threshold, for, severity, labels,
-    receivers), SLO changes and what they mean, dashboards and panels added or removed.
+    receivers), SLO changes and what they mean, dashboards and panels added or removed;
+    with --backtest, what each side would have paged on real history.
     A diff is not a failure: exit 0; bad input exits 2."""
     from bzzzmon.diff import compare
     from bzzzmon.diff.format import render
@@ -43,4 +54,29 @@ def diff(base: str | None, specs: Path, fmt: str) -> None:
     except BaseError as exc:
         fail(str(exc))
     report = compare(old, new, name, str(specs))
-    click.echo(render(report, fmt), nl=False)
+    if backtest_url is None:
+        click.echo(render(report, fmt), nl=False)
+        return
+    first, last = time_range(since, start, end)
+    step = seconds_option(resolution)
+    from bzzzmon.backtest import BacktestError
+    from bzzzmon.backtest import compare as backtest_compare
+    from bzzzmon.backtest.run import backtest_plan, empty_summary
+    from bzzzmon.cli.backtest_cmd import progress
+
+    try:
+        sides = [
+            backtest_plan(side.plan, backtest_url, first, last, progress, step)
+            if side.plan is not None
+            else empty_summary(backtest_url, first, last)
+            for side in (old, new)
+        ]
+    except BacktestError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        fail("interrupted; the scratch data was removed", 130)
+    paged = backtest_compare.render(sides[0], sides[1], fmt)
+    if fmt == "json":
+        click.echo('{"diff": ' + render(report, fmt).rstrip() + ', "backtest": ' + paged + "}")
+    else:
+        click.echo(render(report, fmt) + "\n" + paged, nl=False)

@@ -1,0 +1,111 @@
+"""Cost of ``bzzzmon backtest`` against history length, with a peer in the same run.
+
+History: ``tests/backtest/history.py``'s 3 agents at 15 s (``up``, the DHT get/put counters by
+result, the election state: the series of the two SLOs it drives, dht-operations and
+admin-elected, and of the agent and election alerts), with a DHT outage and a slow DHT burn
+per day, loaded into a real Prometheus with ``promtool tsdb create-blocks-from openmetrics``
+(not timed). The shipped specs are backtested over each length: 162 recording rules in 4
+levels, 78 alerts in 4 rounds, every group at 15 s (the period group at 4m).
+
+Measured per length: wall time, CPU of this process and of its children (the scratch
+Prometheus, promtool), the split into recording rules and alerts; and the peer:
+``promtool tsdb create-blocks-from rules`` of the level-0 recording rules alone (70 rules, the
+raw-series level) against the same source over the same range (``--no-peer`` skips it).
+CPU of the children counts the scratch Prometheus and promtool, not the source Prometheus,
+which answers the level-0 and threshold-alert queries (it is still running when measured).
+
+    .venv/bin/python -m bench.backtest_bench --days 1,3 [--resolution 1m]
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+from bzzzmon.backtest.rules import ALERTS, load, recording_levels
+from bzzzmon.backtest.run import replay
+from bzzzmon.backtest.scratch_blocks import backfill_rules, rules_file
+from bzzzmon.build import render_all
+from bzzzmon.spec.plan import load_plan
+from tests.backtest.history import STEP, Failing, History
+from tests.backtest.source import history_prometheus
+
+ROOT = Path(__file__).resolve().parents[1]
+START = 1793491200  # 2026-11-01T00:00:00Z
+DAY = 86400 // STEP
+
+
+def history(days: int) -> History:
+    failing = []
+    for d in range(days):
+        failing.append(Failing(d * DAY + 2 * DAY // 24, d * DAY + 2 * DAY // 24 + 60, 100))
+        failing.append(Failing(d * DAY + 12 * DAY // 24, d * DAY + 18 * DAY // 24, 10))
+    return History(steps=days * DAY, dht_failing=tuple(failing))
+
+
+def cpu() -> tuple[float, float]:
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
+
+
+def measure(days: int, resolution: int, peer: bool) -> str:
+    plan = load_plan(ROOT / "specs")
+    rules = load(render_all(plan))
+    end = START + days * 86400 - STEP
+    with (
+        tempfile.TemporaryDirectory(prefix="backtest-bench-") as tmp,
+        history_prometheus(history(days), START, Path(tmp) / "source") as url,
+    ):
+        wall, (own0, kids0) = time.monotonic(), cpu()
+        outcome, _ = replay(plan, url, START, end, lambda _: None, resolution)
+        took = time.monotonic() - wall
+        own1, kids1 = cpu()
+        peer_took, kids2 = 0.0, kids1
+        if peer:
+            level0 = recording_levels(rules)[0]
+            names = rules.recorded | {ALERTS}
+            path = rules_file(level0, names, Path(tmp) / "level0.yml", resolution, STEP)
+            started = time.monotonic()
+            backfill_rules(path, url, START, end, Path(tmp) / "peer")
+            peer_took = time.monotonic() - started
+            _, kids2 = cpu()
+    t = outcome.timings
+    return (
+        f"| {days}d | {took:.1f} s | {own1 - own0:.1f} s + {kids1 - kids0:.1f} s | "
+        f"{t['recording rules']:.1f} s / {t['alerts']:.1f} s | "
+        + (
+            f"{peer_took:.1f} s ({kids2 - kids1:.1f} s CPU) | {took / peer_took:.2f}x |"
+            if peer
+            else "not run | |"
+        )
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--days", default="1,3")
+    parser.add_argument("--resolution", default="0")
+    parser.add_argument("--no-peer", action="store_true", help="skip the peer (long histories)")
+    args = parser.parse_args()
+    resolution = 0 if args.resolution in ("0", "0s") else seconds(args.resolution)
+    print(
+        "| history | backtest wall | CPU own + children | recording / alerts | "
+        "peer: promtool rules backfill, level 0 | ratio |"
+    )
+    print("|---|---:|---:|---:|---:|---:|")
+    for days in (int(d) for d in args.days.split(",")):
+        print(measure(days, resolution, not args.no_peer), flush=True)
+
+
+def seconds(text: str) -> int:
+    from bzzzmon.promql.duration import parse_duration
+
+    return parse_duration(text)
+
+
+if __name__ == "__main__":
+    main()

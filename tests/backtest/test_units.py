@@ -1,0 +1,140 @@
+"""The parts of a backtest computed in Python: ``for:``, the ALERTS rounds, the rule levels, the
+renaming, relabelling and the PR summary."""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from typing import Any
+
+from bzzzmon.backtest.compare import changes
+from bzzzmon.backtest.episodes import episodes
+from bzzzmon.backtest.prom import Series, chunks
+from bzzzmon.backtest.routing import relabel
+from bzzzmon.backtest.rules import (
+    PREFIX,
+    Rule,
+    RuleSet,
+    alert_rounds,
+    recording_levels,
+    renamed,
+    renamer,
+)
+
+
+def _rule(for_: int) -> Rule:
+    return Rule(
+        group="g", interval=15, expr="x > 1", alert="A", for_=for_, labels={"severity": "P1"}
+    )
+
+
+def test_for_fires_once_held_and_a_missing_evaluation_resolves() -> None:
+    points = [(t, 2.0 + t / 100) for t in range(0, 150, 15)] + [(180, 5.0)]
+    found = episodes(_rule(60), [Series({"instance": "a"}, points)], 0, 300, 15)
+    first, second = found
+    assert (first.active, first.fired, first.end) == (0, 60, 150)
+    assert first.peak == 2.0 + 135 / 100  # while firing
+    assert first.open_start and not first.open_end
+    assert first.labels == {"instance": "a", "severity": "P1", "alertname": "A"}
+    # One evaluation held, shorter than for: pending only, never fired.
+    assert (second.active, second.fired, second.end) == (180, None, 195)
+    assert second.firing_seconds == 0
+
+
+def test_for_zero_fires_at_the_first_evaluation_and_open_end_is_flagged() -> None:
+    (only,) = episodes(_rule(0), [Series({}, [(285, 3.0), (300, 4.0)])], 0, 300, 15)
+    assert (only.fired, only.end, only.open_end, only.open_start) == (285, 315, True, False)
+
+
+def test_chunks_stay_on_the_grid_below_the_point_limit() -> None:
+    parts = list(chunks(0, 15 * 25_000, 15))
+    assert parts[0] == (0, 15 * 9_999)
+    assert all(b[0] == a[1] + 15 for a, b in pairwise(parts))
+    assert parts[-1][1] == 15 * 25_000
+    assert all((last - first) // 15 + 1 <= 10_000 for first, last in parts)
+
+
+def _tier(name: str, expr: str) -> Rule:
+    return Rule("alerts", 15, expr, alert="Burn", labels={"tier": name, "slo": "s"})
+
+
+def test_alerts_reading_alerts_wait_for_the_round_of_what_they_read() -> None:
+    fast = _tier("page-fast", "r1 > 1")
+    slow = _tier(
+        "page-slow",
+        'r2 > 1 unless on (slo) max_over_time(ALERTS{alertname="Burn", tier=~"page-fast"}[30m])',
+    )
+    ticket = _tier(
+        "ticket",
+        "r3 > 1 unless on (slo) "
+        'max_over_time(ALERTS{alertname="Burn", tier=~"page-fast|page-slow"}[2h])',
+    )
+    other = Rule("x", 15, 'max_over_time(ALERTS{alertname="Other"}[5m])', alert="Hold")
+    rounds = alert_rounds(RuleSet((), (ticket, slow, fast, other), ()))
+    assert [[r.labels.get("tier", r.name) for r in batch] for batch in rounds] == [
+        ["page-fast", "Hold"],  # no alert is named Other: Hold reads nothing replayed
+        ["page-slow"],
+        ["ticket"],
+    ]
+
+
+def test_recording_levels_and_renaming() -> None:
+    rules = RuleSet(
+        (
+            Rule("g", 15, "sum(rate(raw_total[5m]))", record="a:rate5m"),
+            Rule("g", 15, "sum_over_time(a:rate5m[1h])", record="b:sum1h"),
+            Rule("g", 15, "b:sum1h / a:rate5m", record="c:ratio"),
+        ),
+        (),
+        (),
+    )
+    assert [[r.name for r in level] for level in recording_levels(rules)] == [
+        ["a:rate5m"],
+        ["b:sum1h"],
+        ["c:ratio"],
+    ]
+    pattern = renamer(rules.recorded | {"ALERTS"})
+    text = 'b:sum1h / a:rate5m and ALERTS{alertname="ALERTS"} and avg_over_time(x[5m:])'
+    assert renamed(text, pattern, 15) == (
+        f'{PREFIX}b:sum1h / {PREFIX}a:rate5m and {PREFIX}ALERTS{{alertname="ALERTS"}}'
+        " and avg_over_time(x[5m:15s])"
+    )
+
+
+def test_an_escalation_goes_out_under_the_alert_it_escalates() -> None:
+    config = [
+        {
+            "source_labels": ["escalation", "escalated_alert"],
+            "regex": "true;(.+)",
+            "target_label": "alertname",
+            "replacement": "$1",
+        }
+    ]
+    escalated = {
+        "alertname": "BZZZP1ResolutionTargetMissed",
+        "escalation": "true",
+        "escalated_alert": "X",
+    }
+    assert relabel(escalated, config)["alertname"] == "X"
+    plain = {"alertname": "Y"}
+    assert relabel(plain, config) == plain
+
+
+def _summary(pages: dict[str, list[str]]) -> dict[str, Any]:
+    return {
+        "range": {"seconds": 30 * 86400},
+        "alerts": [
+            {"alertname": n, "page_count": len(t), "page_times": t, "pages": {"r": len(t)}}
+            for n, t in pages.items()
+        ],
+    }
+
+
+def test_the_pr_summary_counts_pages_and_the_first_page_shift() -> None:
+    base = _summary(
+        {"A": ["2026-11-14T03:02:00Z", "2026-11-20T00:00:00Z"], "Same": ["2026-11-01T00:00:00Z"]}
+    )
+    head = _summary({"A": ["2026-11-14T03:00:00Z"], "Same": ["2026-11-01T00:00:00Z"]})
+    (only,) = changes(base, head)
+    assert only["text"] == (
+        "A: 1 page(s) instead of 2 over 30d; first page 2m earlier in the incident of 2026-11-14"
+    )
