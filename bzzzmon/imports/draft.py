@@ -43,6 +43,7 @@ class ServiceDraft:
     slos: list[SLODraft] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # comments at the top of the file
     metrics: dict[str, str] = field(default_factory=dict)
+    runbook_url: str = ""
 
 
 class Collector:

@@ -73,7 +73,11 @@ def spec_data(svc: ServiceDraft) -> tuple[dict[str, Any], str]:
         if disabled:
             a["tiers"] = _tiers_without(disabled, s.data["period"])
         slos.append({**s.data, "component": svc.name})
-    service: dict[str, Any] = {"name": svc.name, "alert_prefix": prefix}
+    # bzzzmon requires a runbook link on every alert; .invalid (RFC 2606) can never resolve.
+    runbook = svc.runbook_url or f"https://runbooks.invalid/{svc.name}.md"
+    if not svc.runbook_url:
+        notes.append(f"service.runbook_url is a placeholder ({runbook}): set your runbook's URL")
+    service: dict[str, Any] = {"name": svc.name, "alert_prefix": prefix, "runbook_url": runbook}
     if svc.labels:
         service["labels"] = svc.labels
     data = {
@@ -91,7 +95,7 @@ def spec_text(svc: ServiceDraft, tool: str) -> str:
     data, notes = spec_data(svc)
     head = [
         f"Imported from {tool} by `bzzzmon import`: {', '.join(svc.source_files)}.",
-        "Review before use: add severities, receivers and service.runbook_url.",
+        "Review before use: add severities and receivers.",
     ]
     if svc.description:
         head.append(f"Service: {svc.description}")
