@@ -14,8 +14,7 @@ from bzzzmon.imports import openslo, sloth
 from bzzzmon.imports.draft import Collector, Entry
 from bzzzmon.imports.writer import render
 from bzzzmon.spec.errors import SpecErrors
-from bzzzmon.spec.loader import MAX_FILE_BYTES
-from bzzzmon.spec.yamlpos import Document, load_documents
+from bzzzmon.spec.yamlpos import MAX_FILE_BYTES, Document, load_documents
 
 Tool = Literal["sloth", "openslo"]
 _TOOLS = {"sloth": ("Sloth", sloth.import_docs), "openslo": ("OpenSLO", openslo.import_docs)}

@@ -20,6 +20,7 @@ from typing import Any
 from bzzzmon.imports.draft import (
     NAME,
     Collector,
+    How,
     ServiceDraft,
     SLODraft,
     camel,
@@ -176,7 +177,7 @@ def _duration(
         return format_duration(DEFAULT_PERIOD)
     n, unit = int(m.group(1)), m.group(2)
     seconds = n * _CALENDAR_DAYS[unit] * 86400 if unit in _CALENDAR_DAYS else n * _UNIT[unit]
-    how = "mapped"
+    how: How = "mapped"
     detail = format_duration(seconds)
     if unit in _CALENDAR_DAYS:
         how, detail = "approximated", f"{n}{unit} as {format_duration(seconds)}"
@@ -296,7 +297,7 @@ def _sli(
         return None
     if not check_promql(doc, (*ind.path, "thresholdMetric"), q, c, windowed=False):
         return None
-    how = "mapped" if method == "Timeslices" else "approximated"
+    how: How = "mapped" if method == "Timeslices" else "approximated"
     c.add(
         doc,
         (*ind.path, "thresholdMetric"),
@@ -355,8 +356,10 @@ def _slo(
         sli = _sli(o, ind, obj, c, slo_notes, method)
         if sli is None:
             continue
-        for q in sli.values():
-            svc.metrics.update(metric_types(*(v for v in q.values() if isinstance(v, str))))
+        for kind, q in sli.items():
+            types = metric_types(*(v for v in q.values() if isinstance(v, str)))
+            # A ratio SLI's selectors are counters whatever their names say.
+            svc.metrics.update({m: "counter" for m in types} if kind == "ratio" else types)
         data: dict[str, Any] = {"name": name, "objective": objective, "period": period}
         title = obj.get("displayName") or spec.get("_display")
         if title:
@@ -484,7 +487,7 @@ def _tier(cnd: _Obj, c: Collector, notes: list[str], period: str, n: int) -> dic
     short = max(long // 12 // 60 * 60, 300)
     share = Fraction(factor) * long / parse_duration(period) * 100
     percent = to_decimal(share)
-    how = "mapped"
+    how: How = "mapped"
     if percent is None or not 0 < share <= 100:
         percent = Decimal(str(min(float(share), 100.0))).quantize(Decimal("0.0001"))
         how = "approximated"

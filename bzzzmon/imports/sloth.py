@@ -9,7 +9,6 @@ tiers, so the windows and factors carry over without being written out.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from bzzzmon.imports.draft import (

@@ -17,7 +17,7 @@ from bzzzmon.render.output import ExactNumber
 from bzzzmon.render.yamlemit import emit
 from bzzzmon.slo.windows import default_tiers
 from bzzzmon.spec import wire
-from bzzzmon.spec.errors import SpecError, SpecErrors
+from bzzzmon.spec.errors import SpecError
 from bzzzmon.spec.yamlpos import load_text
 
 

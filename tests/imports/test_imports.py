@@ -10,7 +10,7 @@ Differences from Sloth's rules, by design (docs/coming-from-sloth-openslo.md):
 | `for:` | none | 2m on page-fast only |
 | severity | the page/ticket alert's `severity` label | P1 for page tiers, P2 for ticket tiers |
 | windows over 1h | read from the raw series | `sum_over_time` of the 5m recorded rates |
-| one rule per severity | page and ticket, each an `or` of two tiers | one rule per tier, quiet while a faster tier fires |
+| rules | one per severity, an `or` of two tiers | one per tier, quiet while a faster one fires |
 """
 
 from __future__ import annotations
@@ -46,7 +46,9 @@ def _build(specs: Path, out: Path) -> None:
     assert "verified with promtool" in result.stdout + result.stderr
 
 
-def _tiers(text: str, cond: re.Pattern[str], kind_of: object) -> set[tuple[str, int, int, Fraction, str]]:
+def _tiers(
+    text: str, cond: re.Pattern[str], kind_of: object
+) -> set[tuple[str, int, int, Fraction, str]]:
     """(slo, long, short, factor, page|ticket) for every multiwindow condition pair."""
     out = set()
     docs = [d for d in yaml.safe_load_all(text) if d]
@@ -80,12 +82,14 @@ def test_sloth_example_builds_with_sloths_windows_and_factors(example: str, tmp_
         _build(alone, out)
         for rules in (out / "prometheus" / "rules").glob("slo-*.rules.yml"):
             ours |= _tiers(
-                rules.read_text(), _OUR_COND, lambda l: "page" if l["severity"] == "P1" else "ticket"
+                rules.read_text(),
+                _OUR_COND,
+                lambda labels: "page" if labels["severity"] == "P1" else "ticket",
             )
     sloth = _tiers(
         (FIXTURES / "sloth" / f"{example}.yml.generated-by-sloth.yml").read_text(),
         _SLOTH_COND,
-        lambda l: l["sloth_severity"],
+        lambda labels: labels["sloth_severity"],
     )
     assert sloth and ours == sloth
 
@@ -178,7 +182,7 @@ spec:
     )
     report = _import("openslo", [src], tmp_path / "specs")
     text = (tmp_path / "specs" / "shop.yaml").read_text()
-    assert "ratio:" in text and "bad: http_requests_total{code=~\"5..\"}" in text
+    assert "ratio:" in text and 'bad: http_requests_total{code=~"5.."}' in text
     assert "budget_percent: 2\n" in text and "long: 1h" in text and "short: 5m" in text
     assert "severity: P1" in text and "for: 2m" in text
     assert "notification target 'pager' (pagerduty) not carried over" in text
@@ -195,7 +199,9 @@ def test_bad_input_is_an_error_at_its_position(tmp_path: Path) -> None:
     )
     result = run_cli("import", "sloth", str(src), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
-    assert f"{src}:8:22: error: a PromQL SLI expression needs the window placeholder" in result.stderr
+    assert (
+        f"{src}:8:22: error: a PromQL SLI expression needs the window placeholder" in result.stderr
+    )
     assert "Traceback" not in result.stderr
     assert not (tmp_path / "out").exists()
 
@@ -205,8 +211,8 @@ def test_a_template_is_refused_and_placeholders_in_strings_stay_literal(tmp_path
     src.write_text(
         'version: "prometheus/v1"\nservice: s\nslos:\n  - name: x\n    objective: 99\n'
         "    sli:\n      events:\n"
-        "        error_query: sum(rate(x{path=\"{{.window}}\"}[{{.window}}]))\n"
-        "        total_query: sum(rate(x[{{.window}}])) {{ printf \"%s\" 1 }}\n"
+        '        error_query: sum(rate(x{path="{{.window}}"}[{{.window}}]))\n'
+        '        total_query: sum(rate(x[{{.window}}])) {{ printf "%s" 1 }}\n'
         "    alerting: {name: SX}\n"
     )
     result = run_cli("import", "sloth", str(src), "--out", str(tmp_path / "out"))
