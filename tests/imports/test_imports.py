@@ -211,18 +211,18 @@ def test_a_template_is_refused_and_placeholders_in_strings_stay_literal(tmp_path
     src.write_text(
         'version: "prometheus/v1"\nservice: s\nslos:\n  - name: x\n    objective: 99\n'
         "    sli:\n      events:\n"
-        '        error_query: sum(rate(x{path="{{.window}}"}[{{.window}}]))\n'
-        '        total_query: sum(rate(x[{{.window}}])) {{ printf "%s" 1 }}\n'
+        '        error_query: sum(rate(x_total{path="{{.window}}"}[{{.window}}]))\n'
+        '        total_query: sum(rate(x_total[{{.window}}])) {{ printf "%s" 1 }}\n'
         "    alerting: {name: SX}\n"
     )
     result = run_cli("import", "sloth", str(src), "--out", str(tmp_path / "out"))
     assert result.returncode == 2
-    assert f"{src}:9:48: error: only the window placeholder" in result.stderr
+    assert f"{src}:9:54: error: only the window placeholder" in result.stderr
     src.write_text(src.read_text().replace(' {{ printf "%s" 1 }}', ""))
     _import("sloth", [src], tmp_path / "specs")
     _build(tmp_path / "specs", tmp_path / "gen")
     rules = (tmp_path / "gen/prometheus/rules/slo-x.rules.yml").read_text()
-    assert 'x{path="{{.window}}"}[5m]' in rules  # the string is literal, the range expanded
+    assert 'x_total{path="{{.window}}"}[5m]' in rules  # the string is literal, the range expanded
 
 
 def test_refuses_to_overwrite_and_writes_only_into_out(tmp_path: Path) -> None:
