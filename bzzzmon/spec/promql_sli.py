@@ -30,9 +30,9 @@ def _checked(
     except window.PlaceholderError as exc:
         ctx.errs.add_value(lf, path, exc.message, exc.hint, offset=exc.offset)
         return False
-    return (
-        ctx.expr(lf, path, window.expand(text, format_duration(BASE_WINDOW)), selectors) is not None
-    )
+    base = format_duration(BASE_WINDOW)
+    # Selectors first, so an error points at its character in the text as written.
+    return ctx.expr(lf, path, text, selectors, lambda t: window.expand(t, base)) is not None
 
 
 def promql_sli(
@@ -64,7 +64,9 @@ def promql_sli(
 
     def at(text: str, w: int) -> str:
         # Checked above at the base window; only the duration differs at the others.
-        expanded = ctx.expr(lf, path, window.expand(text, format_duration(w)), selectors)
+        expanded = ctx.expr(
+            lf, path, text, selectors, lambda t: window.expand(t, format_duration(w))
+        )
         assert expanded is not None
         return B.parenthesize(expanded)
 
