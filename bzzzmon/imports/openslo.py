@@ -50,8 +50,9 @@ DEFAULT_PERIOD = 30 * 86400
 
 
 class _Obj:
-    def __init__(self, doc: Document, path: P, name: str, spec: dict[str, Any]) -> None:
+    def __init__(self, doc: Document, path: P, name: str, spec: dict[str, Any], sp: P) -> None:
         self.doc, self.path, self.name, self.spec = doc, path, name, spec
+        self.sp = sp  # where its spec mapping is: paths into the spec start here
 
 
 def is_openslo(data: Any) -> bool:
@@ -116,7 +117,7 @@ def _object(doc: Document, data: Any, path: P, c: Collector) -> tuple[str, _Obj]
         c.error(doc, (*path, "metadata"), f"the {kind} has no metadata.name")
         return None
     spec = mapping(doc, data.get("spec"), (*path, "spec"), c)
-    obj = _Obj(doc, path, name, spec)
+    obj = _Obj(doc, path, name, spec, (*path, "spec"))
     obj.spec = {**spec, "_version": version, "_display": meta.get("displayName")}
     return str(kind), obj
 
@@ -141,7 +142,9 @@ def _ref(
         return found
     meta = mapping(o.doc, item.get("metadata"), (*path, "metadata"), c)
     spec = item.get("spec", item)
-    return _Obj(o.doc, path, text(o.doc, meta.get("name"), path, c), mapping(o.doc, spec, path, c))
+    sp: P = (*path, "spec") if "spec" in item else path
+    name = text(o.doc, meta.get("name"), path, c)
+    return _Obj(o.doc, path, name, mapping(o.doc, spec, sp, c), sp)
 
 
 def _period(o: _Obj, c: Collector, notes: list[str]) -> str:
@@ -230,21 +233,21 @@ def _sli(
     if ratio is None and "_ratios" in spec:
         ratio = spec["_ratios"]
     if ratio is not None:
-        ratio = mapping(doc, ratio, (*ind.path, "ratioMetric"), c)
+        ratio = mapping(doc, ratio, (*ind.sp, "ratioMetric"), c)
         if "raw" in ratio:
             c.error(
                 doc,
-                (*ind.path, "ratioMetric", "raw"),
+                (*ind.sp, "ratioMetric", "raw"),
                 "a precomputed ratio (raw) cannot be imported",
                 "give good or bad, and total",
             )
             return None
         roles = [r for r in ("good", "bad") if r in ratio]
         if len(roles) != 1 or "total" not in ratio:
-            c.error(doc, (*ind.path, "ratioMetric"), "a ratio metric has good or bad, and total")
+            c.error(doc, (*ind.sp, "ratioMetric"), "a ratio metric has good or bad, and total")
             return None
         queries = {
-            r: _query(ind, ratio[r], (*ind.path, "ratioMetric", r), c, notes)
+            r: _query(ind, ratio[r], (*ind.sp, "ratioMetric", r), c, notes)
             for r in (roles[0], "total")
         }
         if not all(queries.values()):
@@ -252,7 +255,7 @@ def _sli(
         if ratio.get("counter") is False:
             c.add(
                 doc,
-                (*ind.path, "ratioMetric", "counter"),
+                (*ind.sp, "ratioMetric", "counter"),
                 "counter: false",
                 "approximated",
                 "the queries are read as counters",
@@ -265,19 +268,19 @@ def _sli(
             notes.append(f"budgetingMethod {method} not carried over: bzzzmon counts occurrences")
         windowed = all(window.PLACEHOLDER in q.replace(" ", "") for q in queries.values())
         for r, q in queries.items():
-            if not check_promql(doc, (*ind.path, "ratioMetric", r), q, c, windowed=windowed):
+            if not check_promql(doc, (*ind.sp, "ratioMetric", r), q, c, windowed=windowed):
                 return None
             if not windowed and not is_vector_selector(parse(q)):
                 c.error(
                     doc,
-                    (*ind.path, "ratioMetric", r),
+                    (*ind.sp, "ratioMetric", r),
                     "a ratio query is a plain counter selector or PromQL with {{.window}}",
                     'e.g. http_requests_total{code!~"5.."} or sum(rate(x[{{.window}}]))',
                 )
                 return None
         c.add(
             doc,
-            (*ind.path, "ratioMetric"),
+            (*ind.sp, "ratioMetric"),
             "ratio metric",
             "mapped",
             "sli.promql" if windowed else "sli.ratio",
@@ -285,22 +288,22 @@ def _sli(
         return {"promql" if windowed else "ratio": queries}
     threshold = spec.get("thresholdMetric")
     if threshold is None:
-        c.error(doc, ind.path, "an SLI has a ratioMetric or a thresholdMetric")
+        c.error(doc, ind.sp, "an SLI has a ratioMetric or a thresholdMetric")
         return None
-    q = _query(ind, threshold, (*ind.path, "thresholdMetric"), c, notes)
+    q = _query(ind, threshold, (*ind.sp, "thresholdMetric"), c, notes)
     op = _OPS.get(str(objective.get("op")))
     value = number(objective.get("value"))
     if not q or op is None or value is None:
         c.error(
-            doc, ind.path, "a threshold SLI needs an objective with op (lt, lte, gt, gte) and value"
+            doc, ind.sp, "a threshold SLI needs an objective with op (lt, lte, gt, gte) and value"
         )
         return None
-    if not check_promql(doc, (*ind.path, "thresholdMetric"), q, c, windowed=False):
+    if not check_promql(doc, (*ind.sp, "thresholdMetric"), q, c, windowed=False):
         return None
     how: How = "mapped" if method == "Timeslices" else "approximated"
     c.add(
         doc,
-        (*ind.path, "thresholdMetric"),
+        (*ind.sp, "thresholdMetric"),
         "threshold metric",
         how,
         "sli.time: good time while the condition holds, judged at every rule evaluation",
@@ -322,7 +325,7 @@ def _slo(
     )
     period = _period(o, c, notes)
     if spec["_version"] == "openslo/v1alpha":
-        ind = _Obj(doc, (*o.path, "spec"), o.name, {})
+        ind = _Obj(doc, (*o.path, "spec"), o.name, {}, (*o.path, "spec"))
     elif "indicatorRef" in spec:
         ind = _ref(o, spec, (*o.path, "spec"), "indicatorRef", "SLI", objects, c)  # type: ignore[assignment]
     else:
@@ -344,7 +347,7 @@ def _slo(
             continue
         if spec["_version"] == "openslo/v1alpha":
             ind.spec = {"_ratios": obj.get("ratioMetrics")}
-            ind.path = opath
+            ind.sp = opath
         objective = _objective(doc, opath, obj, c)
         if objective is None:
             continue
@@ -414,23 +417,23 @@ def _alerting(
             out["missing_data"] = {"enabled": False}
         for key in ("alertWhenResolved", "alertWhenBreaching"):
             if key in ps:
-                c.add(pol.doc, pol.path, f"AlertPolicy {key}", "dropped", "Alertmanager decides")
+                c.add(pol.doc, pol.sp, f"AlertPolicy {key}", "dropped", "Alertmanager decides")
                 notes.append(f"AlertPolicy {pol.name} {key} not carried over")
-        for i, target in enumerate(sequence(pol.doc, ps.get("notificationTargets"), pol.path, c)):
+        for i, target in enumerate(sequence(pol.doc, ps.get("notificationTargets"), pol.sp, c)):
             t = _ref(
                 pol,
                 target,
-                (*pol.path, "notificationTargets", i),
+                (*pol.sp, "notificationTargets", i),
                 "targetRef",
                 "AlertNotificationTarget",
                 objects,
                 c,
             )
             if t is not None:
-                kind = text(t.doc, t.spec.get("target"), t.path, c)
+                kind = text(t.doc, t.spec.get("target"), t.sp, c)
                 c.add(
                     t.doc,
-                    t.path,
+                    t.sp,
                     f"notification target {t.name} ({kind})",
                     "dropped",
                     "declare a receiver and a severity routing to it",
@@ -439,11 +442,11 @@ def _alerting(
                     f"notification target {t.name!r} ({kind}) not carried over: "
                     "declare a receiver under receivers and name it in severities"
                 )
-        for i, cond in enumerate(sequence(pol.doc, ps.get("conditions"), pol.path, c)):
+        for i, cond in enumerate(sequence(pol.doc, ps.get("conditions"), pol.sp, c)):
             cnd = _ref(
                 pol,
                 cond,
-                (*pol.path, "conditions", i),
+                (*pol.sp, "conditions", i),
                 "conditionRef",
                 "AlertCondition",
                 objects,
@@ -461,7 +464,7 @@ def _alerting(
 def _tier(cnd: _Obj, c: Collector, notes: list[str], period: str, n: int) -> dict[str, Any] | None:
     from bzzzmon.promql.duration import parse_duration
 
-    doc, path = cnd.doc, cnd.path
+    doc, path = cnd.doc, cnd.sp
     cond = mapping(doc, cnd.spec.get("condition"), (*path, "condition"), c)
     if str(cond.get("kind", "")).lower() != "burnrate":
         c.add(

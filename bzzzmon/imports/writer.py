@@ -104,8 +104,7 @@ def spec_text(svc: ServiceDraft, tool: str) -> str:
     top = {k: v for k, v in data.items() if k != "slos"}
     out = [_comment(head), emit(_exact(top)), "slos:\n"]
     for raw, slo in zip(svc.slos, data["slos"], strict=True):
-        lines = [f"from {raw.source}"]
-        lines += [f"not carried over: {n}" if "not carried" not in n else n for n in raw.notes]
+        lines = [f"from {raw.source}", *dict.fromkeys(raw.notes)]
         out.append(_comment(lines, "  "))
         body = emit([_exact(slo)])
         out.append("".join(f"  {line}\n" for line in body.splitlines()))
@@ -123,6 +122,20 @@ def render(drafts: list[ServiceDraft], tool: str, c: Collector) -> dict[str, str
                 SpecError(svc.source_files[0], 1, 1, f"service '{svc.name}' is imported twice")
             )
             continue
+        seen: set[str] = set()
+        for slo in svc.slos:
+            if slo.data["name"] in seen:
+                file, _, line = slo.source.rpartition(":")
+                errors.append(
+                    SpecError(
+                        file,
+                        int(line),
+                        1,
+                        f"a second SLO named '{slo.data['name']}' in service '{svc.name}'",
+                        "rename one of them, or import their files separately",
+                    )
+                )
+            seen.add(slo.data["name"])
         text = spec_text(svc, tool)
         doc, errs = load_text(text, name)
         if doc is not None:

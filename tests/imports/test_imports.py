@@ -245,3 +245,18 @@ def test_openslo_file_is_not_a_sloth_spec(tmp_path: Path) -> None:
     )
     assert result.returncode == 2 and "not a Sloth spec" in result.stderr
     assert "bzzzmon import openslo" in result.stderr
+
+
+def test_two_slos_of_one_name_in_a_service_are_refused(tmp_path: Path) -> None:
+    a = FIXTURES / "openslo" / "budgeting-method_timeslices-slo.yaml"
+    b = FIXTURES / "openslo" / "treat-low-traffic-as-equally-important_timeslices-slo.yaml"
+    # Both name an SLO service-availability of service web-availability; one of them has two
+    # objectives (two bzzzmon SLOs of their own names), the other one.
+    src = tmp_path / "both.yaml"
+    src.write_text(b.read_text() + "\n---\n" + b.read_text())
+    result = run_cli("import", "openslo", str(a), str(src), "--out", str(tmp_path / "out"))
+    assert result.returncode == 2
+    assert (
+        "a second SLO named 'service-availability' in service 'web-availability'" in result.stderr
+    )
+    assert not (tmp_path / "out").exists()
