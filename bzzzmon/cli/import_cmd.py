@@ -50,21 +50,20 @@ def import_() -> None:
     """Write bzzzmon specs from Sloth or OpenSLO specs, with a report of what was mapped how."""
 
 
-@import_.command()
-@_files
-@_out
-@_force
-@_report
-def sloth(files: tuple[Path, ...], out: Path, force: bool, report: Path | None) -> None:
-    """Sloth specs: prometheus/v1 and the PrometheusServiceLevel CRD."""
-    _run("sloth", files, out, force, report)
+def _command(tool: str, summary: str) -> click.Command:
+    @import_.command(name=tool, help=summary)
+    @_files
+    @_out
+    @_force
+    @_report
+    def command(files: tuple[Path, ...], out: Path, force: bool, report: Path | None) -> None:
+        _run(tool, files, out, force, report)
+
+    return command
 
 
-@import_.command()
-@_files
-@_out
-@_force
-@_report
-def openslo(files: tuple[Path, ...], out: Path, force: bool, report: Path | None) -> None:
-    """OpenSLO v1: Service, SLI, SLO, AlertPolicy, AlertCondition, AlertNotificationTarget."""
-    _run("openslo", files, out, force, report)
+sloth = _command("sloth", "Sloth specs: prometheus/v1 and the PrometheusServiceLevel CRD.")
+openslo = _command(
+    "openslo",
+    "OpenSLO v1: Service, SLI, SLO, AlertPolicy, AlertCondition, AlertNotificationTarget.",
+)

@@ -147,6 +147,15 @@ def _ref(
     return _Obj(o.doc, path, name, mapping(o.doc, spec, sp, c), sp)
 
 
+def _refs(
+    o: _Obj, key: str, ref_key: str, kind: str, objects: dict[str, dict[str, _Obj]], c: Collector
+) -> list[_Obj | None]:
+    """Each item of the list ``key`` of ``o``'s spec, inline or referenced (None: not found)."""
+    path: P = (*o.sp, key)
+    items = sequence(o.doc, o.spec.get(key), path, c)
+    return [_ref(o, item, (*path, i), ref_key, kind, objects, c) for i, item in enumerate(items)]
+
+
 def _period(o: _Obj, c: Collector, notes: list[str]) -> str:
     spec, doc = o.spec, o.doc
     if spec["_version"] == "openslo/v1alpha":
@@ -399,12 +408,8 @@ def _alerting(
     period: str,
 ) -> dict[str, Any]:
     doc = o.doc
-    path: P = (*o.path, "spec", "alertPolicies")
-    policies = [
-        p
-        for i, item in enumerate(sequence(doc, o.spec.get("alertPolicies"), path, c))
-        if (p := _ref(o, item, (*path, i), "alertPolicyRef", "AlertPolicy", objects, c)) is not None
-    ]
+    found = _refs(o, "alertPolicies", "alertPolicyRef", "AlertPolicy", objects, c)
+    policies = [p for p in found if p is not None]
     name = camel(policies[0].name) if len(policies) == 1 and policies[0].name else ""
     out: dict[str, Any] = {"name": name or camel(slo) + "BudgetBurn"}
     if not policies:
@@ -419,16 +424,9 @@ def _alerting(
             if key in ps:
                 c.add(pol.doc, pol.sp, f"AlertPolicy {key}", "dropped", "Alertmanager decides")
                 notes.append(f"AlertPolicy {pol.name} {key} not carried over")
-        for i, target in enumerate(sequence(pol.doc, ps.get("notificationTargets"), pol.sp, c)):
-            t = _ref(
-                pol,
-                target,
-                (*pol.sp, "notificationTargets", i),
-                "targetRef",
-                "AlertNotificationTarget",
-                objects,
-                c,
-            )
+        for t in _refs(
+            pol, "notificationTargets", "targetRef", "AlertNotificationTarget", objects, c
+        ):
             if t is not None:
                 kind = text(t.doc, t.spec.get("target"), t.sp, c)
                 c.add(
@@ -442,16 +440,7 @@ def _alerting(
                     f"notification target {t.name!r} ({kind}) not carried over: "
                     "declare a receiver under receivers and name it in severities"
                 )
-        for i, cond in enumerate(sequence(pol.doc, ps.get("conditions"), pol.sp, c)):
-            cnd = _ref(
-                pol,
-                cond,
-                (*pol.sp, "conditions", i),
-                "conditionRef",
-                "AlertCondition",
-                objects,
-                c,
-            )
+        for cnd in _refs(pol, "conditions", "conditionRef", "AlertCondition", objects, c):
             if cnd is not None:
                 tier = _tier(cnd, c, notes, period, len(tiers) + 1)
                 if tier is not None:

@@ -40,10 +40,11 @@ def _import(tool: str, files: list[Path], out: Path, *extra: str) -> str:
     return result.stderr
 
 
-def _build(specs: Path, out: Path) -> None:
+def _build(specs: Path, out: Path) -> str:
     result = run_cli("build", "--specs", str(specs), "--out", str(out), "--require-tools")
     assert result.returncode == 0, result.stderr
     assert "verified with promtool" in result.stdout + result.stderr
+    return result.stdout + result.stderr
 
 
 def _tiers(
@@ -105,7 +106,13 @@ def test_sloth_thresholds_are_exact_where_sloths_are_floats(tmp_path: Path) -> N
 
 def test_sloth_queries_are_expanded_once_per_raw_window(tmp_path: Path) -> None:
     _import("sloth", [FIXTURES / "sloth" / "getting-started.yml"], tmp_path / "specs")
-    _build(tmp_path / "specs", tmp_path / "out")
+    output = _build(tmp_path / "specs", tmp_path / "out")
+    # No generated promtool inputs for arbitrary PromQL: the build says so instead.
+    assert (
+        "warning: SLO requests-availability: a promql SLI's inputs cannot be generated; "
+        "write a test in specs/tests/ [untested]"
+    ) in output
+    assert not (tmp_path / "out/prometheus/tests").exists()
     rules = (tmp_path / "out/prometheus/rules/slo-requests-availability.rules.yml").read_text()
     ranges = re.findall(r"http_request_duration_seconds_count\{[^}]*\}\[(\w+)\]", rules)
     # bad and total (and total again for the zero fallback of bad) at each raw window only.
