@@ -33,7 +33,7 @@ from bzzzmon.imports.draft import (
     text,
 )
 from bzzzmon.promql import window
-from bzzzmon.promql.duration import format_duration
+from bzzzmon.promql.duration import format_duration, parse_duration
 from bzzzmon.promql.numbers import to_decimal
 from bzzzmon.promql.parse import is_vector_selector, parse
 from bzzzmon.spec.yamlpos import Document
@@ -90,7 +90,11 @@ def import_docs(docs: list[Document], c: Collector) -> list[ServiceDraft]:
         if o.doc.file not in draft.source_files:
             draft.source_files.append(o.doc.file)
         draft.slos.extend(_slo(o, objects, c, draft))
-    return [d for d in services.values() if d.slos or not c.errors]
+    for name, draft in services.items():
+        if not draft.slos and name in objects["Service"]:
+            svc = objects["Service"][name]
+            c.add(svc.doc, svc.path, f"Service {name}", "dropped", "no SLO of it was imported")
+    return [d for d in services.values() if d.slos]
 
 
 def _object(doc: Document, data: Any, path: P, c: Collector) -> tuple[str, _Obj] | None:
@@ -333,12 +337,13 @@ def _slo(
         or "Occurrences"
     )
     period = _period(o, c, notes)
+    ind: _Obj | None
     if spec["_version"] == "openslo/v1alpha":
         ind = _Obj(doc, (*o.path, "spec"), o.name, {}, (*o.path, "spec"))
     elif "indicatorRef" in spec:
-        ind = _ref(o, spec, (*o.path, "spec"), "indicatorRef", "SLI", objects, c)  # type: ignore[assignment]
+        ind = _ref(o, spec, (*o.path, "spec"), "indicatorRef", "SLI", objects, c)
     else:
-        ind = _ref(o, spec.get("indicator"), (*o.path, "spec", "indicator"), "-", "SLI", objects, c)  # type: ignore[assignment]
+        ind = _ref(o, spec.get("indicator"), (*o.path, "spec", "indicator"), "-", "SLI", objects, c)
     if ind is None:
         return []
     objectives = sequence(doc, spec.get("objectives"), (*o.path, "spec", "objectives"), c)
@@ -451,8 +456,6 @@ def _alerting(
 
 
 def _tier(cnd: _Obj, c: Collector, notes: list[str], period: str, n: int) -> dict[str, Any] | None:
-    from bzzzmon.promql.duration import parse_duration
-
     doc, path = cnd.doc, cnd.sp
     cond = mapping(doc, cnd.spec.get("condition"), (*path, "condition"), c)
     if str(cond.get("kind", "")).lower() != "burnrate":

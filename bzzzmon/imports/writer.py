@@ -16,8 +16,8 @@ from bzzzmon.promql.numbers import format_decimal
 from bzzzmon.render.output import ExactNumber
 from bzzzmon.render.yamlemit import emit
 from bzzzmon.slo.windows import default_tiers
-from bzzzmon.spec import wire
 from bzzzmon.spec.errors import SpecError
+from bzzzmon.spec.loader import check_document
 from bzzzmon.spec.yamlpos import load_text
 
 
@@ -137,12 +137,10 @@ def render(drafts: list[ServiceDraft], tool: str, c: Collector) -> dict[str, str
                 )
             seen.add(slo.data["name"])
         text = spec_text(svc, tool)
+        # The written spec is checked as a build would load it, at its own positions.
         doc, errs = load_text(text, name)
         if doc is not None:
-            try:
-                wire.SpecFile.model_validate(doc.data)
-            except ValueError as exc:
-                errs = [SpecError(name, 1, 1, f"the imported spec does not load: {exc}")]
+            errs = check_document(doc)[1]
         errors += errs
         files[name] = text
     c.errors += errors

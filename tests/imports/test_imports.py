@@ -283,3 +283,26 @@ def test_two_slos_of_one_name_in_a_service_are_refused(tmp_path: Path) -> None:
         "a second SLO named 'service-availability' in service 'web-availability'" in result.stderr
     )
     assert not (tmp_path / "out").exists()
+
+
+def test_hostile_text_from_a_sloth_spec_renders_literally(tmp_path: Path) -> None:
+    src = tmp_path / "hostile.yml"
+    src.write_text(
+        'version: "prometheus/v1"\nservice: shop\n'
+        'labels: {owner: "{{ .Owner }}", tier: "x\\n# apiVersion: evil"}\n'
+        "slos:\n  - name: x\n    objective: 99\n"
+        '    description: "{{ template \\"x\\" }}"\n'
+        "    sli:\n      events:\n"
+        '        error_query: sum(rate(x_total{code="5xx"}[{{.window}}]))\n'
+        "        total_query: sum(rate(x_total[{{.window}}]))\n"
+        "    alerting: {name: ShopX}\n"
+    )
+    _import("sloth", [src], tmp_path / "specs")
+    spec = (tmp_path / "specs" / "shop.yaml").read_text()
+    # The dropped label's value is quoted in its comment: no line of it escapes the comment.
+    assert "# service label tier='x\\n# apiVersion: evil' not carried over" in spec
+    assert not any(line.startswith("apiVersion: evil") for line in spec.splitlines())
+    _build(tmp_path / "specs", tmp_path / "out")
+    rules = (tmp_path / "out/prometheus/rules/slo-x.rules.yml").read_text()
+    assert "owner: '{{ \"{\" }}{ .Owner }}'" in rules
+    assert "owner: '{{ .Owner }}'" not in rules
