@@ -84,6 +84,7 @@ def test_sloth_example_builds_with_sloths_windows_and_factors(
     source = FIXTURES / "sloth" / f"{example}.yml"
     report = _import(tool, [source], tmp_path / "specs")
     assert "mapped" in report and "wrote" in report
+    assert ("several services" in report) == (example == "multifile")
     ours: set[tuple[str, int, int, Fraction, str]] = set()
     for spec in sorted((tmp_path / "specs").glob("*.yaml")):
         # A specs directory holds one service; each imported service builds on its own.
