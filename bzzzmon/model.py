@@ -187,7 +187,7 @@ class SLI:
     expression whose absence means the SLI has no data at all (the missing-data alert).
     """
 
-    kind: Literal["ratio", "latency", "time"]
+    kind: Literal["ratio", "latency", "time", "promql"]
     raw: str
     # The user's inputs, expanded, for documents, dashboards and tests.
     inputs: dict[str, str]

@@ -30,6 +30,7 @@ COMMANDS: dict[str, str] = {
     "sim": "bzzzmon.cli.sim_cmd:sim",
     "demo": "bzzzmon.cli.demo_cmd:demo",
     "silence": "bzzzmon.cli.silence_cmd:silence",
+    "import": "bzzzmon.cli.import_cmd:import_",
 }
 
 

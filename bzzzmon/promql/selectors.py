@@ -32,6 +32,19 @@ def matchers_text(labels: Mapping[str, str]) -> str:
     return ", ".join(f"{k}={escape_label_value(v)}" for k, v in sorted(labels.items()))
 
 
+def string_end(text: str, i: int) -> int | None:
+    """Where the PromQL string literal starting at ``text[i]`` ends (one past its closing quote),
+    or None when ``text[i]`` opens no string. Backslash escapes apply except in backticks."""
+    ch = text[i]
+    if ch not in "\"'`":
+        return None
+    n = len(text)
+    j = i + 1
+    while j < n and text[j] != ch:
+        j += 2 if text[j] == "\\" and ch != "`" else 1
+    return j + 1
+
+
 def expand(text: str, selectors: Mapping[str, Mapping[str, str]]) -> str:
     """Replace every ``$name`` outside string literals with the matchers of selector ``name``."""
     out: list[str] = []
@@ -39,12 +52,10 @@ def expand(text: str, selectors: Mapping[str, Mapping[str, str]]) -> str:
     n = len(text)
     while i < n:
         ch = text[i]
-        if ch in "\"'`":
-            j = i + 1
-            while j < n and text[j] != ch:
-                j += 2 if text[j] == "\\" and ch != "`" else 1
-            out.append(text[i : j + 1])
-            i = j + 1
+        end = string_end(text, i)
+        if end is not None:
+            out.append(text[i:end])
+            i = end
             continue
         if ch == "$":
             m = _NAME.match(text, i)

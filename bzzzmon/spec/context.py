@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bzzzmon.promql import builders as B
@@ -105,10 +106,19 @@ class Context:
         return out
 
     def expr(
-        self, lf: LoadedFile, path: YPath, text: str, selectors: dict[str, dict[str, str]]
+        self,
+        lf: LoadedFile,
+        path: YPath,
+        text: str,
+        selectors: dict[str, dict[str, str]],
+        then: Callable[[str], str] | None = None,
     ) -> str | None:
+        """``text`` with its selectors expanded (and then ``then`` applied, e.g. a window), checked
+        as PromQL; errors are reported at their characters in ``text``."""
         try:
             expanded = expand(text, selectors)
+            if then is not None:
+                expanded = then(expanded)
         except UnknownSelector as exc:
             known = ", ".join(f"${k}" for k in sorted(selectors)) or "none are declared"
             close = [k for k in selectors if k.lower() == exc.name.lower()]

@@ -193,6 +193,11 @@ def load_file(path: Path, display: str) -> tuple[LoadedFile | None, list[SpecErr
     doc, errors = load_text(text, display)
     if doc is None:
         return None, errors
+    return check_document(doc)
+
+
+def check_document(doc: Document) -> tuple[LoadedFile | None, list[SpecError]]:
+    """A loaded YAML document checked against the wire format (also for the importers' output)."""
     if not isinstance(doc.data, dict):
         return None, [
             doc.error(

@@ -24,6 +24,7 @@ from bzzzmon.spec import wire
 from bzzzmon.spec.context import Context, dashboard_url, join_url, unique
 from bzzzmon.spec.loader import LoadedFile
 from bzzzmon.spec.names import aux_alert_name
+from bzzzmon.spec.promql_sli import promql_sli
 from bzzzmon.spec.yamlpos import Path as YPath
 
 
@@ -95,6 +96,8 @@ def _sli(
         rates = {w: latency_rates(w) for w in raw_windows}
         inputs = {"histogram": hist, "bucket": bucket, "count": count, "le": le}
         return M.SLI("latency", count, inputs, rates)
+    if sli.promql is not None:
+        return promql_sli(ctx, lf, path, sli.promql, g, selectors, raw_windows)
     assert sli.time is not None
     t = sli.time
     expr = ctx.expr(lf, (*path, "sli", "time", "expr"), t.expr, selectors)
@@ -177,6 +180,8 @@ def resolve_slos(ctx: Context, service: M.Service, components: set[str]) -> tupl
                     if sli.kind == "time"
                     else a.min_events
                     if a.min_events is not None
+                    else 0
+                    if sli.kind == "promql"  # its unit is the user's (bzzzmon.spec.promql_sli)
                     else DEFAULT_MIN_EVENTS
                 ),
                 runbook_url=join_url(service.runbook_url, a.runbook),

@@ -359,15 +359,38 @@ class TimeSLI(Strict):
     threshold: Number
 
 
+_WINDOWED = (
+    "with the window placeholder {{.window}} where the range goes, e.g. "
+    "sum(rate(x_total[{{.window}}])); expanded by bzzzmon per window, not a template"
+)
+
+
+class PromQLSLI(Strict):
+    """Bad (or good) and total events as PromQL with the window left open, for what the other
+    kinds cannot say (the shape of Sloth's ``errorQuery``/``totalQuery``)."""
+
+    bad: str | None = Field(None, description=f"PromQL of bad events, {_WINDOWED}")
+    good: str | None = Field(None, description=f"PromQL of good events, {_WINDOWED}")
+    total: str = Field(description=f"PromQL of all events, {_WINDOWED}")
+
+    @model_validator(mode="after")
+    def _one_of(self) -> PromQLSLI:
+        if (self.bad is None) == (self.good is None):
+            raise ValueError("a promql SLI has exactly one of 'bad' or 'good', and 'total'")
+        return self
+
+
 class SLI(Strict):
     ratio: RatioSLI | None = None
     latency: LatencySLI | None = None
     time: TimeSLI | None = None
+    promql: PromQLSLI | None = None
 
     @model_validator(mode="after")
     def _one_kind(self) -> SLI:
-        if sum(x is not None for x in (self.ratio, self.latency, self.time)) != 1:
-            raise ValueError("an SLI has exactly one of: ratio, latency, time")
+        kinds = (self.ratio, self.latency, self.time, self.promql)
+        if sum(x is not None for x in kinds) != 1:
+            raise ValueError("an SLI has exactly one of: ratio, latency, time, promql")
         return self
 
 

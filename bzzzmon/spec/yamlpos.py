@@ -264,51 +264,34 @@ def _compose(text: str) -> Iterator[yaml.Node]:
         loader.dispose()
 
 
-def load_text(text: str, file: str) -> tuple[Document | None, list[SpecError]]:
-    """Parse one YAML document. Returns the document, or None and the errors."""
+def _too_big(file: str, text: str) -> SpecError | None:
     if len(text.encode("utf-8", "replace")) > MAX_FILE_BYTES:
-        return None, [
-            SpecError(
-                file,
-                1,
-                1,
-                f"file is larger than {MAX_FILE_BYTES // 1024} KiB",
-                "split the spec into several files",
-            )
-        ]
+        return SpecError(
+            file,
+            1,
+            1,
+            f"file is larger than {MAX_FILE_BYTES // 1024} KiB",
+            "split the spec into several files",
+        )
+    return None
+
+
+def _nodes(text: str, file: str) -> tuple[list[yaml.Node], list[SpecError]]:
     try:
-        nodes = list(_compose(text))
+        return list(_compose(text)), []
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line, col = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         problem = exc.problem or exc.context or "invalid YAML"
-        return None, [SpecError(file, line, col, f"YAML syntax error: {problem}")]
+        return [], [SpecError(file, line, col, f"YAML syntax error: {problem}")]
     except yaml.YAMLError as exc:
-        return None, [SpecError(file, 1, 1, f"YAML error: {exc}")]
-    if not nodes:
-        return None, [
-            SpecError(
-                file,
-                1,
-                1,
-                "the file is empty",
-                "start it with 'apiVersion: bzzzmon/v1' and at least one section",
-            )
-        ]
-    if len(nodes) > 1:
-        m = nodes[1].start_mark
-        return None, [
-            SpecError(
-                file,
-                m.line + 1,
-                m.column + 1,
-                "a spec file holds one YAML document",
-                "remove the '---' separator",
-            )
-        ]
+        return [], [SpecError(file, 1, 1, f"YAML error: {exc}")]
+
+
+def _document(node: yaml.Node, file: str) -> tuple[Document | None, list[SpecError]]:
     builder = _Builder(file)
     try:
-        data = builder.build(nodes[0], (), frozenset())
+        data = builder.build(node, (), frozenset())
     except _TooBig as exc:
         m = exc.node.start_mark
         return None, [
@@ -337,3 +320,53 @@ def load_text(text: str, file: str) -> tuple[Document | None, list[SpecError]]:
     if builder.errors:
         return None, builder.errors
     return Document(file, data, builder.positions, builder.value_positions), []
+
+
+def load_text(text: str, file: str) -> tuple[Document | None, list[SpecError]]:
+    """Parse one YAML document. Returns the document, or None and the errors."""
+    big = _too_big(file, text)
+    if big is not None:
+        return None, [big]
+    nodes, errors = _nodes(text, file)
+    if errors:
+        return None, errors
+    if not nodes:
+        return None, [
+            SpecError(
+                file,
+                1,
+                1,
+                "the file is empty",
+                "start it with 'apiVersion: bzzzmon/v1' and at least one section",
+            )
+        ]
+    if len(nodes) > 1:
+        m = nodes[1].start_mark
+        return None, [
+            SpecError(
+                file,
+                m.line + 1,
+                m.column + 1,
+                "a spec file holds one YAML document",
+                "remove the '---' separator",
+            )
+        ]
+    return _document(nodes[0], file)
+
+
+def load_documents(text: str, file: str) -> tuple[list[Document], list[SpecError]]:
+    """Parse every document of a multi-document YAML stream (another tool's specs, for
+    importing) with the same limits and positions as a spec; all or nothing."""
+    big = _too_big(file, text)
+    if big is not None:
+        return [], [big]
+    nodes, errors = _nodes(text, file)
+    docs: list[Document] = []
+    for node in nodes:
+        doc, errs = _document(node, file)
+        errors.extend(errs)
+        if doc is not None:
+            docs.append(doc)
+    if errors:
+        return [], errors
+    return docs, []

@@ -129,6 +129,21 @@ def _input_panels(slo: SLO) -> list[PanelSpec]:
                 min=0,
             )
         ]
+    if slo.sli.kind == "promql":
+        return [
+            PanelSpec(
+                "timeseries",
+                "Raw events",
+                "short",
+                tuple(
+                    Query(inputs[f"{role}_grafana"], _legend(slo, role))
+                    for role in ("total", "bad", "good")
+                    if role in inputs
+                ),
+                "The SLI's own PromQL, with Grafana's rate interval as the window.",
+                min=0,
+            )
+        ]
     return [
         PanelSpec(
             "timeseries",

@@ -104,6 +104,9 @@ def sli_feed(slo: SLO, metrics: Metrics) -> SLIFeed:
             (bucket[0].with_labels(extra), count[0].with_labels(extra)),
             bad_in_total=True,
         )
+    if sli.kind == "promql":
+        # Series for arbitrary PromQL cannot be derived; a user test under specs/tests/ can.
+        raise Underivable("a promql SLI's inputs cannot be generated; write a test in specs/tests/")
     condition = sli.inputs["condition"]
     value = derive(sli.inputs["expr"], metrics)
     if value.kind != "gauge":
