@@ -14,11 +14,12 @@ import pytest
 from bzzzmon import conventions as C
 from bzzzmon.verify import amtool, discovery, promtool
 from bzzzmon.verify.discovery import Tool, version_key
-from bzzzmon.verify.rule_testing import run_rule_tests
+from bzzzmon.verify.rule_testing import collect, run_rule_tests, run_tests
 from bzzzmon.verify.tools import parallel_map, run, workers
 from tests.conftest import ROOT, pinned_tools, run_cli
 
 GENERATED = ROOT / "generated"
+SPECS = ROOT / "specs"
 TREES = [GENERATED, *sorted((ROOT / "tests" / "golden").glob("*/expected"))]
 HANDWRITTEN = sorted((ROOT / "tests" / "promtool").glob("*.test.yml"))
 SCRIPT = ROOT / "scripts" / "install-tools.sh"
@@ -82,6 +83,15 @@ def test_handwritten_rule_tests_pass(suite: dict[str, Tool]) -> None:
         HANDWRITTEN,
     )
     assert [r.output for r in results if not r.ok] == []
+
+
+def test_the_specs_own_rule_tests_pass(suite: dict[str, Tool], tmp_path: Path) -> None:
+    # specs/tests are the user's: a user on any supported version runs them with `bzzzmon test`.
+    tests = [t for t in collect(GENERATED, SPECS, tmp_path) if t.label.startswith(str(SPECS))]
+    assert tests
+    results = list(run_tests(tests, jobs=workers()))
+    assert {r.label: r.result.output for r in results if not r.ok} == {}
+    assert all(r.result.command[0] == suite["promtool"].path for r in results)
 
 
 @pytest.mark.parametrize("tree", TREES, ids=_tree_id)
