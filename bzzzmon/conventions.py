@@ -146,21 +146,28 @@ IDENTITY_LABELS = ("instance", LABEL_SWARM_NODE, LABEL_SWARM_TASK_SLOT)
 LABEL_EXPLANATION = "explanation"
 
 # --- Recording rules (level:metric:operations) -------------------------------------------------
+# bzzzmon's own level, so its series never share a name with Sloth's (``slo:``) or Pyrra's
+# (``<metric>:burnrate<window>``, ``pyrra_``) while a team runs both during a migration.
+REC_NAMESPACE = "bzzzmon_slo"
 # Numerator and denominator are recorded once at the base window; every longer window and the
 # whole period are sums over those two series, so the ratio is traffic-weighted.
-REC_BAD_RATE = "slo:sli_bad_events:rate{window}"
-REC_TOTAL_RATE = "slo:sli_total_events:rate{window}"
-REC_ERROR_RATIO = "slo:sli_error:ratio_rate{window}"
-REC_OBJECTIVE = "slo:objective:ratio"
-REC_ERROR_BUDGET = "slo:error_budget:ratio"
-REC_PERIOD_DAYS = "slo:time_period:days"
-REC_CURRENT_BURN = "slo:current_burn_rate:ratio"
-REC_PERIOD_BURN = "slo:period_burn_rate:ratio"
-REC_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+REC_BAD_RATE = f"{REC_NAMESPACE}:sli_bad_events:rate{{window}}"
+REC_TOTAL_RATE = f"{REC_NAMESPACE}:sli_total_events:rate{{window}}"
+REC_ERROR_RATIO = f"{REC_NAMESPACE}:sli_error:ratio_rate{{window}}"
+REC_OBJECTIVE = f"{REC_NAMESPACE}:objective:ratio"
+REC_ERROR_BUDGET = f"{REC_NAMESPACE}:error_budget:ratio"
+REC_PERIOD_DAYS = f"{REC_NAMESPACE}:time_period:days"
+REC_CURRENT_BURN = f"{REC_NAMESPACE}:current_burn_rate:ratio"
+REC_PERIOD_BURN = f"{REC_NAMESPACE}:period_burn_rate:ratio"
+REC_BUDGET_REMAINING = f"{REC_NAMESPACE}:period_error_budget_remaining:ratio"
 # The share of the period the SLI's history covers (1 once it spans the whole period): budget
 # figures on a young deployment are prorated by it instead of claiming the whole budget spent.
-REC_PERIOD_COVERAGE = "slo:period_coverage:ratio"
-REC_SLI_INFO = "slo:sli:info"
+REC_PERIOD_COVERAGE = f"{REC_NAMESPACE}:period_coverage:ratio"
+REC_SLI_INFO = f"{REC_NAMESPACE}:sli:info"
+# Sums of the base-window rates over an hour: only the ``hourly-level`` rule shape of the
+# benchmarks records them (bench/shapes.py), under bzzzmon's namespace like the rest.
+REC_BAD_SUM_1H = f"{REC_NAMESPACE}:sli_bad_events:sum1h"
+REC_TOTAL_SUM_1H = f"{REC_NAMESPACE}:sli_total_events:sum1h"
 
 
 def rec_name(template: str, window: str) -> str:
