@@ -9,6 +9,7 @@ from bzzzmon.promql.duration import parse_duration
 from bzzzmon.promql.parse import PromQLError, parse
 from bzzzmon.spec import wire
 from bzzzmon.spec.context import Context, dashboard_url, join_url, unique
+from bzzzmon.spec.keys import origin_of
 from bzzzmon.spec.loader import LoadedFile
 from bzzzmon.spec.names import aux_alert_name, escalation_alert_name
 from bzzzmon.spec.yamlpos import Path as YPath
@@ -37,7 +38,6 @@ def resolve_alerts(
                 continue
         kind, _, slo_name = a.dashboard.partition(":")
         uid = C.dashboard_uid(service.name, kind, slo_name)
-        line, _ = lf.doc.position(path)
         out.append(
             M.Alert(
                 name=a.name,
@@ -54,7 +54,7 @@ def resolve_alerts(
                 dashboard_uid=uid,
                 dashboard_url=dashboard_url(service.grafana_url, uid),
                 labels=dict(a.labels),
-                origin=M.Origin(lf.doc.file, line),
+                origin=origin_of(lf, path),
             )
         )
     return tuple(out)

@@ -7,6 +7,7 @@ from decimal import Decimal
 from bzzzmon import model as M
 from bzzzmon.spec import wire
 from bzzzmon.spec.context import Context, join_url, unique
+from bzzzmon.spec.keys import origin_of
 from bzzzmon.spec.loader import LoadedFile
 from bzzzmon.spec.yamlpos import Path as YPath
 
@@ -46,7 +47,6 @@ def resolve_components(ctx: Context) -> tuple[M.Component, ...]:
                 )
             _check_probe(ctx, lf, (*path, "probes", i), p)
         total_weight += c.weight
-        line, _ = lf.doc.position(path)
         out.append(
             M.Component(
                 c.name,
@@ -55,7 +55,7 @@ def resolve_components(ctx: Context) -> tuple[M.Component, ...]:
                 join_url(runbook, c.runbook),
                 tuple(c.checks),
                 tuple(_probe(ctx, p, c.name) for p in c.probes),
-                M.Origin(lf.doc.file, line),
+                origin_of(lf, path),
             )
         )
     unique(checks, "health check", ctx.errs)

@@ -9,6 +9,7 @@ from bzzzmon import model as M
 from bzzzmon.promql.duration import parse_duration
 from bzzzmon.spec import wire
 from bzzzmon.spec.context import Context, unique
+from bzzzmon.spec.keys import origin_of
 from bzzzmon.spec.loader import LoadedFile
 from bzzzmon.spec.safety import safe_file_name
 from bzzzmon.spec.yamlpos import Path as YPath
@@ -155,8 +156,7 @@ def resolve_receivers(ctx: Context) -> tuple[M.Receiver, ...]:
             )
         kind: ReceiverKind = next(k for k in RECEIVER_KINDS if getattr(r, k))
         settings = getattr(r, kind).model_dump(by_alias=True)
-        line, _ = lf.doc.position(path)
-        out.append(M.Receiver(r.name, kind, settings, M.Origin(lf.doc.file, line)))
+        out.append(M.Receiver(r.name, kind, settings, origin_of(lf, path)))
     return tuple(sorted(out, key=lambda r: r.name))
 
 

@@ -22,6 +22,7 @@ from bzzzmon.slo.windows import (
 )
 from bzzzmon.spec import wire
 from bzzzmon.spec.context import Context, dashboard_url, join_url, unique
+from bzzzmon.spec.keys import origin_of
 from bzzzmon.spec.loader import LoadedFile
 from bzzzmon.spec.names import aux_alert_name
 from bzzzmon.spec.yamlpos import Path as YPath
@@ -153,7 +154,6 @@ def resolve_slos(ctx: Context, service: M.Service, components: set[str]) -> tupl
             a.budget_exhausted.enabled,
         )
         uid = C.dashboard_uid(service.name, "slo", s.name)
-        line, _ = lf.doc.position(path)
         out.append(
             M.SLO(
                 name=s.name,
@@ -183,7 +183,7 @@ def resolve_slos(ctx: Context, service: M.Service, components: set[str]) -> tupl
                 dashboard_uid=uid,
                 dashboard_url=dashboard_url(service.grafana_url, uid),
                 labels=dict(s.labels) | dict(a.labels),
-                origin=M.Origin(lf.doc.file, line),
+                origin=origin_of(lf, path),
             )
         )
     return tuple(out)
