@@ -226,8 +226,13 @@ def dashboard_uid(service: str, kind: str, name: str = "") -> str:
     return _UID_UNSAFE.sub("-", raw)[:40].strip("-")
 
 
-# Alert names the runbook and routing rely on.
-WATCHDOG_ALERT = "BZZZWatchdog"
+# Alert names the runbook and routing rely on, each the service's alert prefix and a suffix.
+def watchdog_alert(prefix: str) -> str:
+    """The always-firing heartbeat alert of a service: ``BZZZWatchdog``, ``ShopWatchdog``."""
+    return f"{prefix}Watchdog"
+
+
+WATCHDOG_ALERT = watchdog_alert("BZZZ")  # BZZZ's, for the tests and demos of the BZZZ spec
 
 # --- Grafana dashboards and provisioning (issue 4) ---------------------------------------------
 DATASOURCE_NAME = "BZZZ Prometheus"

@@ -11,6 +11,7 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
+from bzzzmon import conventions as C
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.slo.windows import BASE_WINDOW as BASE_WINDOW_SECONDS
 
@@ -48,6 +49,10 @@ class Service:
 
     def matchers(self, selector: str) -> dict[str, str]:
         return self.selectors.get(selector, {})
+
+    @property
+    def watchdog_alert(self) -> str:
+        return C.watchdog_alert(self.alert_prefix)
 
 
 @dataclass(frozen=True)

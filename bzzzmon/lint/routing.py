@@ -65,7 +65,11 @@ def check(plan: Plan, files: Files) -> list[Finding]:
     for severity in plan.severities:
         if severity.receivers or teams:
             continue
-        users = sum(a.severity == severity.name for a in plan.alerts if a.name != C.WATCHDOG_ALERT)
+        users = sum(
+            a.severity == severity.name
+            for a in plan.alerts
+            if a.name != plan.service.watchdog_alert
+        )
         users += sum(t.severity == severity.name for s in plan.slos for t in s.tiers)
         key = f"severities.{severity.name}.receivers"
         findings.append(

@@ -80,5 +80,7 @@ def declared_alert_names(ctx: Context) -> set[str]:
             names.append((lf, (*path, "alerting", key), aux.name or aux_alert_name(a.name, suffix)))
     unique(names, "alert", ctx.errs)
     known = {n for _, _, n in names}
-    known |= {escalation_alert_name(s) for s in C.SEVERITIES}
+    svc = ctx.single("service")
+    prefix = (svc[1].alert_prefix or svc[1].name.upper()) if svc else ""
+    known |= {escalation_alert_name(prefix, s) for s in C.SEVERITIES}
     return known

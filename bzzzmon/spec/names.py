@@ -11,8 +11,8 @@ def aux_alert_name(burn_name: str, suffix: str) -> str:
     return f"{base}{suffix}"
 
 
-def escalation_alert_name(severity: str) -> str:
-    return f"BZZZ{severity}ResolutionTargetMissed"
+def escalation_alert_name(prefix: str, severity: str) -> str:
+    return f"{prefix}{severity}ResolutionTargetMissed"
 
 
 def explanation_hold_alert_name(plan: M.Plan) -> str:
