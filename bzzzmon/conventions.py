@@ -215,8 +215,13 @@ ANNOTATION_DASHBOARD_URL = "dashboard_url"
 # Values of LABEL_ALERT_KIND that routing and inhibition rely on.
 ALERT_KIND_ESCALATION = "escalation"
 
+
 # --- Dashboards --------------------------------------------------------------------------------
-DATASOURCE_UID = "bzzz-prometheus"
+def datasource_uid(service: str) -> str:
+    return f"{service}-prometheus"
+
+
+DATASOURCE_UID = datasource_uid("bzzz")  # BZZZ's, as the tests of the BZZZ spec read it
 _UID_UNSAFE = re.compile(r"[^a-z0-9-]+")
 
 
@@ -234,17 +239,28 @@ def watchdog_alert(prefix: str) -> str:
 
 WATCHDOG_ALERT = watchdog_alert("BZZZ")  # BZZZ's, for the tests and demos of the BZZZ spec
 
+
 # --- Grafana dashboards and provisioning (issue 4) ---------------------------------------------
-DATASOURCE_NAME = "BZZZ Prometheus"
+def datasource_name(prefix: str) -> str:
+    return f"{prefix} Prometheus"
+
+
+DATASOURCE_NAME = datasource_name("BZZZ")
 # Where the provisioned Prometheus datasource reaches Prometheus (the Swarm service name).
 DATASOURCE_URL = "http://prometheus:9090"
 # Dashboard template variables.
 VAR_DATASOURCE = "datasource"
 VAR_INSTANCE = "instance"
 VAR_COMPONENT = "component"
+
+
 # Where the deployment mounts generated/grafana/dashboards/ (the dashboards provider reads it).
-GRAFANA_DASHBOARDS_PATH = "/var/lib/grafana/dashboards/bzzz"
-GRAFANA_FOLDER = "BZZZ"
+# A service's are named after it (its Grafana folder after its alert prefix); BZZZ's here.
+def grafana_dashboards_path(service: str) -> str:
+    return f"/var/lib/grafana/dashboards/{service}"
+
+
+GRAFANA_DASHBOARDS_PATH = grafana_dashboards_path("bzzz")
 DASHBOARD_KIND_OVERVIEW = "overview"
 DASHBOARD_KIND_EXPORTER = "exporter"
 

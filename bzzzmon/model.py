@@ -46,6 +46,9 @@ class Service:
     grafana_url: str
     alertmanager_url: str
     alert_prefix: str = ""
+    # The selectors ``service.selectors`` declares (the others are top-level, shared ones): each
+    # with a ``job`` matcher is a scrape job of the service.
+    own_selectors: tuple[str, ...] = ()
 
     def matchers(self, selector: str) -> dict[str, str]:
         return self.selectors.get(selector, {})
@@ -329,6 +332,12 @@ class Plan:
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)
+
+    @property
+    def probed(self) -> bool:
+        """Whether the spec declares probes: only then do the exporter, its config, dashboard
+        and component weights take part (a plain HTTP service has none of them)."""
+        return bool(self.probes) or any(c.probes or c.checks for c in self.components)
 
     def files_of(self, *sections: str) -> tuple[str, ...]:
         """Spec files that declare any of ``sections`` (for generated-file headers)."""

@@ -38,7 +38,7 @@ def resolve_service(ctx: Context) -> M.Service:
         )
         return M.Service("service", {}, {}, None, "", "", "", "")
     lf, s = found
-    for selector in (C.SELECTOR_AGENT, C.SELECTOR_EXPORTER):
+    for selector in sorted(s.selectors):  # each job of the service names a targets file
         job = s.selectors.get(selector, {}).get("job")
         if job is not None and not safe_file_name(job):
             ctx.errs.add_value(
@@ -58,6 +58,7 @@ def resolve_service(ctx: Context) -> M.Service:
         s.grafana_url,
         s.alertmanager_url,
         s.alert_prefix or s.name.upper(),
+        tuple(s.selectors),
     )
 
 
