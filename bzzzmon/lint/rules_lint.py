@@ -28,6 +28,7 @@ from bzzzmon.promql.parse import PromQLError, SelectorUse, selectors_of
 from bzzzmon.promql.regex_names import finite_names
 from bzzzmon.render.output import Files, rendered_yaml
 from bzzzmon.render.rules import slo_rules_file
+from bzzzmon.spec.names import camel
 
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url")
 MAX_GROUP_RULES = 50
@@ -90,11 +91,6 @@ class _Source:
     origin: Origin
     subject: str
     path: str  # the spec key of the item, "alerts[]" or "slos[]"
-
-
-def _camel(name: str) -> str:
-    """``bad_name`` / ``lower`` -> ``BadName`` / ``Lower``: an alert name's CamelCase rest."""
-    return "".join(p[:1].upper() + p[1:] for p in re.split(r"[^A-Za-z0-9]+", name) if p)
 
 
 class _Lint:
@@ -203,7 +199,7 @@ class _Lint:
     def _alert_name(self, ref: RuleRef, name: str, prefix: str) -> None:
         where = self.where(ref)
         rest = name[len(prefix) :] if name.lower().startswith(prefix.lower()) else name
-        suggestion = f"{prefix}{_camel(rest) or 'Name'}"
+        suggestion = f"{prefix}{camel(rest) or 'Name'}"
         name_key = self.key(ref, "name", "name", "alerting.name")
         if not name.startswith(prefix):
             self.add(

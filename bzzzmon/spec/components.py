@@ -62,7 +62,9 @@ def resolve_components(ctx: Context) -> tuple[M.Component, ...]:
     for lf, path, p in ctx.each("probes"):
         probe_names.append((lf, path, p.name))
     unique(probe_names, "probe", ctx.errs)
-    if items and total_weight <= 0:
+    # Weights share out the exporter's health score: they matter only with probes.
+    probed = any(c.probes or c.checks for _, _, c in items) or bool(ctx.each("probes"))
+    if probed and total_weight <= 0:
         lf, path, _ = items[0]
         ctx.errs.add(
             lf,
