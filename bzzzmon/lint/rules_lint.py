@@ -7,7 +7,8 @@ Errors: alert names (CamelCase, service prefix), severities (P0-P3), required an
 anchors that match no heading (only when a runbook is given), metrics that neither a contract, the
 spec's ``metrics`` section nor a recording rule defines, rate()/increase() of something that is
 not a counter.
-Warnings: counters read without rate()/increase(), recording-rule names not of the form
+Warnings: relative dashboard links (no ``service.grafana_url``), counters read without
+rate()/increase(), recording-rule names not of the form
 level:metric:operations, oversized rule groups, integer latency thresholds (Prometheus 3 writes
 ``le="1"`` as ``le="1.0"``), burn tiers with a factor below 1, alerts with no generated test.
 """
@@ -423,6 +424,21 @@ class _Lint:
                         "window: raise it, or lengthen long",
                     )
 
+    def links(self) -> None:
+        """Without ``service.grafana_url`` every dashboard_url is a bare ``/d/<uid>`` path that
+        a notification's reader cannot open."""
+        if self.plan.service.grafana_url or not (self.plan.slos or self.plan.alerts):
+            return
+        self.add(
+            "warning",
+            (str(self.plan.key_origin("service.grafana_url")), "service"),
+            "relative-links",
+            "service.grafana_url is not set: the alerts' dashboard_url links are relative "
+            "(/d/<uid>) and open nowhere from a notification",
+            "service.grafana_url",
+            "set service.grafana_url to Grafana's base URL, e.g. https://grafana.example",
+        )
+
     def untested(self) -> None:
         from bzzzmon.render.rule_tests import untested
 
@@ -449,6 +465,7 @@ def check(plan: Plan, files: Files) -> list[Finding]:
     lint.name_collisions()
     lint.records_and_groups()
     lint.slos()
+    lint.links()
     lint.untested()
     return lint.findings
 

@@ -136,6 +136,13 @@ CASES = {
     "unrouted-severity": Case(
         "unrouted-severity", (), SERVICE, "severities.P2.receivers", "receivers:"
     ),
+    "relative-links": Case(
+        "relative-links",
+        (("  grafana_url: https://grafana.example\n", ""),),
+        SERVICE,
+        "service.grafana_url",
+        "Grafana's base URL",
+    ),
     "no-catch-all": Case(
         "no-catch-all",
         (("metrics:\n", "routing:\n  group_by: [alertname]\nmetrics:\n"),),
