@@ -26,14 +26,16 @@ import yaml
 
 from bench import peers
 from bench.promserver import Prometheus
+from bzzzmon import conventions as C
 
 SELECTOR = re.compile(r"\b([a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_:]+)\{([^}]*)\}")
 MATCHER = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)\s*=\s*"([^"]*)"')
+# bzzzmon's base series (and the hourly-level shape's sums); Sloth's is its 5m ratio.
 BASE_SERIES = {
-    "slo:sli_bad_events:rate5m",
-    "slo:sli_total_events:rate5m",
-    "slo:sli_bad_events:sum1h",
-    "slo:sli_total_events:sum1h",
+    C.rec_name(C.REC_BAD_RATE, "5m"),
+    C.rec_name(C.REC_TOTAL_RATE, "5m"),
+    C.REC_BAD_SUM_1H,
+    C.REC_TOTAL_SUM_1H,
 }
 MAX_POINTS = 10_000
 
@@ -149,7 +151,7 @@ def bzzzmon_period_exprs(rule_files: list[Path], slos: list[str], period: str) -
     inl = Inliner(rule_files)
     out = {}
     for slo in slos:
-        out[slo] = inl.inline(f'slo:sli_error:ratio_rate{period}{{slo="{slo}"}}')
+        out[slo] = inl.inline(f'{C.rec_name(C.REC_ERROR_RATIO, period)}{{slo="{slo}"}}')
     return out
 
 

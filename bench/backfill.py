@@ -24,10 +24,18 @@ import yaml
 
 from bench import peers, promserver
 from bench.workload import METRIC
+from bzzzmon import conventions as C
 
 CHUNK = 4 * 86400
 BAD = f'{METRIC}{{code=~"5.."}}'
 TOTAL = METRIC
+
+# bzzzmon's recording-rule level; Sloth's shapes here keep their own ``slo:``.
+NS = C.REC_NAMESPACE
+
+
+BZZZMON_BAD = C.rec_name(C.REC_BAD_RATE, "5m")
+BZZZMON_TOTAL = C.rec_name(C.REC_TOTAL_RATE, "5m")
 
 
 def base_rules() -> list[dict[str, object]]:
@@ -39,8 +47,8 @@ def base_rules() -> list[dict[str, object]]:
         '"sloth_id", "bench-$1", "slo", "(.*)")'
     )
     return [
-        {"record": "slo:sli_bad_events:rate5m", "expr": f"sum by (slo) (rate({BAD}[5m]))"},
-        {"record": "slo:sli_total_events:rate5m", "expr": f"sum by (slo) (rate({TOTAL}[5m]))"},
+        {"record": C.rec_name(C.REC_BAD_RATE, "5m"), "expr": f"sum by (slo) (rate({BAD}[5m]))"},
+        {"record": C.rec_name(C.REC_TOTAL_RATE, "5m"), "expr": f"sum by (slo) (rate({TOTAL}[5m]))"},
         {
             "record": "slo:sli_error:ratio_rate5m",
             "expr": f"sum without (slo) ({sloth_labelled})",
@@ -108,8 +116,8 @@ def hourly_rules() -> list[dict[str, object]]:
     """The intermediate hourly level of the ``bzzzmon hourly-level`` variant (see shapes.py)."""
     return [
         {
-            "record": f"slo:sli_{kind}_events:sum1h",
-            "expr": f"sum_over_time(slo:sli_{kind}_events:rate5m[1h])",
+            "record": f"{NS}:sli_{kind}_events:sum1h",
+            "expr": f"sum_over_time({NS}:sli_{kind}_events:rate5m[1h])",
         }
         for kind in ("bad", "total")
     ]
@@ -185,8 +193,8 @@ def check_equivalence(
     worst, count = 0.0, 0
     for slo in slos:
         pairs = [
-            (bzzzmon_bad[slo.name], f'slo:sli_bad_events:rate5m{{slo="{slo.name}"}}'),
-            (f"sum(rate({slo.total}[5m]))", f'slo:sli_total_events:rate5m{{slo="{slo.name}"}}'),
+            (bzzzmon_bad[slo.name], f'{BZZZMON_BAD}{{slo="{slo.name}"}}'),
+            (f"sum(rate({slo.total}[5m]))", f'{BZZZMON_TOTAL}{{slo="{slo.name}"}}'),
             (
                 peers.sloth_ratio_expr(slo, "5m"),
                 f"slo:sli_error:ratio_rate5m{{{peers.sloth_sel(slo)}}}",

@@ -17,10 +17,14 @@ from typing import Any
 import yaml
 
 from bench.workload import METRIC
+from bzzzmon import conventions as C
 
 SERVICE = "bench"
 SLOTH_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "3d")
 PYRRA_WINDOWS = ("5m", "30m", "1h", "2h", "6h", "1d", "4d")
+
+# bzzzmon's recording-rule level; Sloth's shapes here keep their own ``slo:``.
+NS = C.REC_NAMESPACE
 
 
 @dataclass(frozen=True)
@@ -307,25 +311,25 @@ def bzzzmon_shape_rules(slos: list[Slo], period_interval: str | None = None) -> 
         sel = f'slo="{slo.name}"'
         sli: list[dict[str, Any]] = [
             {
-                "record": "slo:sli_bad_events:rate5m",
+                "record": f"{NS}:sli_bad_events:rate5m",
                 "expr": f"sum(rate({slo.bad}[5m]))",
                 "labels": lab,
             },
             {
-                "record": "slo:sli_total_events:rate5m",
+                "record": f"{NS}:sli_total_events:rate5m",
                 "expr": f"sum(rate({slo.total}[5m]))",
                 "labels": lab,
             },
         ]
         ratios = [
             {
-                "record": f"slo:sli_error:ratio_rate{w}",
+                "record": f"{NS}:sli_error:ratio_rate{w}",
                 "expr": (
-                    f"sum_over_time(slo:sli_bad_events:rate5m{{{sel}}}[{w}])"
-                    f" / sum_over_time(slo:sli_total_events:rate5m{{{sel}}}[{w}])"
+                    f"sum_over_time({NS}:sli_bad_events:rate5m{{{sel}}}[{w}])"
+                    f" / sum_over_time({NS}:sli_total_events:rate5m{{{sel}}}[{w}])"
                     if w != "5m"
-                    else f"slo:sli_bad_events:rate5m{{{sel}}}"
-                    f" / slo:sli_total_events:rate5m{{{sel}}}"
+                    else f"{NS}:sli_bad_events:rate5m{{{sel}}}"
+                    f" / {NS}:sli_total_events:rate5m{{{sel}}}"
                 ),
                 "labels": lab,
             }
@@ -339,14 +343,18 @@ def bzzzmon_shape_rules(slos: list[Slo], period_interval: str | None = None) -> 
             period_group = ratios[-1:]
         meta = [
             {
-                "record": "slo:objective:ratio",
+                "record": f"{NS}:objective:ratio",
                 "expr": f"vector({slo.objective / 100!r})",
                 "labels": lab,
             },
-            {"record": "slo:error_budget:ratio", "expr": f"vector({slo.budget!r})", "labels": lab},
             {
-                "record": "slo:period_error_budget_remaining:ratio",
-                "expr": f"1 - slo:sli_error:ratio_rate{slo.period}{{{sel}}} / {slo.budget!r}",
+                "record": f"{NS}:error_budget:ratio",
+                "expr": f"vector({slo.budget!r})",
+                "labels": lab,
+            },
+            {
+                "record": f"{NS}:period_error_budget_remaining:ratio",
+                "expr": f"1 - {NS}:sli_error:ratio_rate{slo.period}{{{sel}}} / {slo.budget!r}",
                 "labels": lab,
             },
         ]
@@ -366,7 +374,7 @@ def bzzzmon_shape_rules(slos: list[Slo], period_interval: str | None = None) -> 
         alerts.append(
             {
                 "alert": slo.alert_name.replace("BudgetBurn", "SLIMissing"),
-                "expr": f"absent(slo:sli_total_events:rate5m{{{sel}}})",
+                "expr": f"absent({NS}:sli_total_events:rate5m{{{sel}}})",
                 "for": "10m",
                 "labels": {**lab, "severity": "P2"},
             }
@@ -389,6 +397,6 @@ def bzzzmon_tier_condition(slo: Slo, tier: Tier) -> str:
     sel = f'slo="{slo.name}"'
     thr = f"({tier.factor} * {slo.budget!r})"
     return (
-        f"slo:sli_error:ratio_rate{tier.long}{{{sel}}} > {thr}"
-        f" and slo:sli_error:ratio_rate{tier.short}{{{sel}}} > {thr}"
+        f"{NS}:sli_error:ratio_rate{tier.long}{{{sel}}} > {thr}"
+        f" and {NS}:sli_error:ratio_rate{tier.short}{{{sel}}} > {thr}"
     )

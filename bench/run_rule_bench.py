@@ -29,6 +29,7 @@ if __package__ in (None, ""):
 from bench import accuracy, backfill, peers, promserver, rule_cost, samples_cost, shapes
 from bench.live_exporter import Feeder, serving
 from bench.workload import STEP, Workload, write
+from bzzzmon import conventions as C
 
 RESULTS = Path(__file__).resolve().parent / "results"
 
@@ -117,7 +118,9 @@ def run_accuracy(
         out["period_exprs_example"] = {k: v[names[0]] for k, v in exprs.items()}
         bad_rules = {
             r.labels.get("slo", ""): r.expr
-            for r in accuracy.Inliner(sets["bzzzmon"]).rules.get("slo:sli_bad_events:rate5m", [])
+            for r in accuracy.Inliner(sets["bzzzmon"]).rules.get(
+                C.rec_name(C.REC_BAD_RATE, "5m"), []
+            )
         }
         checked = slos[:3]
         when = [w.period_start + k * 86400 * 3 + 4321 for k in range(10)]

@@ -13,6 +13,7 @@ from typing import Any
 import yaml
 
 from bench import peers
+from bzzzmon import conventions as C
 
 REPO = Path(__file__).resolve().parent.parent
 RENDER_RULES = """
@@ -26,10 +27,10 @@ for name, text in rules.render(load_plan(spec)).items():
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text)
 """
-PERIOD_RECORDS = (
-    "slo:period_burn_rate:ratio",
-    "slo:period_error_budget_remaining:ratio",
-)
+PERIOD_RECORDS = (C.REC_PERIOD_BURN, C.REC_BUDGET_REMAINING)
+PERIOD_RATIO_PREFIX = C.rec_name(C.REC_ERROR_RATIO, "")
+BAD_5M = C.rec_name(C.REC_BAD_RATE, "5m")
+TOTAL_5M = C.rec_name(C.REC_TOTAL_RATE, "5m")
 
 
 def build_bzzzmon(slos: list[peers.Slo], work: Path, log: Path) -> tuple[list[Path], str]:
@@ -78,7 +79,7 @@ def split_period_group(files: list[Path], interval: str, out_dir: Path) -> list[
             for r in g["rules"]:
                 rec = r.get("record", "")
                 is_period = rec in PERIOD_RECORDS or (
-                    rec.startswith("slo:sli_error:ratio_rate") and rec.endswith(("28d", "30d"))
+                    rec.startswith(PERIOD_RATIO_PREFIX) and rec.endswith(("28d", "30d"))
                 )
                 (moved if is_period else keep).append(r)
             groups.append({**g, "rules": keep})
@@ -104,28 +105,28 @@ def hourly_level(files: list[Path], out_dir: Path) -> list[Path]:
             hourly: list[dict[str, Any]] = []
             for r in g["rules"]:
                 rec = r.get("record", "")
-                if rec.startswith("slo:sli_error:ratio_rate") and rec.endswith(("28d", "30d")):
+                if rec.startswith(PERIOD_RATIO_PREFIX) and rec.endswith(("28d", "30d")):
                     slo = r["labels"]["slo"]
-                    period = rec.removeprefix("slo:sli_error:ratio_rate")
+                    period = rec.removeprefix(PERIOD_RATIO_PREFIX)
                     sel = f'{{slo="{slo}"}}'
                     lab = copy.deepcopy(r["labels"])
                     hourly = [
                         {
-                            "record": "slo:sli_bad_events:sum1h",
-                            "expr": f"sum_over_time(slo:sli_bad_events:rate5m{sel}[1h])",
+                            "record": C.REC_BAD_SUM_1H,
+                            "expr": f"sum_over_time({BAD_5M}{sel}[1h])",
                             "labels": lab,
                         },
                         {
-                            "record": "slo:sli_total_events:sum1h",
-                            "expr": f"sum_over_time(slo:sli_total_events:rate5m{sel}[1h])",
+                            "record": C.REC_TOTAL_SUM_1H,
+                            "expr": f"sum_over_time({TOTAL_5M}{sel}[1h])",
                             "labels": lab,
                         },
                     ]
                     keep.append(
                         {
                             **r,
-                            "expr": f"sum_over_time(slo:sli_bad_events:sum1h{sel}[{period}])"
-                            f" / sum_over_time(slo:sli_total_events:sum1h{sel}[{period}])",
+                            "expr": f"sum_over_time({C.REC_BAD_SUM_1H}{sel}[{period}])"
+                            f" / sum_over_time({C.REC_TOTAL_SUM_1H}{sel}[{period}])",
                         }
                     )
                 else:

@@ -15,6 +15,7 @@ import pytest
 
 from bench import accuracy, peers, promserver, run_rule_bench, shapes
 from bench.workload import DAY, Workload, episodes_for, slo_counters
+from bzzzmon import conventions as C
 from bzzzmon.verify import discovery
 
 
@@ -28,8 +29,9 @@ def test_firings_apply_for() -> None:
 def test_inliner_replaces_recorded_series_down_to_base(tmp_path: Path) -> None:
     slos = peers.bench_slos(["svc-0000", "svc-0001"])
     f = peers.bzzzmon_shape_rules(slos).dump(tmp_path / "r.yml")
-    expr = accuracy.Inliner([f]).inline('slo:sli_error:ratio_rate30d{slo="svc-0001"}')
-    assert 'sum_over_time(slo:sli_bad_events:rate5m{slo="svc-0001"}[30d])' in expr
+    ratio = C.rec_name(C.REC_ERROR_RATIO, "30d")
+    expr = accuracy.Inliner([f]).inline(ratio + '{slo="svc-0001"}')
+    assert f'sum_over_time({C.rec_name(C.REC_BAD_RATE, "5m")}{{slo="svc-0001"}}[30d])' in expr
     assert "label_replace(" in expr and '"slo", "svc-0001"' in expr
 
 

@@ -158,21 +158,28 @@ IDENTITY_LABELS = ("instance", LABEL_SWARM_NODE, LABEL_SWARM_TASK_SLOT)
 LABEL_EXPLANATION = "explanation"
 
 # --- Recording rules (level:metric:operations) -------------------------------------------------
+# bzzzmon's own level, so its series never share a name with Sloth's (``slo:``) or Pyrra's
+# (``<metric>:burnrate<window>``, ``pyrra_``) while a team runs both during a migration.
+REC_NAMESPACE = "bzzzmon_slo"
 # Numerator and denominator are recorded once at the base window; every longer window and the
 # whole period are sums over those two series, so the ratio is traffic-weighted.
-REC_BAD_RATE = "slo:sli_bad_events:rate{window}"
-REC_TOTAL_RATE = "slo:sli_total_events:rate{window}"
-REC_ERROR_RATIO = "slo:sli_error:ratio_rate{window}"
-REC_OBJECTIVE = "slo:objective:ratio"
-REC_ERROR_BUDGET = "slo:error_budget:ratio"
-REC_PERIOD_DAYS = "slo:time_period:days"
-REC_CURRENT_BURN = "slo:current_burn_rate:ratio"
-REC_PERIOD_BURN = "slo:period_burn_rate:ratio"
-REC_BUDGET_REMAINING = "slo:period_error_budget_remaining:ratio"
+REC_BAD_RATE = f"{REC_NAMESPACE}:sli_bad_events:rate{{window}}"
+REC_TOTAL_RATE = f"{REC_NAMESPACE}:sli_total_events:rate{{window}}"
+REC_ERROR_RATIO = f"{REC_NAMESPACE}:sli_error:ratio_rate{{window}}"
+REC_OBJECTIVE = f"{REC_NAMESPACE}:objective:ratio"
+REC_ERROR_BUDGET = f"{REC_NAMESPACE}:error_budget:ratio"
+REC_PERIOD_DAYS = f"{REC_NAMESPACE}:time_period:days"
+REC_CURRENT_BURN = f"{REC_NAMESPACE}:current_burn_rate:ratio"
+REC_PERIOD_BURN = f"{REC_NAMESPACE}:period_burn_rate:ratio"
+REC_BUDGET_REMAINING = f"{REC_NAMESPACE}:period_error_budget_remaining:ratio"
 # The share of the period the SLI's history covers (1 once it spans the whole period): budget
 # figures on a young deployment are prorated by it instead of claiming the whole budget spent.
-REC_PERIOD_COVERAGE = "slo:period_coverage:ratio"
-REC_SLI_INFO = "slo:sli:info"
+REC_PERIOD_COVERAGE = f"{REC_NAMESPACE}:period_coverage:ratio"
+REC_SLI_INFO = f"{REC_NAMESPACE}:sli:info"
+# Sums of the base-window rates over an hour: only the ``hourly-level`` rule shape of the
+# benchmarks records them (bench/shapes.py), under bzzzmon's namespace like the rest.
+REC_BAD_SUM_1H = f"{REC_NAMESPACE}:sli_bad_events:sum1h"
+REC_TOTAL_SUM_1H = f"{REC_NAMESPACE}:sli_total_events:sum1h"
 
 
 def rec_name(template: str, window: str) -> str:
@@ -220,8 +227,13 @@ ANNOTATION_DASHBOARD_URL = "dashboard_url"
 # Values of LABEL_ALERT_KIND that routing and inhibition rely on.
 ALERT_KIND_ESCALATION = "escalation"
 
+
 # --- Dashboards --------------------------------------------------------------------------------
-DATASOURCE_UID = "bzzz-prometheus"
+def datasource_uid(service: str) -> str:
+    return f"{service}-prometheus"
+
+
+DATASOURCE_UID = datasource_uid("bzzz")  # BZZZ's, as the tests of the BZZZ spec read it
 _UID_UNSAFE = re.compile(r"[^a-z0-9-]+")
 
 
@@ -231,20 +243,36 @@ def dashboard_uid(service: str, kind: str, name: str = "") -> str:
     return _UID_UNSAFE.sub("-", raw)[:40].strip("-")
 
 
-# Alert names the runbook and routing rely on.
-WATCHDOG_ALERT = "BZZZWatchdog"
+# Alert names the runbook and routing rely on, each the service's alert prefix and a suffix.
+def watchdog_alert(prefix: str) -> str:
+    """The always-firing heartbeat alert of a service: ``BZZZWatchdog``, ``ShopWatchdog``."""
+    return f"{prefix}Watchdog"
+
+
+WATCHDOG_ALERT = watchdog_alert("BZZZ")  # BZZZ's, for the tests and demos of the BZZZ spec
+
 
 # --- Grafana dashboards and provisioning (issue 4) ---------------------------------------------
-DATASOURCE_NAME = "BZZZ Prometheus"
+def datasource_name(prefix: str) -> str:
+    return f"{prefix} Prometheus"
+
+
+DATASOURCE_NAME = datasource_name("BZZZ")
 # Where the provisioned Prometheus datasource reaches Prometheus (the Swarm service name).
 DATASOURCE_URL = "http://prometheus:9090"
 # Dashboard template variables.
 VAR_DATASOURCE = "datasource"
 VAR_INSTANCE = "instance"
 VAR_COMPONENT = "component"
+
+
 # Where the deployment mounts generated/grafana/dashboards/ (the dashboards provider reads it).
-GRAFANA_DASHBOARDS_PATH = "/var/lib/grafana/dashboards/bzzz"
-GRAFANA_FOLDER = "BZZZ"
+# A service's are named after it (its Grafana folder after its alert prefix); BZZZ's here.
+def grafana_dashboards_path(service: str) -> str:
+    return f"/var/lib/grafana/dashboards/{service}"
+
+
+GRAFANA_DASHBOARDS_PATH = grafana_dashboards_path("bzzz")
 DASHBOARD_KIND_OVERVIEW = "overview"
 DASHBOARD_KIND_EXPORTER = "exporter"
 

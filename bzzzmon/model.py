@@ -11,16 +11,21 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import Any, Literal
 
+from bzzzmon import conventions as C
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.slo.windows import BASE_WINDOW as BASE_WINDOW_SECONDS
 
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a thing was declared: the spec file (relative, as shown in headers) and line."""
+    """Where a thing was declared: the spec file (relative, as shown in headers), line, column."""
 
     file: str
     line: int = 1
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
 
 
 @dataclass(frozen=True)
@@ -53,9 +58,16 @@ class Service:
     alertmanager_url: str
     alert_prefix: str = ""
     exporter_web: ExporterWeb | None = None
+    # The selectors ``service.selectors`` declares (the others are top-level, shared ones): each
+    # with a ``job`` matcher is a scrape job of the service.
+    own_selectors: tuple[str, ...] = ()
 
     def matchers(self, selector: str) -> dict[str, str]:
         return self.selectors.get(selector, {})
+
+    @property
+    def watchdog_alert(self) -> str:
+        return C.watchdog_alert(self.alert_prefix)
 
 
 @dataclass(frozen=True)
@@ -308,6 +320,24 @@ class Plan:
     # Every metric expressions may use, with its type: the BZZZ agent and exporter contracts, the
     # standard Prometheus series, and what the spec's `metrics` section declares.
     metrics: dict[str, str] = field(default_factory=dict)
+    # Where each top-level section and each of its keys is written (``service``,
+    # ``service.runbook_url``, ``severities.P1``, ``metrics``): what a lint finding points at.
+    keys: dict[str, Origin] = field(default_factory=dict)
+
+    def key_origin(self, key: str, section: str | None = None) -> Origin:
+        """Where ``key`` (dotted) is set, else its nearest written parent, else the first file
+        declaring ``section`` (the key's first part), else the ``service`` key."""
+        parts = key.split(".")
+        while parts:
+            found = self.keys.get(".".join(parts))
+            if found is not None:
+                return found
+            parts.pop()
+        files = self.files_of(section or key.split(".")[0])
+        if files:
+            return Origin(files[0])
+        # An undeclared section is added beside the service it belongs to.
+        return self.keys.get("service") or Origin((self.spec_files or ("spec",))[0])
 
     def severity(self, name: str) -> Severity:
         return next(s for s in self.severities if s.name == name)
@@ -317,6 +347,12 @@ class Plan:
 
     def component(self, name: str) -> Component:
         return next(c for c in self.components if c.name == name)
+
+    @property
+    def probed(self) -> bool:
+        """Whether the spec declares probes: only then do the exporter, its config, dashboard
+        and component weights take part (a plain HTTP service has none of them)."""
+        return bool(self.probes) or any(c.probes or c.checks for c in self.components)
 
     def files_of(self, *sections: str) -> tuple[str, ...]:
         """Spec files that declare any of ``sections`` (for generated-file headers)."""

@@ -304,7 +304,8 @@ routing:
     ),
     Case(
         "zero-weights",
-        {"service.yaml": SERVICE.replace("weight: 1", "weight: 0")},
+        # Weights share out the exporter's health score: only a probed component has one.
+        {"service.yaml": SERVICE.replace("weight: 1", "weight: 0\n    checks: [api]")},
         "service.yaml:7:5",
         "component weights add up to 0",
     ),

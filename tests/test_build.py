@@ -42,14 +42,14 @@ def test_check_passes_when_up_to_date_and_names_stale_files(specs: Path, tmp_pat
     rules = out / "prometheus" / "rules" / "slo-checkout.rules.yml"
     rules.write_text(rules.read_text().replace("0.001", "0.002"))
     (out / "prometheus" / "rules" / "hand-made.yml").write_text("groups: []\n")
-    exporter = out / "exporter" / "exporter.yml"
-    exporter.unlink()
+    targets = out / "prometheus" / "targets" / "shop.yml"
+    targets.unlink()
     before = tree(out)
     stale = run_cli("build", "--specs", str(specs), "--out", str(out), "--check")
     assert stale.returncode == 1
     assert "prometheus/rules/slo-checkout.rules.yml: differs" in stale.stderr
     assert "prometheus/rules/hand-made.yml: extra" in stale.stderr
-    assert "exporter/exporter.yml: missing" in stale.stderr
+    assert "prometheus/targets/shop.yml: missing" in stale.stderr
     assert tree(out) == before, "--check must not write"
 
 
@@ -147,13 +147,13 @@ def test_rebuild_rewrites_only_what_changed(specs: Path, tmp_path: Path) -> None
     out = tmp_path / "generated"
     assert run_cli("build", "--specs", str(specs), "--out", str(out)).returncode == 0
     rules = out / "prometheus" / "rules" / "slo-checkout.rules.yml"
-    exporter = out / "exporter" / "exporter.yml"
-    before = {p: p.stat().st_ino for p in (rules, exporter)}
+    targets = out / "prometheus" / "targets" / "shop.yml"
+    before = {p: p.stat().st_ino for p in (rules, targets)}
     spec = specs / "spec.yaml"
     spec.write_text(spec.read_text().replace("objective: 99.9", "objective: 99.5"))
     assert run_cli("build", "--specs", str(specs), "--out", str(out)).returncode == 0
-    assert exporter.stat().st_ino == before[exporter]
-    assert exporter.stat().st_nlink == 1  # the old tree's name is gone
+    assert targets.stat().st_ino == before[targets]
+    assert targets.stat().st_nlink == 1  # the old tree's name is gone
     assert rules.stat().st_ino != before[rules]
     assert "0.005" in rules.read_text()
 
@@ -163,7 +163,7 @@ def test_rebuild_never_shares_a_file_with_something_outside(specs: Path, tmp_pat
     build does not write through it and the outside file is not tied to the output."""
     out = tmp_path / "generated"
     assert run_cli("build", "--specs", str(specs), "--out", str(out)).returncode == 0
-    linked = out / "exporter" / "exporter.yml"
+    linked = out / "prometheus" / "targets" / "shop.yml"
     outside_link = tmp_path / "elsewhere.yml"
     outside_link.hardlink_to(linked)
     symlinked = out / "prometheus" / "prometheus.yml"
@@ -182,11 +182,11 @@ def test_rebuild_never_shares_a_file_with_something_outside(specs: Path, tmp_pat
 def test_check_sees_line_ending_changes(specs: Path, tmp_path: Path) -> None:
     out = tmp_path / "generated"
     assert run_cli("build", "--specs", str(specs), "--out", str(out)).returncode == 0
-    exporter = out / "exporter" / "exporter.yml"
-    exporter.write_bytes(exporter.read_bytes().replace(b"\n", b"\r\n"))
+    targets = out / "prometheus" / "targets" / "shop.yml"
+    targets.write_bytes(targets.read_bytes().replace(b"\n", b"\r\n"))
     stale = run_cli("build", "--specs", str(specs), "--out", str(out), "--check", "--no-verify")
     assert stale.returncode == 1
-    assert "exporter/exporter.yml: differs" in stale.stderr
+    assert "prometheus/targets/shop.yml: differs" in stale.stderr
 
 
 def test_check_without_verification_stages_nothing(specs: Path, tmp_path: Path) -> None:

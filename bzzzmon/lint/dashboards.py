@@ -95,8 +95,10 @@ class _Checker:
         self.windows = long_windows(plan)
         self.findings: list[Finding] = []
 
-    def add(self, where: str, rule: str, message: str) -> None:
-        self.findings.append(Finding("error", where, rule, message))
+    def add(self, where: str, rule: str, message: str, key: str = "", hint: str = "") -> None:
+        # Dashboards are bzzzmon's output: a finding names the panel and, where the spec shapes
+        # what is wrong (a metric, a window), the key to set.
+        self.findings.append(Finding("error", where, rule, message, "", key, hint or _RENDERER))
 
     def dashboard(self, path: str, board: dict[str, Any]) -> None:
         uid = str(board.get("uid", ""))
@@ -184,8 +186,10 @@ class _Checker:
             self.add(
                 where,
                 "panel-metric",
-                f"metric {shown} is neither in the BZZZ or exporter contract nor a recording "
-                "rule this build produces",
+                f"metric {shown} is not declared: add it to metrics: (it is in no exporter "
+                "contract and no recording rule this build produces)",
+                "metrics",
+                f"metrics: {{{name or 'name'}: counter}} (or gauge, histogram)",
             )
             return
         if regex is not None and len(names) > 1 and under is not None:
@@ -205,6 +209,9 @@ class _Checker:
                 f"counter {', '.join(counters)} is read {'by ' + under if under else 'raw'}; "
                 "counters belong inside rate() or increase()",
             )
+
+
+_RENDERER = "the dashboards are generated from the spec: this is a bzzzmon bug, please report it"
 
 
 def _sdk_round_trip(board: dict[str, Any]) -> Any:
@@ -229,9 +236,12 @@ def _links(plan: Plan, uids: set[str]) -> Iterator[Finding]:
         if uid not in uids:
             yield Finding(
                 "error",
-                f"{origin.file}:{origin.line} {what}",
+                str(origin),
                 "dashboard-link",
                 f"dashboard {uid} ({link}) is not rendered",
+                what,
+                "alerts[].dashboard",
+                "dashboard: overview, exporter or slo:<name of an SLO>",
             )
 
 

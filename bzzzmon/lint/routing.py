@@ -20,12 +20,13 @@ from bzzzmon.render.alertmanager.inhibit import alternatives
 from bzzzmon.render.output import Files
 
 
-def _where(plan: Plan, inh: Inhibition | None = None, section: str = "routing") -> str:
-    if inh is not None and inh.origin is not None:
-        kind = "explanation" if inh.explanation else "inhibition"
-        return f"{inh.origin.file}:{inh.origin.line} {kind} {inh.name}"
-    files = plan.files_of(section)
-    return f"{files[0]} {section}" if files else section
+def _inhibition(plan: Plan, inh: Inhibition) -> tuple[str, str]:
+    """Where the inhibition is written and what it is ("inhibition x" / "explanation x")."""
+    kind, section = (
+        ("explanation", "explains") if inh.explanation else ("inhibition", "inhibitions")
+    )
+    origin = inh.origin or plan.key_origin(f"routing.{section}")
+    return str(origin), f"{kind} {inh.name}"
 
 
 def _identity(plan: Plan, inh: Inhibition) -> list[str]:
@@ -44,40 +45,55 @@ def check(plan: Plan, files: Files) -> list[Finding]:
         identity = _identity(plan, inh)
         if inh.any_instance or not identity or set(identity) & set(inh.equal):
             continue
+        where, subject = _inhibition(plan, inh)
+        section = "explains" if inh.explanation else "inhibitions"
         findings.append(
             Finding(
                 "warning",
-                _where(plan, inh),
+                where,
                 "inhibition-identity",
                 f"the source is per agent ({', '.join(identity)}) but equal "
                 f"[{', '.join(inh.equal)}] names none of those labels: one agent's alert hides "
-                f"the targets of every agent; add {identity[0]} to equal, or set any_instance: "
-                f"true if one agent explains them all",
+                f"the targets of every agent",
+                subject,
+                f"routing.{section}[].equal",
+                f"add {identity[0]} to equal, or set any_instance: true if one agent explains "
+                "them all",
             )
         )
     teams = {r for t in plan.routing.teams for r in t.receivers}
     for severity in plan.severities:
         if severity.receivers or teams:
             continue
-        users = sum(a.severity == severity.name for a in plan.alerts if a.name != C.WATCHDOG_ALERT)
+        users = sum(
+            a.severity == severity.name
+            for a in plan.alerts
+            if a.name != plan.service.watchdog_alert
+        )
         users += sum(t.severity == severity.name for s in plan.slos for t in s.tiers)
+        key = f"severities.{severity.name}.receivers"
         findings.append(
             Finding(
                 "warning",
-                _where(plan, section="severities"),
+                str(plan.key_origin(key, "severities")),
                 "unrouted-severity",
-                f"severity {severity.name} reaches no receiver: its {users} alert(s) notify "
-                f"nobody; give it receivers",
+                f"reaches no receiver: its {users} alert(s) notify nobody; set {key}",
+                f"severity {severity.name}",
+                key,
+                "declare receivers (receivers:) and list them under the severity, or route "
+                "components to a team (routing.teams)",
             )
         )
     if not plan.routing.catch_all:
         findings.append(
             Finding(
                 "warning",
-                _where(plan),
+                str(plan.key_origin("routing.catch_all")),
                 "no-catch-all",
-                "alerts with no or an unknown severity reach no receiver; name the receivers "
-                "that catch them in routing.catch_all",
+                "alerts with no or an unknown severity reach no receiver; set routing.catch_all",
+                "routing",
+                "routing.catch_all",
+                "name the receivers that catch them, e.g. catch_all: [team-chat]",
             )
         )
     return findings

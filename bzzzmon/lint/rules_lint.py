@@ -7,13 +7,15 @@ Errors: alert names (CamelCase, service prefix), severities (P0-P3), required an
 anchors that match no heading (only when a runbook is given), metrics that neither a contract, the
 spec's ``metrics`` section nor a recording rule defines, rate()/increase() of something that is
 not a counter.
-Warnings: counters read without rate()/increase(), recording-rule names not of the form
+Warnings: relative dashboard links (no ``service.grafana_url``), counters read without
+rate()/increase(), recording-rule names not of the form
 level:metric:operations, oversized rule groups, integer latency thresholds (Prometheus 3 writes
 ``le="1"`` as ``le="1.0"``), burn tiers with a factor below 1, alerts with no generated test.
 """
 
 from __future__ import annotations
 
+import difflib
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,11 +24,12 @@ from typing import Any
 from bzzzmon import conventions as C
 from bzzzmon.lint import Finding
 from bzzzmon.lint.runbook import anchor_of, anchors
-from bzzzmon.model import Plan
+from bzzzmon.model import Origin, Plan
 from bzzzmon.promql.parse import PromQLError, SelectorUse, selectors_of
 from bzzzmon.promql.regex_names import finite_names
 from bzzzmon.render.output import Files, rendered_yaml
 from bzzzmon.render.rules import slo_rules_file
+from bzzzmon.spec.names import camel
 
 REQUIRED_ANNOTATIONS = ("summary", "description", "runbook_url")
 MAX_GROUP_RULES = 50
@@ -40,6 +43,7 @@ COUNTER_SAFE_FUNCTIONS = RATE_FUNCTIONS | {
     "changes",
     "timestamp",
 }
+_NOTE_ALERT = re.compile(r"^(?:alert )?([A-Za-z_][A-Za-z0-9_]*)")
 _RECORD_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z_][a-zA-Z0-9_]*:[a-zA-Z0-9_]+$")
 
 
@@ -81,67 +85,159 @@ def rule_refs(files: Files) -> Iterator[RuleRef]:
                 yield RuleRef(path, str(group.get("name", "")), rule)
 
 
+@dataclass(frozen=True)
+class _Source:
+    """The spec item a generated rule comes from: where it is written and its keys' prefix."""
+
+    origin: Origin
+    subject: str
+    path: str  # the spec key of the item, "alerts[]" or "slos[]"
+
+
 class _Lint:
     def __init__(self, plan: Plan, files: Files) -> None:
         self.plan = plan
         self.files = files
         self.findings: list[Finding] = []
-        self.origins: dict[str, str] = {}
+        self.sources: dict[str, _Source] = {}
         for alert in plan.alerts:
-            self.origins[alert.name] = f"{alert.origin.file}:{alert.origin.line}"
+            self.sources[alert.name] = _Source(alert.origin, f"alert {alert.name}", "alerts[]")
         for slo in plan.slos:
-            here = f"{slo.origin.file}:{slo.origin.line}"
             for name in (slo.alert_name, slo.missing_data.name, slo.budget_exhausted.name):
-                self.origins.setdefault(name, here)
-        self.slo_files = {
-            slo_rules_file(slo): f"{slo.origin.file}:{slo.origin.line} slo {slo.name}"
-            for slo in plan.slos
-        }
+                self.sources.setdefault(name, _Source(slo.origin, f"slo {slo.name}", "slos[]"))
+        self.slo_files = {slo_rules_file(slo): slo for slo in plan.slos}
         self.refs = list(rule_refs(files))
         self.types = metric_types(plan)
         self.recorded = {str(r.rule["record"]) for r in self.refs if "record" in r.rule}
 
-    def add(self, level: str, where: str, rule: str, message: str) -> None:
+    def add(
+        self,
+        level: str,
+        where: tuple[str, str],
+        rule: str,
+        message: str,
+        key: str = "",
+        hint: str = "",
+    ) -> None:
         assert level in ("error", "warning")
-        finding = Finding(level, where, rule, message)  # type: ignore[arg-type]
+        finding = Finding(level, where[0], rule, message, where[1], key, hint)  # type: ignore[arg-type]
         if finding not in self.findings:  # the tiers of one alert share a spec line
             self.findings.append(finding)
 
-    def where(self, ref: RuleRef) -> str:
+    def source(self, ref: RuleRef) -> _Source | None:
         if "alert" in ref.rule:
-            name = str(ref.rule["alert"])
-            return f"{self.origins.get(name, ref.file)} alert {name}"
-        return f"{self.slo_files.get(ref.file, ref.file)} record {ref.rule.get('record')}"
+            return self.sources.get(str(ref.rule["alert"]))
+        slo = self.slo_files.get(ref.file)
+        return None if slo is None else _Source(slo.origin, f"slo {slo.name}", "slos[]")
+
+    def where(self, ref: RuleRef) -> tuple[str, str]:
+        """(position, subject): the spec item the rule comes from, else the generated file."""
+        source = self.source(ref)
+        what = (
+            f"alert {ref.rule['alert']}"
+            if "alert" in ref.rule
+            else f"record {ref.rule.get('record')}"
+        )
+        if source is None:
+            return ref.file, what
+        if "alert" in ref.rule and source.subject == what:
+            return str(source.origin), what
+        return str(source.origin), f"{source.subject} {what}"
+
+    def key(self, ref: RuleRef, field: str, alerts: str, slos: str | None = None) -> str:
+        """The spec key behind ``ref``'s ``field``: ``alerts[].<alerts>`` for a threshold alert,
+        ``slos[].<slos>`` for an SLO's rules; ``field`` of the generated rule otherwise."""
+        source = self.source(ref)
+        if source is None:
+            return ""
+        if source.path == "alerts[]":
+            return f"alerts[].{alerts}"
+        return f"slos[].{slos or alerts}"
 
     # --- alerts --------------------------------------------------------------------------------
     def alerts(self) -> None:
         prefix = self.plan.service.alert_prefix or self.plan.service.name.upper()
         name_re = re.compile(rf"^{re.escape(prefix)}(?:[A-Z0-9][a-z0-9]*)+$")
+        no_runbook: list[str] = []
         for ref in self.refs:
             if "alert" not in ref.rule:
                 continue
             name = str(ref.rule["alert"])
             where = self.where(ref)
             if not name_re.match(name):
-                self.add(
-                    "error",
-                    where,
-                    "alert-name",
-                    f"alert name '{name}' is not CamelCase with the '{prefix}' prefix "
-                    f"(e.g. {prefix}DHTReplicationDegraded)",
-                )
+                self._alert_name(ref, name, prefix)
             severity = (ref.rule.get("labels") or {}).get(C.LABEL_SEVERITY)
             if severity not in C.SEVERITIES:
+                key = self.key(ref, "severity", "severity", "alerting.tiers[].severity")
                 self.add(
                     "error",
                     where,
                     "severity",
-                    f"severity {severity!r} is not one of {', '.join(C.SEVERITIES)}",
+                    f"severity {severity!r} is not one of {', '.join(C.SEVERITIES)}"
+                    + (f"; set {key}" if key else ""),
+                    key,
+                    "P0 pages now, P3 waits for a digest; see severities: for what each means",
                 )
             annotations = ref.rule.get("annotations") or {}
-            for key in REQUIRED_ANNOTATIONS:
-                if not str(annotations.get(key) or "").strip():
-                    self.add("error", where, "annotations", f"annotation '{key}' is missing")
+            for field in REQUIRED_ANNOTATIONS:
+                if field == "runbook_url" and not self.plan.service.runbook_url:
+                    no_runbook.append(name)  # empty, or a bare '#anchor' nobody can open
+                    continue
+                if str(annotations.get(field) or "").strip():
+                    continue
+                key = self.key(ref, field, field, "description")
+                self.add(
+                    "error",
+                    where,
+                    "annotations",
+                    f"annotation '{field}' is missing" + (f"; set {key}" if key else ""),
+                    key,
+                    "every alert says what is wrong and where to look, for whoever it wakes",
+                )
+        if no_runbook:
+            self._no_runbook(sorted(set(no_runbook)))
+
+    def _alert_name(self, ref: RuleRef, name: str, prefix: str) -> None:
+        where = self.where(ref)
+        rest = name[len(prefix) :] if name.lower().startswith(prefix.lower()) else name
+        suggestion = f"{prefix}{camel(rest) or 'Name'}"
+        name_key = self.key(ref, "name", "name", "alerting.name")
+        if not name.startswith(prefix):
+            self.add(
+                "error",
+                where,
+                "alert-name",
+                f"alert name '{name}' does not start with the alert prefix '{prefix}' "
+                "(service.alert_prefix)",
+                "service.alert_prefix",
+                f"rename it {suggestion}"
+                + (f" ({name_key})" if name_key else "")
+                + ", or set service.alert_prefix to the prefix your alert names share",
+            )
+            return
+        self.add(
+            "error",
+            where,
+            "alert-name",
+            f"alert name '{name}' is not CamelCase after the prefix '{prefix}'"
+            + (f"; set {name_key}" if name_key else ""),
+            name_key,
+            f"e.g. {suggestion}",
+        )
+
+    def _no_runbook(self, names: list[str]) -> None:
+        """One finding for the whole service: its runbook_url is what every alert's link needs."""
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        self.add(
+            "error",
+            (str(self.plan.key_origin("service.runbook_url")), "service"),
+            "annotations",
+            f"service.runbook_url is not set: {len(names)} alert(s) have no runbook_url "
+            f"annotation ({shown})",
+            "service.runbook_url",
+            "set service.runbook_url to the runbook's URL; an alert's or SLO's runbook: "
+            "'#anchor' points into it",
+        )
 
     def runbook(self, text: str, markdown: bool) -> None:
         known = anchors(text, markdown)
@@ -151,16 +247,23 @@ class _Lint:
                 continue
             url = str((ref.rule.get("annotations") or {}).get("runbook_url") or "")
             anchor = anchor_of(url)
-            key = (str(ref.rule["alert"]), anchor or "")
-            if anchor is None or key in seen:
+            once = (str(ref.rule["alert"]), anchor or "")
+            if anchor is None or once in seen:
                 continue
-            seen.add(key)
+            seen.add(once)
             if anchor.lower() not in known:
+                key = self.key(ref, "runbook", "runbook", "alerting.runbook")
+                close = difflib.get_close_matches(anchor.lower(), sorted(known), n=1)
                 self.add(
                     "error",
                     self.where(ref),
                     "runbook-anchor",
-                    f"runbook anchor '#{anchor}' matches no heading of the runbook",
+                    f"runbook anchor '#{anchor}' matches no heading of the runbook"
+                    + (f"; set {key}" if key else ""),
+                    key,
+                    f"did you mean '#{close[0]}'?"
+                    if close
+                    else "an anchor is a heading's slug: lowercase, spaces as '-'",
                 )
 
     # --- metrics -------------------------------------------------------------------------------
@@ -177,40 +280,78 @@ class _Lint:
             try:
                 uses = selectors_of(str(ref.rule.get("expr", "")))
             except PromQLError as exc:
-                self.add("error", where, "promql", f"invalid PromQL: {exc}")
+                key = self.key(ref, "expr", "expr", "sli")
+                self.add(
+                    "error",
+                    where,
+                    "promql",
+                    f"invalid PromQL: {exc}" + (f"; set {key}" if key else ""),
+                    key,
+                    "check it with `promtool promql format` or in Prometheus' query page",
+                )
                 continue
             reported: set[tuple[str, str]] = set()
             for use in uses:
                 for name in self._names(use) or []:
-                    for finding in self._metric(name, use.range_function):
-                        if (name, finding[1]) not in reported:
-                            reported.add((name, finding[1]))
-                            self.add(finding[0], where, finding[1], finding[2])
+                    for level, rule, message, key, hint in self._metric(ref, name, use):
+                        if (name, rule) not in reported:
+                            reported.add((name, rule))
+                            self.add(level, where, rule, message, key, hint)
 
-    def _metric(self, name: str, function: str | None) -> list[tuple[str, str, str]]:
+    def _metric(
+        self, ref: RuleRef, name: str, use: SelectorUse
+    ) -> list[tuple[str, str, str, str, str]]:
+        """(level, rule, message, key, hint) of each problem with reading ``name`` as ``use``."""
         if name in self.recorded:
             return []
+        function = use.range_function
         kind = self.types.get(name)
         if kind is None:
-            hint = ""
             if f"{name}_count" in self.types:
-                hint = " (a histogram: use its _bucket, _count or _sum series)"
+                key = self.key(ref, "expr", "expr", "sli")
+                return [
+                    (
+                        "error",
+                        "unknown-metric",
+                        f"metric '{name}' is a histogram's base name; set "
+                        f"{key or 'the expression'} to one of its series",
+                        key,
+                        f"read {name}_bucket, {name}_count or {name}_sum",
+                    )
+                ]
             return [
                 (
                     "error",
                     "unknown-metric",
-                    f"metric '{name}' is defined by no contract and no recording rule{hint}",
+                    f"metric '{name}' is not declared: add it to metrics: (it is in no "
+                    "exporter contract and no recording rule)",
+                    "metrics",
+                    f"metrics: {{{name}: counter}} (or gauge, histogram: what the target "
+                    "exports as '# TYPE')",
                 )
             ]
         if function in RATE_FUNCTIONS and kind != "counter":
-            return [("error", "rate-on-non-counter", f"{function}() of {kind} '{name}'")]
+            return [
+                (
+                    "error",
+                    "rate-on-non-counter",
+                    f"{function}() of {kind} '{name}'; if it is a counter, declare it so in "
+                    "metrics:",
+                    "metrics",
+                    f"metrics: {{{name}: counter}}, or read the {kind} without {function}()",
+                )
+            ]
         if kind == "counter" and function not in COUNTER_SAFE_FUNCTIONS:
             how = f"under {function}()" if function else "raw"
+            key = self.key(ref, "expr", "expr", "sli")
             return [
                 (
                     "warning",
                     "counter-without-rate",
-                    f"counter '{name}' is read {how}; use rate() or increase()",
+                    f"counter '{name}' is read {how}"
+                    + (f"; set {key} to read it through rate()" if key else ""),
+                    key,
+                    f"e.g. rate({name}[5m]) or increase({name}[1h])",
                 )
             ]
         return []
@@ -226,13 +367,16 @@ class _Lint:
             for use in uses:
                 names = self._names(use) if use.name is None else None
                 if names and len(names) > 1 and use.range_function in RATE_FUNCTIONS:
+                    key = self.key(ref, "expr", "expr", "sli")
                     self.add(
                         "warning",
                         self.where(ref),
                         "name-regex-rate",
                         f"{use.range_function}() over {len(names)} metrics "
                         f"({', '.join(names)}) fails on Prometheus 2.x when two of them share "
-                        "a label set; sum each metric's rate separately",
+                        "a label set" + (f"; set {key}" if key else ""),
+                        key,
+                        "sum each metric's rate separately: sum(rate(a[5m])) + sum(rate(b[5m]))",
                     )
                     break
 
@@ -247,21 +391,25 @@ class _Lint:
                     self.where(ref),
                     "record-name",
                     f"recording rule '{ref.rule['record']}' is not named level:metric:operations",
+                    "",
+                    "bzzzmon names its recording rules (bzzzmon.conventions): a renderer's bug",
                 )
         for (path, group), size in sorted(sizes.items()):
             if size > MAX_GROUP_RULES:
                 self.add(
                     "warning",
-                    f"{path} group {group}",
+                    (path, f"group {group}"),
                     "group-size",
                     f"{size} rules in one group (more than {MAX_GROUP_RULES}): rules of a group "
-                    "run one after the other; split it",
+                    "run one after the other",
+                    "alerts[].component",
+                    "threshold alerts are grouped by component: spread them over more components",
                 )
 
     # --- SLOs ----------------------------------------------------------------------------------
     def slos(self) -> None:
         for slo in self.plan.slos:
-            where = f"{slo.origin.file}:{slo.origin.line} slo {slo.name}"
+            where = (str(slo.origin), f"slo {slo.name}")
             for tier in slo.tiers:
                 if tier.factor < 1:
                     self.add(
@@ -269,14 +417,45 @@ class _Lint:
                         where,
                         "burn-factor",
                         f"tier {tier.name} burns at factor {float(tier.factor):.4g} (< 1): "
-                        f"it fires while the SLO is still within its budget",
+                        f"it fires while the SLO is still within its budget; set "
+                        "slos[].alerting.tiers[].budget_percent",
+                        "slos[].alerting.tiers[].budget_percent",
+                        "a tier fires when budget_percent of the budget burns within its long "
+                        "window: raise it, or lengthen long",
                     )
+
+    def links(self) -> None:
+        """Without ``service.grafana_url`` every dashboard_url is a bare ``/d/<uid>`` path that
+        a notification's reader cannot open."""
+        if self.plan.service.grafana_url or not (self.plan.slos or self.plan.alerts):
+            return
+        self.add(
+            "warning",
+            (str(self.plan.key_origin("service.grafana_url")), "service"),
+            "relative-links",
+            "service.grafana_url is not set: the alerts' dashboard_url links are relative "
+            "(/d/<uid>) and open nowhere from a notification",
+            "service.grafana_url",
+            "set service.grafana_url to Grafana's base URL, e.g. https://grafana.example",
+        )
 
     def untested(self) -> None:
         from bzzzmon.render.rule_tests import untested
 
         for note in untested(self.plan):
-            self.add("warning", "generated tests", "untested", note)
+            # Notes start "alert <name>:" or "<name> tier <tier>:".
+            named = _NOTE_ALERT.match(note)
+            source = self.sources.get(named.group(1)) if named else None
+            where = (str(source.origin), source.subject) if source else ("generated tests", "")
+            self.add(
+                "warning",
+                where,
+                "untested",
+                note,
+                "specs/tests/",
+                "write a rule test for it by hand in specs/tests/*.test.yml (bzzzmon test runs "
+                "them)",
+            )
 
 
 def check(plan: Plan, files: Files) -> list[Finding]:
@@ -286,6 +465,7 @@ def check(plan: Plan, files: Files) -> list[Finding]:
     lint.name_collisions()
     lint.records_and_groups()
     lint.slos()
+    lint.links()
     lint.untested()
     return lint.findings
 

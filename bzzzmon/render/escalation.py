@@ -63,8 +63,9 @@ def tolerance(plan: Plan, severity: Severity) -> int:
 
 
 def _excluded(plan: Plan) -> str:
-    names = [escalation_alert_name(s) for s in plan.routing.escalate]
-    names += [C.WATCHDOG_ALERT, explanation_hold_alert_name(plan)]
+    prefix = plan.service.alert_prefix
+    names = [escalation_alert_name(prefix, s) for s in plan.routing.escalate]
+    names += [plan.service.watchdog_alert, explanation_hold_alert_name(plan)]
     return "|".join(names)
 
 
@@ -114,7 +115,7 @@ def escalation_rule(plan: Plan, severity: Severity) -> Rule:
         C.LABEL_ESCALATION: "true",
     }
     return {
-        "alert": escalation_alert_name(severity.name),
+        "alert": escalation_alert_name(plan.service.alert_prefix, severity.name),
         "expr": escalation_expr(plan, severity),
         "labels": {k: go_literal(v) for k, v in sorted(labels.items())},
         "annotations": {

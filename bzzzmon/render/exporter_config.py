@@ -65,7 +65,7 @@ def build(plan: Plan) -> dict[str, Any]:
 
 
 def render(plan: Plan) -> Files:
-    if not plan.components:
+    if not plan.probed:
         return {}
     sources = plan.files_of("components", "probes", "exporter")
     return {C.EXPORTER_CONFIG: dump_yaml(build(plan), sources)}

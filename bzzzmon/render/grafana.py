@@ -19,7 +19,8 @@ def dashboard_file(uid: str) -> str:
 
 
 def dashboard_specs(plan: Plan) -> list[DashboardSpec]:
-    return [overview.build(plan), *(slo.build(plan, s) for s in plan.slos), exporter.build(plan)]
+    specs = [overview.build(plan), *(slo.build(plan, s) for s in plan.slos)]
+    return [*specs, exporter.build(plan)] if plan.probed else specs
 
 
 def render(plan: Plan) -> Files:

@@ -4,7 +4,9 @@ Deployment layout: generated/prometheus/ is mounted as /etc/prometheus/ (prometh
 targets/), so every path here is relative to prometheus.yml and works both in the generated tree
 and in the container.
 
-The agent and exporter jobs find their targets in two ways at once, in the same job (so the job
+Every job of the service comes from its selectors (``service_jobs``): a BZZZ spec's agent and
+exporter jobs, or an HTTP service's own job. The agent and exporter jobs find their targets in
+two ways at once, in the same job (so the job
 label is the contract's and no target is scraped twice):
 - Docker Swarm discovery (role ``tasks``) of the Swarm service named in the spec, relabelled to the
   service's port. Prometheus must run on a manager node with the Docker socket mounted.
@@ -29,16 +31,36 @@ from bzzzmon.render.text import regex_literal
 RULES_GLOB = "rules/*.yml"  # relative to prometheus.yml: generated/prometheus/rules/
 
 
-def _job_name(plan: Plan, selector: str, default: str) -> str:
-    return plan.service.matchers(selector).get("job", default)
-
-
-def _target_jobs(plan: Plan) -> tuple[str, str]:
-    """The agent's and the exporter's job names, as the spec's selectors give them."""
-    return (
-        _job_name(plan, C.SELECTOR_AGENT, C.AGENT_JOB),
-        _job_name(plan, C.SELECTOR_EXPORTER, C.EXPORTER_JOB),
-    )
+def service_jobs(plan: Plan) -> list[tuple[str, str | None, int | None]]:
+    """(job, Swarm service, port) of each scrape job of the service: one per ``job`` matcher of
+    ``service.selectors`` (the agent's and exporter's first, Swarm-discovered when the spec
+    gives ``swarm``), else one named after the service. Shared top-level selectors (node,
+    cAdvisor, PostgreSQL exporters) are not the service's; their jobs are rendered apart."""
+    service = plan.service
+    swarm = service.swarm
+    jobs: list[tuple[str, str | None, int | None]] = []
+    if swarm is not None or C.SELECTOR_AGENT in service.own_selectors:
+        jobs.append(
+            (
+                service.matchers(C.SELECTOR_AGENT).get("job", C.AGENT_JOB),
+                swarm.agent_service if swarm else None,
+                swarm.agent_port if swarm else None,
+            )
+        )
+    if swarm is not None or C.SELECTOR_EXPORTER in service.own_selectors:
+        jobs.append(
+            (
+                service.matchers(C.SELECTOR_EXPORTER).get("job", C.EXPORTER_JOB),
+                swarm.exporter_service if swarm else None,
+                swarm.exporter_port if swarm else None,
+            )
+        )
+    others = sorted(set(service.own_selectors) - {C.SELECTOR_AGENT, C.SELECTOR_EXPORTER})
+    jobs += [
+        (service.matchers(s)["job"], None, None) for s in others if "job" in service.matchers(s)
+    ]
+    unique = list(dict.fromkeys(jobs))
+    return unique or [(service.name, None, None)]
 
 
 def targets_glob(job: str) -> str:
@@ -110,7 +132,9 @@ def _exporter_web(plan: Plan, job: dict[str, Any]) -> dict[str, Any]:
 
 
 def _part_job_names(plan: Plan) -> tuple[str, ...]:
-    return tuple(_job_name(plan, p.selector, p.default_job) for p in declared_parts(plan))
+    return tuple(
+        plan.service.matchers(p.selector).get("job", p.default_job) for p in declared_parts(plan)
+    )
 
 
 def _part_jobs(plan: Plan) -> list[dict[str, Any]]:
@@ -123,9 +147,19 @@ def _part_jobs(plan: Plan) -> list[dict[str, Any]]:
     return jobs
 
 
+def _jobs(plan: Plan) -> list[dict[str, Any]]:
+    """The service's jobs (the exporter's with the TLS and auth of its web config), then the
+    parts scraped beside it that are no job of the service already."""
+    exporter = plan.service.matchers(C.SELECTOR_EXPORTER).get("job", C.EXPORTER_JOB)
+    own = [
+        _exporter_web(plan, job) if job["job_name"] == exporter else job
+        for job in (_swarm_job(j, service, port) for j, service, port in service_jobs(plan))
+    ]
+    names = {job["job_name"] for job in own}
+    return own + [job for job in _part_jobs(plan) if job["job_name"] not in names]
+
+
 def config(plan: Plan) -> dict[str, Any]:
-    swarm = plan.service.swarm
-    agent_job, exporter_job = _target_jobs(plan)
     return {
         "global": {
             "scrape_interval": C.SCRAPE_INTERVAL,
@@ -142,20 +176,7 @@ def config(plan: Plan) -> dict[str, Any]:
             ],
         },
         "scrape_configs": [
-            _swarm_job(
-                agent_job,
-                swarm.agent_service if swarm else None,
-                swarm.agent_port if swarm else None,
-            ),
-            _exporter_web(
-                plan,
-                _swarm_job(
-                    exporter_job,
-                    swarm.exporter_service if swarm else None,
-                    swarm.exporter_port if swarm else None,
-                ),
-            ),
-            *_part_jobs(plan),
+            *_jobs(plan),
             {
                 "job_name": C.ALERTMANAGER_JOB,
                 "static_configs": [{"targets": [C.ALERTMANAGER_TARGET]}],
@@ -175,7 +196,7 @@ def targets_file(job: str) -> str:
 def render(plan: Plan) -> Files:
     sources = plan.files_of("service", "selectors", "slos", "alerts")
     files = {C.PROMETHEUS_CONFIG: dump_yaml(config(plan), sources)}
-    for job in (*_target_jobs(plan), *_part_job_names(plan)):
+    for job in dict.fromkeys([*(j for j, _, _ in service_jobs(plan)), *_part_job_names(plan)]):
         # No static targets by default: Swarm discovery finds them. An empty list, spelled out
         # (the YAML emitter writes an empty document for it, which file_sd reads as null).
         files[targets_file(job)] = header(plan.files_of("service")) + "[]\n"

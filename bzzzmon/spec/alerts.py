@@ -9,8 +9,14 @@ from bzzzmon.promql.duration import parse_duration
 from bzzzmon.promql.parse import PromQLError, parse
 from bzzzmon.spec import wire
 from bzzzmon.spec.context import Context, dashboard_url, join_url, unique
+from bzzzmon.spec.keys import origin_of
 from bzzzmon.spec.loader import LoadedFile
-from bzzzmon.spec.names import aux_alert_name, escalation_alert_name
+from bzzzmon.spec.names import (
+    aux_alert_name,
+    burn_alert_name,
+    component_of,
+    escalation_alert_name,
+)
 from bzzzmon.spec.yamlpos import Path as YPath
 
 
@@ -20,7 +26,8 @@ def resolve_alerts(
     items = ctx.each("alerts")
     out = []
     for lf, path, a in items:
-        ctx.check_refs(lf, (*path, "component"), (a.component,), components, "component")
+        if a.component is not None:
+            ctx.check_refs(lf, (*path, "component"), (a.component,), components, "component")
         expr = ctx.expr(lf, (*path, "expr"), a.expr, service.selectors)
         if a.dashboard.startswith("slo:") and a.dashboard[4:] not in slos:
             ctx.errs.add(lf, (*path, "dashboard"), f"unknown SLO dashboard '{a.dashboard}'")
@@ -37,11 +44,10 @@ def resolve_alerts(
                 continue
         kind, _, slo_name = a.dashboard.partition(":")
         uid = C.dashboard_uid(service.name, kind, slo_name)
-        line, _ = lf.doc.position(path)
         out.append(
             M.Alert(
                 name=a.name,
-                component=a.component,
+                component=component_of(service.name, a.component),
                 severity=a.severity,
                 value_expr=expr,
                 op=a.op,
@@ -54,7 +60,7 @@ def resolve_alerts(
                 dashboard_uid=uid,
                 dashboard_url=dashboard_url(service.grafana_url, uid),
                 labels=dict(a.labels),
-                origin=M.Origin(lf.doc.file, line),
+                origin=origin_of(lf, path),
                 first_steps=tuple(a.first_steps),
             )
         )
@@ -63,6 +69,8 @@ def resolve_alerts(
 
 def declared_alert_names(ctx: Context) -> set[str]:
     """Every alert name the spec declares; a clash is reported once, at the later one."""
+    svc = ctx.single("service")
+    prefix = (svc[1].alert_prefix or svc[1].name.upper()) if svc else ""
     names: list[tuple[LoadedFile, YPath, str]] = []
     for lf, path, a in ctx.each("alerts"):
         names.append((lf, (*path, "name"), a.name))
@@ -72,14 +80,15 @@ def declared_alert_names(ctx: Context) -> set[str]:
             continue  # a duplicate SLO is reported as such, not as three duplicate alerts
         seen_slos.add(s.name)
         a = s.alerting
-        names.append((lf, (*path, "alerting", "name"), a.name))
+        burn = burn_alert_name(prefix, s)
+        names.append((lf, (*path, "alerting", "name"), burn))
         for key, suffix in (
             ("missing_data", "SLIMissing"),
             ("budget_exhausted", "BudgetExhausted"),
         ):
             aux: wire.AuxAlert = getattr(a, key)
-            names.append((lf, (*path, "alerting", key), aux.name or aux_alert_name(a.name, suffix)))
+            names.append((lf, (*path, "alerting", key), aux.name or aux_alert_name(burn, suffix)))
     unique(names, "alert", ctx.errs)
     known = {n for _, _, n in names}
-    known |= {escalation_alert_name(s) for s in C.SEVERITIES}
+    known |= {escalation_alert_name(prefix, s) for s in C.SEVERITIES}
     return known

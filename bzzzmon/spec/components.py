@@ -8,6 +8,7 @@ from bzzzmon import model as M
 from bzzzmon.filepattern import file_pattern_problem
 from bzzzmon.spec import wire
 from bzzzmon.spec.context import Context, join_url, unique
+from bzzzmon.spec.keys import origin_of
 from bzzzmon.spec.loader import LoadedFile
 from bzzzmon.spec.yamlpos import Path as YPath
 
@@ -48,7 +49,6 @@ def resolve_components(ctx: Context) -> tuple[M.Component, ...]:
                 )
             _check_probe(ctx, lf, (*path, "probes", i), p)
         total_weight += c.weight
-        line, _ = lf.doc.position(path)
         out.append(
             M.Component(
                 c.name,
@@ -57,14 +57,16 @@ def resolve_components(ctx: Context) -> tuple[M.Component, ...]:
                 join_url(runbook, c.runbook),
                 tuple(c.checks),
                 tuple(_probe(ctx, p, c.name) for p in c.probes),
-                M.Origin(lf.doc.file, line),
+                origin_of(lf, path),
             )
         )
     unique(checks, "health check", ctx.errs)
     for lf, path, p in ctx.each("probes"):
         probe_names.append((lf, path, p.name))
     unique(probe_names, "probe", ctx.errs)
-    if items and total_weight <= 0:
+    # Weights share out the exporter's health score: they matter only with probes.
+    probed = any(c.probes or c.checks for _, _, c in items) or bool(ctx.each("probes"))
+    if probed and total_weight <= 0:
         lf, path, _ = items[0]
         ctx.errs.add(
             lf,

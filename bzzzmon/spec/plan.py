@@ -14,6 +14,7 @@ from bzzzmon.spec.alerts import declared_alert_names, resolve_alerts
 from bzzzmon.spec.components import resolve_components, resolve_global_probes
 from bzzzmon.spec.context import Context
 from bzzzmon.spec.errors import SpecErrors
+from bzzzmon.spec.keys import key_origins
 from bzzzmon.spec.loader import LoadedFile, load_dir
 from bzzzmon.spec.routing import check_routing_targets, resolve_routing
 from bzzzmon.spec.service import (
@@ -62,6 +63,7 @@ def build_plan(files: list[LoadedFile]) -> M.Plan:
         spec_files=tuple(sorted(lf.doc.file for lf in ctx.files)),
         origins={k: tuple(sorted(v)) for k, v in ctx.origins.items()},
         metrics=ctx.metric_types,
+        keys=key_origins(ctx.files),
     )
 
 

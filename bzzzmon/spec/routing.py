@@ -12,6 +12,7 @@ from bzzzmon.slo.windows import (
 )
 from bzzzmon.spec import wire
 from bzzzmon.spec.context import Context, unique
+from bzzzmon.spec.keys import origin_of
 from bzzzmon.spec.loader import LoadedFile
 from bzzzmon.spec.yamlpos import Path as YPath
 
@@ -82,7 +83,7 @@ def resolve_routing(
                 tuple(inh.equal),
                 any_severity=inh.any_severity,
                 any_instance=inh.any_instance,
-                origin=M.Origin(lf.doc.file, lf.doc.position(p)[0]),
+                origin=origin_of(lf, p),
             )
         )
     unique(
@@ -108,7 +109,7 @@ def resolve_routing(
                 hold=hold,
                 explanation=True,
                 any_instance=ex.any_instance,
-                origin=M.Origin(lf.doc.file, lf.doc.position(p)[0]),
+                origin=origin_of(lf, p),
             )
         )
     ctx.check_refs(lf, ("routing", "catch_all"), r.catch_all, receivers, "receiver")

@@ -9,6 +9,7 @@ from bzzzmon import model as M
 from bzzzmon.promql.duration import parse_duration
 from bzzzmon.spec import wire
 from bzzzmon.spec.context import Context, unique
+from bzzzmon.spec.keys import origin_of
 from bzzzmon.spec.loader import LoadedFile
 from bzzzmon.spec.safety import safe_file_name
 from bzzzmon.spec.yamlpos import Path as YPath
@@ -48,6 +49,7 @@ def resolve_service(ctx: Context) -> M.Service:
         s.alertmanager_url,
         s.alert_prefix or s.name.upper(),
         M.ExporterWeb(**s.exporter_web.model_dump()) if s.exporter_web else None,
+        tuple(s.selectors),
     )
 
 
@@ -75,7 +77,8 @@ def _selectors(
                 continue
             where[name] = (lf, path)
             out[name] = dict(labels)
-    for name in C.SCRAPED_SELECTORS:
+    # Each job of the service, and of the parts scraped beside it, names a targets file.
+    for name in sorted(set(C.SCRAPED_SELECTORS) | set(declared)):
         job = out.get(name, {}).get("job")
         if job is not None and not safe_file_name(job):
             job_lf, job_path = where[name]
@@ -157,8 +160,7 @@ def resolve_receivers(ctx: Context) -> tuple[M.Receiver, ...]:
             )
         kind: ReceiverKind = next(k for k in RECEIVER_KINDS if getattr(r, k))
         settings = getattr(r, kind).model_dump(by_alias=True)
-        line, _ = lf.doc.position(path)
-        out.append(M.Receiver(r.name, kind, settings, M.Origin(lf.doc.file, line)))
+        out.append(M.Receiver(r.name, kind, settings, origin_of(lf, path)))
     return tuple(sorted(out, key=lambda r: r.name))
 
 

@@ -22,8 +22,9 @@ from bzzzmon.slo.windows import (
 )
 from bzzzmon.spec import wire
 from bzzzmon.spec.context import Context, dashboard_url, join_url, unique
+from bzzzmon.spec.keys import origin_of
 from bzzzmon.spec.loader import LoadedFile
-from bzzzmon.spec.names import aux_alert_name
+from bzzzmon.spec.names import aux_alert_name, burn_alert_name, component_of
 from bzzzmon.spec.promql_sli import promql_sli
 from bzzzmon.spec.yamlpos import Path as YPath
 
@@ -120,7 +121,8 @@ def resolve_slos(ctx: Context, service: M.Service, components: set[str]) -> tupl
     unique([(lf, p, s.name) for lf, p, s in items], "SLO", ctx.errs)
     out = []
     for lf, path, s in items:
-        ctx.check_refs(lf, (*path, "component"), (s.component,), components, "component")
+        if s.component is not None:
+            ctx.check_refs(lf, (*path, "component"), (s.component,), components, "component")
         period = parse_duration(s.period)
         if period < 86400:
             ctx.errs.add_value(
@@ -142,34 +144,34 @@ def resolve_slos(ctx: Context, service: M.Service, components: set[str]) -> tupl
         objective = s.objective / 100
         budget = 1 - objective
         a = s.alerting
+        burn = burn_alert_name(service.alert_prefix, s)
         _within_period(ctx, lf, path, s, period)
         missing = M.AuxAlert(
-            a.missing_data.name or aux_alert_name(a.name, "SLIMissing"),
+            a.missing_data.name or aux_alert_name(burn, "SLIMissing"),
             a.missing_data.severity or a.ticket,
             parse_duration(a.missing_data.for_ or "15m"),
             a.missing_data.enabled,
         )
         exhausted = M.AuxAlert(
-            a.budget_exhausted.name or aux_alert_name(a.name, "BudgetExhausted"),
+            a.budget_exhausted.name or aux_alert_name(burn, "BudgetExhausted"),
             a.budget_exhausted.severity or a.ticket,
             parse_duration(a.budget_exhausted.for_ or "15m"),
             a.budget_exhausted.enabled,
         )
         uid = C.dashboard_uid(service.name, "slo", s.name)
-        line, _ = lf.doc.position(path)
         out.append(
             M.SLO(
                 name=s.name,
                 title=s.title or s.name,
                 description=s.description,
-                component=s.component,
+                component=component_of(service.name, s.component),
                 objective_percent=s.objective.normalize(),
                 objective=objective.normalize(),
                 budget=budget.normalize(),
                 period=period,
                 group_by=tuple(s.group_by),
                 sli=sli,
-                alert_name=a.name,
+                alert_name=burn,
                 tiers=tiers,
                 missing_data=missing,
                 budget_exhausted=exhausted,
@@ -188,7 +190,7 @@ def resolve_slos(ctx: Context, service: M.Service, components: set[str]) -> tupl
                 dashboard_uid=uid,
                 dashboard_url=dashboard_url(service.grafana_url, uid),
                 labels=dict(s.labels) | dict(a.labels),
-                origin=M.Origin(lf.doc.file, line),
+                origin=origin_of(lf, path),
                 first_steps=tuple(a.first_steps),
             )
         )

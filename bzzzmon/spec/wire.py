@@ -329,7 +329,12 @@ class Probe(Strict):
 class Component(Strict):
     name: Name
     title: str = ""
-    weight: Number = Field(ge=0, le=1000)
+    weight: Number = Field(
+        Decimal(1),
+        ge=0,
+        le=1000,
+        description="Share of the exporter's health score; only probed components have one",
+    )
     runbook: Anchor | None = None
     checks: list[str] = Field(default_factory=list)
     probes: list[Probe] = Field(default_factory=list)
@@ -416,7 +421,9 @@ class AuxAlert(Strict):
 
 
 class SLOAlerting(Strict):
-    name: AlertName
+    name: AlertName | None = Field(
+        None, description="Default: the alert prefix, the SLO's name in CamelCase, BudgetBurn"
+    )
     page: Severity = "P1"
     ticket: Severity = "P2"
     tiers: list[TierSpec] | None = Field(
@@ -438,7 +445,7 @@ class SLOAlerting(Strict):
 
 class SLO(Strict):
     name: Name
-    component: Name
+    component: Name | None = Field(None, description="Default: the service's name")
     title: str = ""
     description: str = ""
     objective: Number = Field(gt=0, lt=100, description="Target percentage, e.g. 99.9")
@@ -447,14 +454,14 @@ class SLO(Strict):
         default_factory=list
     )
     sli: SLI
-    alerting: SLOAlerting
+    alerting: SLOAlerting = Field(default_factory=lambda: SLOAlerting())
     labels: AlertLabels = Field(default_factory=dict)
 
 
 # --- threshold alerts ------------------------------------------------------------------------
 class AlertSpec(Strict):
     name: AlertName
-    component: Name
+    component: Name | None = Field(None, description="Default: the service's name")
     severity: Severity
     expr: str
     op: Literal["<", "<=", ">", ">=", "==", "!="] | None = None

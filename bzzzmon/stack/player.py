@@ -10,7 +10,6 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from bzzzmon import conventions as C
 from bzzzmon.model import Plan
 from bzzzmon.spec.names import explanation_hold_alert_name
 from bzzzmon.stack.runner import Stack, StackTimeout
@@ -66,7 +65,7 @@ def alert_state(stack: Stack, labels: Mapping[str, str]) -> str:
 
 def background(plan: Plan) -> set[str]:
     """Alerts that are no incident's: the Watchdog's heartbeat and the explanation holds."""
-    return {C.WATCHDOG_ALERT, explanation_hold_alert_name(plan)}
+    return {plan.service.watchdog_alert, explanation_hold_alert_name(plan)}
 
 
 def notifiable(stack: Stack) -> list[Mapping[str, str]]:

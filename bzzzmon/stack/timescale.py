@@ -9,10 +9,10 @@ stack therefore loads the *generated* rule files through one mechanical rewrite:
   ``[1h:5m]``) and every ``offset`` is divided by ``k``;
 - a group's own ``interval:`` is dropped, so every group runs at the stack's evaluation interval.
 
-Nothing else changes: metric and recording-rule names (``slo:sli_error:ratio_rate1h`` keeps its
-name while it now covers 1h/k), label matchers, thresholds, burn factors, operators, ``and``/
-``or`` structure, labels and annotations are byte for byte what ``bzzzmon build`` wrote. With
-``k = 60`` one minute of rule time passes in one second: ``for: 2m`` holds for 2 s, the 1h/5m
+Nothing else changes: metric and recording-rule names (``bzzzmon_slo:sli_error:ratio_rate1h``
+keeps its name while it now covers 1h/k), label matchers, thresholds, burn factors, operators,
+``and``/``or`` structure, labels and annotations are byte for byte what ``bzzzmon build`` wrote.
+With ``k = 60`` one minute of rule time passes in one second: ``for: 2m`` holds for 2 s, the 1h/5m
 burn-rate pair becomes 1m/5s and keeps its 12:1 ratio, so an alert fires only if the very same
 conditions hold for proportionally the same share of the windows. What the rewrite cannot
 preserve is sample density (a 5 s window holds 5 scrapes at 1 s, not 20 at 15 s): ranges are

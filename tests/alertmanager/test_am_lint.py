@@ -24,14 +24,18 @@ def test_the_shipped_routing_is_clean(shipped: Rendered) -> None:
 
 
 def test_a_per_agent_source_without_the_agent_in_equal_is_flagged(teams: Rendered) -> None:
-    flagged = {f.where.split()[-1]: f for f in _findings(teams) if f.rule == "inhibition-identity"}
+    flagged = {
+        f.subject.split()[-1]: f for f in _findings(teams) if f.rule == "inhibition-identity"
+    }
     # ShopDatabaseDown is `up{...} == 0`: one database instance down hides every cart alert.
     assert set(flagged) == {"db-down-explains-cart", "p0-silences-p3"}
     finding = flagged["db-down-explains-cart"]
     assert finding.level == "warning"
-    assert finding.where == "teams/service.yaml:80 inhibition db-down-explains-cart"
+    assert finding.where == "teams/service.yaml:80:7"
+    assert finding.subject == "inhibition db-down-explains-cart"
+    assert finding.key == "routing.inhibitions[].equal"
     assert "per agent (instance, swarm_node, swarm_task_slot)" in finding.message
-    assert "add instance to equal" in finding.message
+    assert finding.hint.startswith("add instance to equal")
 
 
 def _edited(tmp_path: Path, source: Path, old: str, new: str) -> Path:
@@ -58,7 +62,7 @@ def test_the_agent_label_in_equal_or_any_instance_clears_it(tmp_path: Path) -> N
             old.replace("equal: [service]", fix),
         )
         names = [
-            f.where for f in routing.check(load_plan(spec), {}) if f.rule == "inhibition-identity"
+            f.subject for f in routing.check(load_plan(spec), {}) if f.rule == "inhibition-identity"
         ]
         assert not [n for n in names if n.endswith("db-down-explains-cart")]
 
@@ -72,18 +76,22 @@ def test_the_shipped_partition_inhibition_without_instance_is_flagged(tmp_path: 
     spec = _edited(tmp_path, SHIPPED_SPECS, old, old.replace(", instance]", "]"))
     (finding,) = routing.check(load_plan(spec), {})
     assert finding.rule == "inhibition-identity"
-    assert finding.where.endswith("inhibition partition-explains-dht")
+    assert finding.subject == "inhibition partition-explains-dht"
     assert "per agent (instance, swarm_node, swarm_task_slot)" in finding.message
 
 
 def test_unrouted_severities_and_no_catch_all_are_flagged(minimal: Rendered) -> None:
     findings = _findings(minimal)
-    unrouted = [f.message for f in findings if f.rule == "unrouted-severity"]
-    assert unrouted[1] == (
-        "severity P1 reaches no receiver: its 1 alert(s) notify nobody; give it receivers"
+    unrouted = [f for f in findings if f.rule == "unrouted-severity"]
+    assert unrouted[1].subject == "severity P1"
+    assert unrouted[1].message == (
+        "reaches no receiver: its 1 alert(s) notify nobody; set severities.P1.receivers"
     )
+    assert unrouted[1].key == "severities.P1.receivers"
+    assert "receivers:" in unrouted[1].hint
     assert len(unrouted) == 4
-    assert [f.rule for f in findings if f.rule == "no-catch-all"] == ["no-catch-all"]
+    (catch_all,) = [f for f in findings if f.rule == "no-catch-all"]
+    assert catch_all.key == "routing.catch_all" and "catch_all: [" in catch_all.hint
 
 
 def test_a_catch_all_clears_the_warning(tmp_path: Path) -> None:

@@ -27,7 +27,7 @@ INCIDENT = scenario("no-admin-elected")
 ESCALATION = {**INCIDENT.alert_labels, C.LABEL_ESCALATION: "true"}
 # The escalation alert in Prometheus itself.
 RULE = {
-    "alertname": escalation_alert_name(ESCALATED_SEVERITY),
+    "alertname": escalation_alert_name("BZZZ", ESCALATED_SEVERITY),
     C.LABEL_ESCALATED_ALERT: INCIDENT.alert,
 }
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -72,12 +73,16 @@ def test_a_metric_regex_that_matches_nothing(plan: Plan, files: Files) -> None:
 
 
 def test_a_recording_rule_the_build_does_not_produce(plan: Plan, files: Files) -> None:
-    broken = edit_panel(files, PANEL, set_expr('slo:sli_error:ratio_rate17m{slo="dht-operations"}'))
+    broken = edit_panel(
+        files, PANEL, set_expr(C.rec_name(C.REC_ERROR_RATIO, "17m") + '{slo="dht-operations"}')
+    )
     assert_names_panel(findings(plan, broken, "panel-metric"))
 
 
 def test_recording_rules_are_read_from_the_rendered_rule_files(plan: Plan, files: Files) -> None:
-    ok = edit_panel(files, PANEL, set_expr('slo:sli_error:ratio_rate1h{slo="dht-operations"}'))
+    ok = edit_panel(
+        files, PANEL, set_expr(C.rec_name(C.REC_ERROR_RATIO, "1h") + '{slo="dht-operations"}')
+    )
     assert lint.check(plan, ok) == []
     without_rules = {p: t for p, t in ok.items() if not p.startswith(C.RULES_DIR)}
     dangling = [f for f in lint.check(plan, without_rules) if f.rule == "panel-metric"]
@@ -139,7 +144,9 @@ def test_a_panel_without_title(plan: Plan, files: Files) -> None:
 def test_a_dashboard_an_alert_links_to_is_missing(plan: Plan, files: Files) -> None:
     missing = {p: t for p, t in files.items() if not p.endswith("/bzzz-exporter.json")}
     found = findings(plan, missing, "dashboard-link")
-    assert any("BZZZExporterDown" in f.where for f in found)
+    (down,) = [f for f in found if f.subject == "alert BZZZExporterDown"]
+    assert re.fullmatch(r"specs/alerts\.yaml:\d+:\d+", down.where), down.where
+    assert down.key == "alerts[].dashboard" and "slo:<name" in down.hint
 
 
 def test_the_build_reports_a_broken_panel_and_writes_nothing(

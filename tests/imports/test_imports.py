@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from bzzzmon import conventions as C
 from bzzzmon.promql.duration import parse_duration
 from tests.conftest import run_cli
 
@@ -38,7 +39,9 @@ DEFAULT_30D = {
     (86400, 7200, Fraction(3), "ticket"),
     (259200, 21600, Fraction(1), "ticket"),
 }
-_OUR_COND = re.compile(r"slo:sli_error:ratio_rate(\w+)\{slo=\"([^\"]+)\"\} > \(([0-9.]+) \*")
+_OUR_COND = re.compile(
+    re.escape(C.REC_NAMESPACE) + r":sli_error:ratio_rate(\w+)\{slo=\"([^\"]+)\"\} > \(([0-9.]+) \*"
+)
 
 
 def _import(tool: str, files: list[Path], out: Path, *extra: str) -> str:

@@ -44,8 +44,10 @@ from bzzzmon.spec.names import explanation_hold_alert_name
 
 Rule = dict[str, Any]
 
+
 # What ``_protected`` adds to a target (the inhibition tests look for it in the config).
-NOT_WATCHDOG = Matcher("alertname", "!=", C.WATCHDOG_ALERT)
+def not_watchdog(plan: Plan) -> Matcher:
+    return Matcher("alertname", "!=", plan.service.watchdog_alert)
 
 
 def alternatives(side: InhibitMatch) -> list[list[Matcher]]:
@@ -71,10 +73,10 @@ def alternatives(side: InhibitMatch) -> list[list[Matcher]]:
     return [[n, *narrowing] for n in naming]
 
 
-def _protected(target: list[Matcher]) -> list[Matcher]:
+def _protected(plan: Plan, target: list[Matcher]) -> list[Matcher]:
     """The Watchdog exclusion, added to a target that does not pin the alert name itself."""
     pinned = {m.name for m in target if m.op in ("=", "=~")}
-    return target if "alertname" in pinned else [*target, NOT_WATCHDOG]
+    return target if "alertname" in pinned else [*target, not_watchdog(plan)]
 
 
 def source_severities(plan: Plan, side: InhibitMatch, source: list[Matcher]) -> list[str]:
@@ -126,7 +128,9 @@ def inhibit_rules(plan: Plan) -> list[tuple[str, Rule]]:
                 for target in alternatives(inh.target):
                     rule: Rule = {
                         "source_matchers": [m.format() for m in source + extra_source],
-                        "target_matchers": [m.format() for m in _protected(target + extra_target)],
+                        "target_matchers": [
+                            m.format() for m in _protected(plan, target + extra_target)
+                        ],
                     }
                     if inh.equal:
                         rule["equal"] = list(inh.equal)

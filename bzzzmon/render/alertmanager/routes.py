@@ -3,8 +3,9 @@
 
 Tree (top-level children of the root, first match wins unless ``continue``):
 
-1. the Watchdog (``conventions.WATCHDOG_ALERT``) -> the heartbeat receiver, repeated every minute
-   (``blackhole`` when the spec names no heartbeat receiver: it must never reach a human);
+1. the Watchdog (``conventions.watchdog_alert`` of the service's prefix) -> the heartbeat
+   receiver, repeated every minute (``blackhole`` when the spec names no heartbeat receiver: it
+   must never reach a human);
 2. explanation holds (``bzzzmon.render.escalation``), when the spec has any -> ``blackhole``;
 3. per escalated severity: ``escalation="true", severity=<S>`` -> S's ``escalate_to`` receivers;
 4. per severity: ``severity=<S>`` -> S's receivers, then every team whose components match;
@@ -92,7 +93,7 @@ def _leaf(receiver: str, mutes: list[str], matchers: list[Matcher] | None = None
 
 def watchdog_route(plan: Plan) -> Route:
     return {
-        "matchers": [Matcher("alertname", "=", C.WATCHDOG_ALERT).format()],
+        "matchers": [Matcher("alertname", "=", plan.service.watchdog_alert).format()],
         "receiver": plan.routing.heartbeat_receiver or C.NULL_RECEIVER,
         **WATCHDOG_TIMINGS.as_route(),
     }

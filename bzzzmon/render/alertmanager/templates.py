@@ -20,17 +20,18 @@ from bzzzmon.model import Plan
 from bzzzmon.render.output import header
 from bzzzmon.render.text import go_literal, go_string, slack_pipeline
 
-TITLE = "bzzz.title"
-TEXT = "bzzz.text"
-PAGERDUTY_DESCRIPTION = "bzzz.pagerduty.description"
-EMAIL_SUBJECT = "bzzz.email.subject"
-EMAIL_TEXT = "bzzz.email.text"
-EMAIL_HTML = "bzzz.email.html"
-SILENCE_URL = "bzzz.silence_url"
-ALERT = "bzzz.alert"
-SLACK_TITLE = "bzzz.slack.title"
-SLACK_TEXT = "bzzz.slack.text"
-SLACK_ALERT = "bzzz.slack.alert"
+# bzzzmon's template names (never the service's: one Alertmanager may serve several).
+TITLE = "bzzzmon.title"
+TEXT = "bzzzmon.text"
+PAGERDUTY_DESCRIPTION = "bzzzmon.pagerduty.description"
+EMAIL_SUBJECT = "bzzzmon.email.subject"
+EMAIL_TEXT = "bzzzmon.email.text"
+EMAIL_HTML = "bzzzmon.email.html"
+SILENCE_URL = "bzzzmon.silence_url"
+ALERT = "bzzzmon.alert"
+SLACK_TITLE = "bzzzmon.slack.title"
+SLACK_TEXT = "bzzzmon.slack.text"
+SLACK_ALERT = "bzzzmon.slack.alert"
 
 # Relative to alertmanager.yml: Alertmanager resolves template globs against the config's dir.
 TEMPLATES_GLOB = posixpath.join(

@@ -20,7 +20,7 @@ from typing import Any
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan, Severity
-from bzzzmon.render.alertmanager.inhibit import NOT_WATCHDOG, inhibit_rules
+from bzzzmon.render.alertmanager.inhibit import inhibit_rules, not_watchdog
 from bzzzmon.render.alertmanager.matchers import Matcher, example_value, parse_all
 from bzzzmon.render.alertmanager.routes import mutes_of
 from bzzzmon.spec.names import explanation_hold_alert_name
@@ -31,7 +31,7 @@ Case = dict[str, Any]
 def _example_alert(plan: Plan, severity: str, component: str | None = None) -> dict[str, str]:
     """Labels of a real alert of ``severity`` (and ``component``), or a made-up one."""
     for a in plan.alerts:
-        if a.name == C.WATCHDOG_ALERT or a.severity != severity:
+        if a.name == plan.service.watchdog_alert or a.severity != severity:
             continue
         if component is None or a.component == component:
             return {
@@ -85,13 +85,13 @@ def routing_cases(plan: Plan) -> list[Case]:
                 "receivers": expected_receivers(plan, s, labels[C.LABEL_COMPONENT]),
             }
         )
-    watchdog = next((a for a in plan.alerts if a.name == C.WATCHDOG_ALERT), None)
+    watchdog = next((a for a in plan.alerts if a.name == plan.service.watchdog_alert), None)
     cases.append(
         {
             "name": "watchdog goes to the heartbeat receiver only",
             "labels": _labels(
                 plan,
-                {"alertname": C.WATCHDOG_ALERT, C.LABEL_ALERT_KIND: "threshold"},
+                {"alertname": plan.service.watchdog_alert, C.LABEL_ALERT_KIND: "threshold"},
                 {C.LABEL_SEVERITY: watchdog.severity, C.LABEL_COMPONENT: watchdog.component}
                 if watchdog
                 else {},
@@ -231,7 +231,7 @@ def inhibition_cases(plan: Plan) -> list[Case]:
             cases.append(
                 _case(f"{label}: not a target as severe as the source", source, same, False)
             )
-        if NOT_WATCHDOG.format() in rule["target_matchers"]:
-            watchdog = dict(target) | {"alertname": C.WATCHDOG_ALERT}
+        if not_watchdog(plan).format() in rule["target_matchers"]:
+            watchdog = dict(target) | {"alertname": plan.service.watchdog_alert}
             cases.append(_case(f"{label}: never the watchdog", source, watchdog, False))
     return cases

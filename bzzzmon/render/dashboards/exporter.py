@@ -197,14 +197,14 @@ def build(plan: Plan) -> DashboardSpec:
     ]
     return DashboardSpec(
         uid=exporter_uid(plan),
-        title="BZZZ exporter",
+        title=f"{plan.service.alert_prefix} exporter",
         description=description(
             plan.files_of("service", "components", "probes", "exporter"),
             "The bzzzmon exporter's own view: probe success and duration, stale probes.",
         ),
         tags=(plan.service.name, "bzzzmon", C.DASHBOARD_KIND_EXPORTER),
         variables=[
-            datasource_variable(),
+            datasource_variable(plan),
             label_variable(C.VAR_COMPONENT, "Component", plain(C.PROBE_SUCCESS)),
         ],
         items=items,

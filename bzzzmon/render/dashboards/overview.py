@@ -1,6 +1,9 @@
-"""The BZZZ overview: the system as the runbook's first incident step looks at it."""
+"""The overview: BZZZ as the runbook's first incident step looks at it, or any other service's
+firing alerts and error budgets."""
 
 from __future__ import annotations
+
+from decimal import Decimal
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
@@ -28,7 +31,61 @@ from bzzzmon.render.dashboards.panels import (
 )
 
 
+def _firing(plan: Plan) -> PanelSpec:
+    alerts_sel = selector("ALERTS", {**plan.service.labels, "alertstate": "firing"})
+    return PanelSpec(
+        "timeseries",
+        "Firing alerts by severity",
+        "short",
+        (Query(f"sum by ({C.LABEL_SEVERITY}) ({alerts_sel})", "{{severity}}"),),
+        "Alerts firing now, from Prometheus' ALERTS series (the watchdog always fires).",
+        width=12,
+        stacked=True,
+    )
+
+
+def _links(plan: Plan) -> list[tuple[str, str]]:
+    exporter = [("Exporter", dashboard_path(exporter_uid(plan)))] if plan.probed else []
+    slo_links = [(f"SLO: {s.title}", dashboard_path(s.dashboard_uid)) for s in plan.slos]
+    return [*exporter, *slo_links, ("Runbook", plan.service.runbook_url)]
+
+
+def _service_overview(plan: Plan) -> DashboardSpec:
+    """A service that is no BZZZ (no ``agent`` selector): its firing alerts and each SLO's
+    remaining error budget; each SLO's own dashboard has the rest."""
+    budgets = [
+        PanelSpec(
+            "stat",
+            f"Error budget remaining: {s.title}",
+            "percentunit",
+            (Query(selector(C.REC_BUDGET_REMAINING, {C.LABEL_SLO: s.name}), s.name),),
+            f"The share of the {s.period_text} error budget not yet spent.",
+            width=6,
+            base_color="red",
+            thresholds=(Threshold(Decimal(0), "green"),),
+        )
+        for s in plan.slos
+    ]
+    items: list[PanelSpec | Row] = [Row("Alerts"), _firing(plan)]
+    if budgets:
+        items += [Row("Error budgets"), *budgets]
+    return DashboardSpec(
+        uid=overview_uid(plan),
+        title=f"{plan.service.alert_prefix} overview",
+        description=description(
+            plan.files_of("service", "slos", "alerts"),
+            "Firing alerts and the error budget each SLO has left.",
+        ),
+        tags=(plan.service.name, "bzzzmon", C.DASHBOARD_KIND_OVERVIEW),
+        variables=[datasource_variable(plan)],
+        items=items,
+        links=_links(plan),
+    )
+
+
 def build(plan: Plan) -> DashboardSpec:
+    if C.SELECTOR_AGENT not in plan.service.own_selectors:
+        return _service_overview(plan)
     agent = job_matchers(plan, C.SELECTOR_AGENT)
     exporter = job_matchers(plan, C.SELECTOR_EXPORTER)
     inst = (C.VAR_INSTANCE,)
@@ -44,7 +101,6 @@ def build(plan: Plan) -> DashboardSpec:
     repl_base, repl_steps = critical_below(alert_threshold(plan, C.AGENT_DHT_REPLICATION))
     memory = alert_threshold(plan, "process_resident_memory_bytes")
     memory_steps = (Threshold(memory, "red"),) if memory is not None else ()
-    alerts_sel = selector("ALERTS", {**plan.service.labels, "alertstate": "firing"})
     latency = C.AGENT_DHT_LATENCY + "_bucket"
 
     items: list[PanelSpec | Row] = [
@@ -83,15 +139,7 @@ def build(plan: Plan) -> DashboardSpec:
             min=0,
             max=1,
         ),
-        PanelSpec(
-            "timeseries",
-            "Firing alerts by severity",
-            "short",
-            (Query(f"sum by ({C.LABEL_SEVERITY}) ({alerts_sel})", "{{severity}}"),),
-            "Alerts firing now, from Prometheus' ALERTS series (the watchdog always fires).",
-            width=12,
-            stacked=True,
-        ),
+        _firing(plan),
         *runbook_panels.slo_summary(plan),
         *runbook_panels.agents_and_bootstrap(plan),
         Row("P2P network and admin election"),
@@ -206,10 +254,9 @@ def build(plan: Plan) -> DashboardSpec:
         *runbook_panels.hosts_and_containers(plan),
         *runbook_panels.postgres_and_backups(plan),
     ]
-    slo_links = [(f"SLO: {s.title}", dashboard_path(s.dashboard_uid)) for s in plan.slos]
     return DashboardSpec(
         uid=overview_uid(plan),
-        title="BZZZ overview",
+        title=f"{plan.service.alert_prefix} overview",
         description=description(
             plan.files_of("service", "components", "alerts"),
             "BZZZ system health, SLOs, agents, P2P network, admin election, DHT, SLURP, UCXI, "
@@ -217,13 +264,9 @@ def build(plan: Plan) -> DashboardSpec:
         ),
         tags=(plan.service.name, "bzzzmon", C.DASHBOARD_KIND_OVERVIEW),
         variables=[
-            datasource_variable(),
+            datasource_variable(plan),
             label_variable(C.VAR_INSTANCE, "Agent", selector(C.AGENT_PEERS, agent)),
         ],
         items=items,
-        links=[
-            ("Exporter", dashboard_path(exporter_uid(plan))),
-            *slo_links,
-            ("Runbook", plan.service.runbook_url),
-        ],
+        links=_links(plan),
     )

@@ -23,6 +23,7 @@ from grafana_foundation_sdk.models import common as common_models
 from grafana_foundation_sdk.models import dashboard as dashboard_models
 
 from bzzzmon import conventions as C
+from bzzzmon.model import Plan
 from bzzzmon.render.output import sdk_data
 
 # Every panel and query reads the dashboard's datasource variable.
@@ -182,12 +183,17 @@ def build_panel(spec: PanelSpec, panel_id: int) -> Any:
     return panel
 
 
-def datasource_variable() -> dashboard_builders.DatasourceVariable:
+def datasource_variable(plan: Plan) -> dashboard_builders.DatasourceVariable:
     return (
         dashboard_builders.DatasourceVariable(C.VAR_DATASOURCE)
         .label("Data source")
         .type("prometheus")
-        .current(dashboard_models.VariableOption(text=C.DATASOURCE_NAME, value=C.DATASOURCE_UID))
+        .current(
+            dashboard_models.VariableOption(
+                text=C.datasource_name(plan.service.alert_prefix),
+                value=C.datasource_uid(plan.service.name),
+            )
+        )
     )
 
 

@@ -2,7 +2,7 @@
 datasource with the fixed uid every dashboard and alert link relies on.
 
 Deployment layout: generated/grafana/provisioning/ is mounted as /etc/grafana/provisioning/ and
-generated/grafana/dashboards/ as conventions.GRAFANA_DASHBOARDS_PATH.
+generated/grafana/dashboards/ as conventions.grafana_dashboards_path(service).
 """
 
 from __future__ import annotations
@@ -23,13 +23,16 @@ def render(plan: Plan) -> Files:
             {
                 "name": f"{plan.service.name}-bzzzmon",
                 "orgId": 1,
-                "folder": C.GRAFANA_FOLDER,
+                "folder": plan.service.alert_prefix,
                 "type": "file",
                 # Generated dashboards are changed in the spec, never in the UI.
                 "disableDeletion": True,
                 "allowUiUpdates": False,
                 "updateIntervalSeconds": 60,
-                "options": {"path": C.GRAFANA_DASHBOARDS_PATH, "foldersFromFilesStructure": False},
+                "options": {
+                    "path": C.grafana_dashboards_path(plan.service.name),
+                    "foldersFromFilesStructure": False,
+                },
             }
         ],
     }
@@ -37,8 +40,8 @@ def render(plan: Plan) -> Files:
         "apiVersion": 1,
         "datasources": [
             {
-                "name": C.DATASOURCE_NAME,
-                "uid": C.DATASOURCE_UID,
+                "name": C.datasource_name(plan.service.alert_prefix),
+                "uid": C.datasource_uid(plan.service.name),
                 "type": "prometheus",
                 "access": "proxy",
                 "url": C.DATASOURCE_URL,

@@ -295,7 +295,7 @@ def build(plan: Plan, slo: SLO) -> DashboardSpec:
             stacked=True,
         ),
     ]
-    variables = [datasource_variable()]
+    variables = [datasource_variable(plan)]
     for label in slo.group_by:
         variables.append(
             label_variable(
@@ -304,7 +304,7 @@ def build(plan: Plan, slo: SLO) -> DashboardSpec:
         )
     return DashboardSpec(
         uid=slo.dashboard_uid,
-        title=f"BZZZ SLO: {slo.title}",
+        title=f"{plan.service.alert_prefix} SLO: {slo.title}",
         description=description(
             [slo.origin.file],
             f"SLO {slo.name}: {slo.description} Objective {objective_pct}% over {slo.period_text}.",

@@ -38,7 +38,7 @@ INTERVAL = STEP  # the tests' sample interval: one step of the escalation clock
 def _sample_alert(plan: Plan, severity: str) -> tuple[str, str]:
     """(alertname, component) of an alert of ``severity`` the plan defines, for realism."""
     for alert in plan.alerts:
-        if alert.severity == severity and alert.name != C.WATCHDOG_ALERT:
+        if alert.severity == severity and alert.name != plan.service.watchdog_alert:
             return alert.name, alert.component
     for slo in plan.slos:
         for tier in slo.tiers:
@@ -92,7 +92,7 @@ def _escalation_groups(plan: Plan, rule: dict[str, Any]) -> list[Group]:
     gaps.expect(r // 2 + r + t, query, [])
 
     never = Group(INTERVAL)
-    watchdog = alert | {"alertname": C.WATCHDOG_ALERT}
+    watchdog = alert | {"alertname": plan.service.watchdog_alert}
     hold = alert | {"alertname": explanation_hold_alert_name(plan)}
     never.track(_alerts_series(watchdog), counter=False).hold(1, r + 3)
     never.track(_alerts_series(hold), counter=False).hold(1, r + 3)
