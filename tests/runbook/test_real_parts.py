@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 
 import pytest
-from parts import TIMEOUT, Parts, wait_for
+
+from tests.runbook.parts import TIMEOUT, Parts, wait_for
 
 pytestmark = pytest.mark.e2e
 
