@@ -49,7 +49,7 @@ from bzzzmon.render.rule_tests.timeline import (
     steps_for,
 )
 from bzzzmon.render.rules import slo_alert_rules
-from bzzzmon.slo.replay import Feed, Replay, replay
+from bzzzmon.slo.replay import Feed, Replay, replay_once
 from bzzzmon.slo.windows import BASE_WINDOW, error_ratio_threshold
 
 EVENTS = 100_000  # events per sample: error ratios down to 1e-5 are exact integers of events
@@ -133,6 +133,7 @@ class _Phases:
         self.feed = feed
         self.bad: list[Fraction] = []
         self.total: list[Fraction] = []
+        self.runs: list[tuple[int, int, int]] = []  # what determines bad and total, for replay_once
         if feed.kind == "time":
             assert feed.gauge is not None
             self.gauge = group.track(feed.gauge.with_labels(labels, replace=True), counter=False)
@@ -144,6 +145,7 @@ class _Phases:
     def run(self, samples: int, bad: int, events: int = EVENTS) -> None:
         if samples <= 0:
             return
+        self.runs.append((samples, bad, events))
         if self.feed.kind == "time":
             value = self.feed.bad_value if bad else self.feed.good_value
             self.gauge.hold(value, samples)
@@ -167,7 +169,11 @@ class _Phases:
 
     def replay(self, slo: SLO, interval: int) -> Replay:
         counter = self.feed.kind != "time"
-        return replay(slo, Feed(interval, counter, tuple(self.bad), tuple(self.total)))
+        return replay_once(
+            slo,
+            (counter, interval, tuple(self.runs)),
+            lambda: Feed(interval, counter, tuple(self.bad), tuple(self.total)),
+        )
 
 
 @dataclass
