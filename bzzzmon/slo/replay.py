@@ -58,14 +58,15 @@ class Replay:
     borderline: set[int] = field(default_factory=set)  # steps where a comparison was exact
 
     def first(self, tier: str, state: str = "firing", after: int = 0) -> int | None:
-        for step, s in enumerate(self.states[tier]):
-            if step >= after and s == state:
-                return step
-        return None
+        try:
+            return self.states[tier].index(state, max(0, after))
+        except ValueError:
+            return None
 
     def first_not(self, tier: str, state: str, after: int) -> int | None:
-        for step, s in enumerate(self.states[tier]):
-            if step >= after and s != state:
+        states = self.states[tier]
+        for step in range(max(0, after), len(states)):
+            if states[step] != state:
                 return step
         return None
 
@@ -249,12 +250,18 @@ _MEMO: dict[Hashable, Replay] = {}
 _MEMO_SIZE = 4096
 
 
-def replay_once(slo: SLO, phases: Hashable, feed: Callable[[], Feed]) -> Replay:
-    """``replay(slo, feed())`` for a feed that ``phases`` determines. The replay reads only the
-    SLO's tiers, budget, traffic guard and raw windows: SLOs of one shape fed the same phases
-    replay alike (a fleet of services on one objective), so each such replay runs once. The
-    result is shared: read it, never change it."""
-    key = (slo.tiers, slo.budget_fraction, slo.min_events, slo.raw_windows, phases)
+def replay_shape(slo: SLO) -> str:
+    """All the replay reads of an SLO (its tiers, budget, traffic guard and raw windows), as
+    exact text: a key that hashes once, not field by field on every look-up."""
+    return repr((slo.tiers, slo.budget_fraction, slo.min_events, slo.raw_windows))
+
+
+def replay_once(slo: SLO, shape: str, phases: Hashable, feed: Callable[[], Feed]) -> Replay:
+    """``replay(slo, feed())`` for a feed that ``phases`` determines, ``shape`` being
+    replay_shape(slo): SLOs of one shape fed the same phases replay alike (a fleet of services
+    on one objective), so each such replay runs once. The result is shared: read it, never
+    change it."""
+    key = (shape, phases)
     found = _MEMO.get(key)
     if found is None:
         if len(_MEMO) >= _MEMO_SIZE:
