@@ -63,7 +63,7 @@ def alertmanager_url(alertmanager: str | None, specs: Path | None) -> str:
     return DEFAULT_URL
 
 
-# The escalation rules' own names (spec/plan.py escalation_alert_name), which Alertmanager never
+# The escalation rules' own names (spec/names.py escalation_alert_name), which Alertmanager never
 # sees: Prometheus relabels an escalation to the name of the alert it escalates.
 _ESCALATION_NAME = re.compile(r"^[A-Za-z0-9_]*?(P[0-3])ResolutionTargetMissed$")
 

@@ -46,7 +46,7 @@ from bzzzmon.render.alertmanager.inhibit import alternatives
 from bzzzmon.render.alertmanager.matchers import Matcher
 from bzzzmon.render.output import Files, dump_yaml
 from bzzzmon.render.text import go_literal
-from bzzzmon.spec.plan import escalation_alert_name, explanation_hold_alert_name
+from bzzzmon.spec.names import escalation_alert_name, explanation_hold_alert_name
 
 Rule = dict[str, Any]
 

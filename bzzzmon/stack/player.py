@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
-from bzzzmon.spec.plan import explanation_hold_alert_name
+from bzzzmon.spec.names import explanation_hold_alert_name
 from bzzzmon.stack.runner import Stack, StackTimeout
 from bzzzmon.stack.scenarios import Scenario
 from bzzzmon.stack.sink import Notification

@@ -12,7 +12,7 @@ from am_testkit import Rendered, load_yaml
 from bzzzmon import conventions as C
 from bzzzmon.render import prometheus_config
 from bzzzmon.render.alertmanager.routes import timings
-from bzzzmon.spec.plan import DEFAULT_SEVERITIES
+from bzzzmon.spec.service import DEFAULT_SEVERITIES
 from bzzzmon.verify import amtool
 
 

@@ -16,7 +16,7 @@ from e2e_support import ESCALATED_SEVERITY, ESCALATION_TARGET, ESCALATION_TOLERA
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
-from bzzzmon.spec.plan import escalation_alert_name
+from bzzzmon.spec.names import escalation_alert_name
 from bzzzmon.stack import Stack
 from bzzzmon.stack.player import alert_state
 from bzzzmon.stack.routing import notified_receivers

@@ -6,7 +6,8 @@ from bzzzmon import conventions as C
 from bzzzmon.build import render_all
 from bzzzmon.lint.rules_lint import rule_refs
 from bzzzmon.render.catalog import exact_duration
-from bzzzmon.spec.plan import explanation_hold_alert_name, load_plan
+from bzzzmon.spec.names import explanation_hold_alert_name
+from bzzzmon.spec.plan import load_plan
 from tests.review.conftest import SHIPPED, SMALL
 
 

@@ -40,7 +40,7 @@ from bzzzmon.render.alertmanager.matchers import (
     equal_or_any,
     parse_all,
 )
-from bzzzmon.spec.plan import explanation_hold_alert_name
+from bzzzmon.spec.names import explanation_hold_alert_name
 
 Rule = dict[str, Any]
 

@@ -41,7 +41,7 @@ from bzzzmon import conventions as C
 from bzzzmon.model import Plan, Severity
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.render.alertmanager.matchers import Matcher, all_match, equal_or_any, parse_all
-from bzzzmon.spec.plan import explanation_hold_alert_name
+from bzzzmon.spec.names import explanation_hold_alert_name
 
 Route = dict[str, Any]
 

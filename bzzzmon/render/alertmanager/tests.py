@@ -23,7 +23,7 @@ from bzzzmon.model import Plan, Severity
 from bzzzmon.render.alertmanager.inhibit import NOT_WATCHDOG, inhibit_rules
 from bzzzmon.render.alertmanager.matchers import Matcher, example_value, parse_all
 from bzzzmon.render.alertmanager.routes import mutes_of
-from bzzzmon.spec.plan import explanation_hold_alert_name
+from bzzzmon.spec.names import explanation_hold_alert_name
 
 Case = dict[str, Any]
 

@@ -30,7 +30,7 @@ from bzzzmon.render.alertmanager.matchers import example_value
 from bzzzmon.render.escalation import STEP, hold_rules, tolerance
 from bzzzmon.render.rule_tests.inputs import Series
 from bzzzmon.render.rule_tests.timeline import Group, Labels, Track, firing_labels, firing_query
-from bzzzmon.spec.plan import explanation_hold_alert_name
+from bzzzmon.spec.names import explanation_hold_alert_name
 
 INTERVAL = STEP  # the tests' sample interval: one step of the escalation clock
 
