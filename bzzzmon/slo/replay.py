@@ -139,17 +139,18 @@ class _Ratios:
         """The 5m rate recorded at ``step`` as (bad, total, factor): a counter's increments
         with rate()'s extrapolation factor for both, a time SLI's bad points with 1/points for
         the bad side (its total is 1)."""
-        f, e = self.feed, self.feed.interval
-        first = _window_start(step, BASE_WINDOW, e)
-        if f.counter:
-            if step - first < 1:
-                return None
-            return (
-                self._bad[step + 1] - self._bad[first + 1],
-                self._total[step + 1] - self._total[first + 1],
-                _factor(first, step, step, BASE_WINDOW, e),
-            )
-        return self._bad[step + 1] - self._bad[first], 1, Fraction(1, step - first + 1)
+        found = self._raw(step, BASE_WINDOW)
+        if found is None:
+            return None
+        if self.feed.counter:
+            return found[0], found[1], self._scale(step, BASE_WINDOW)
+        bad, points = found
+        return bad, 1, Fraction(1, points)
+
+    def _scale(self, step: int, window: int) -> Fraction:
+        """rate()'s extrapolation factor of a counter's window ending at ``step``."""
+        e = self.feed.interval
+        return _factor(_window_start(step, window, e), step, step, window, e)
 
     def _raw(self, step: int, window: int) -> Ratio | None:
         """The raw window's (bad, total): bad and total share their extrapolation factor, so
@@ -186,10 +187,7 @@ class _Ratios:
             return 0
         if window in self.slo.raw_windows:
             found = self._raw(step, window)
-            if found is None:
-                return 0
-            first = _window_start(step, window, self.feed.interval)
-            return found[1] * _factor(first, step, step, window, self.feed.interval)
+            return found[1] * self._scale(step, window) if found is not None else 0
         first = _window_start(step, window, self.feed.interval)
         count = self._has_base[step + 1] - self._has_base[first]
         if not count:
