@@ -33,10 +33,10 @@ check: install tools
 	$(BIN)/bzzzmon build --check --require-tools
 
 # The whole suite runs on the newest tools found (sid's 3.5/0.33); the e2e suite once more on
-# the oldest pair (docs/compatibility.md).
+# the oldest pair (docs/compatibility.md). The live-stack tests, which mostly wait, run beside
+# the rest (scripts/run-pytest.sh).
 pytest: install tools
-	$(BIN)/pytest -q
-	BZZZMON_TOOLS_SUITE=bookworm $(BIN)/pytest -q -m e2e tests/e2e
+	BIN=$(BIN) ./scripts/run-pytest.sh
 
 test: tools install lint check pytest
 

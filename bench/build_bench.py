@@ -4,9 +4,11 @@ SLOs, without and with promtool/amtool verification.
     python bench/build_bench.py                 # all sizes, 3 runs each, median reported
     python bench/build_bench.py --sizes 100 1000 3000 --runs 1 --no-verify-runs
     python bench/build_bench.py --profile 1000  # cProfile of one 1,000-SLO build, top 30
+    python bench/build_bench.py --distinct      # every SLO its own objective: no replay shared
 
 Each run is a fresh `build()` in this process on a spec directory written beforehand, into a new
-output directory (so nothing is carried over from an earlier output); the time covers loading,
+output directory (so nothing is carried over from an earlier output), bzzzmon's process-wide
+caches emptied first (a run costs what one `bzzzmon build` process pays); the time covers loading,
 validation, rendering, checks, staging, verification (when on) and the atomic swap. The CPU
 column is this process's user + system time (the tools' excluded): on a machine shared with other
 work it moves far less than the wall clock, and the load average is printed. Peak memory is the
@@ -29,6 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bzzzmon.build import build  # noqa: E402
+from bzzzmon.slo.replay import forget_replays  # noqa: E402
 
 SERVICE = """\
 apiVersion: bzzzmon/v1
@@ -50,8 +53,9 @@ components:
 KINDS = ("ratio", "latency", "time")
 
 
-def slo_yaml(i: int) -> str:
-    """One SLO; the kinds rotate so every SLI shape is in the mix."""
+def slo_yaml(i: int, distinct: bool = False) -> str:
+    """One SLO; the kinds rotate so every SLI shape is in the mix. ``distinct``: every SLO its
+    own objective (99.1000%, 99.1001%, ...), so no two SLOs share a replayed test case."""
     kind = KINDS[i % len(KINDS)]
     name = f"svc-{i:04d}"
     alert = f"BenchSvc{i:04d}BudgetBurn"
@@ -75,21 +79,35 @@ def slo_yaml(i: int) -> str:
             "        threshold: 2\n"
         )
     period = ("30d", "28d", "7d")[i % 3]
+    objective = f"99.{1000 + i:04d}" if distinct else "99.9"
     return (
-        f"  - name: {name}\n    component: api\n    objective: 99.9\n    period: {period}\n"
+        f"  - name: {name}\n    component: api\n    objective: {objective}\n    period: {period}\n"
         f"    sli:\n{sli}    alerting:\n      name: {alert}\n"
     )
 
 
-def write_spec(directory: Path, n: int) -> None:
+def write_spec(directory: Path, n: int, distinct: bool = False) -> None:
     directory.mkdir(parents=True)
     (directory / "service.yaml").write_text(SERVICE)
-    body = "apiVersion: bzzzmon/v1\nslos:\n" + "".join(slo_yaml(i) for i in range(n))
+    body = "apiVersion: bzzzmon/v1\nslos:\n" + "".join(slo_yaml(i, distinct) for i in range(n))
     (directory / "slos.yaml").write_text(body)
 
 
 def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def forget_caches() -> None:
+    """Empty bzzzmon's process-wide caches (parsed expressions, formatted numbers, replays), so
+    each run costs what one `bzzzmon build` process pays, not a warm second build."""
+    for name, module in list(sys.modules.items()):
+        if name.split(".")[0] != "bzzzmon":
+            continue
+        for value in vars(module).values():
+            clear = getattr(value, "cache_clear", None)
+            if callable(clear):
+                clear()
+    forget_replays()
 
 
 def measure(specs: Path, work: Path, runs: int, verify: bool) -> tuple[float, float, int]:
@@ -99,6 +117,7 @@ def measure(specs: Path, work: Path, runs: int, verify: bool) -> tuple[float, fl
     files = 0
     for r in range(runs):
         out = work / f"out-{verify}-{r}"
+        forget_caches()
         start, start_cpu = time.perf_counter(), time.process_time()
         result = build(specs, out, verify=verify, require_tools=verify)
         times.append(time.perf_counter() - start)
@@ -110,7 +129,7 @@ def measure(specs: Path, work: Path, runs: int, verify: bool) -> tuple[float, fl
     return statistics.median(times), statistics.median(cpu), files
 
 
-def profile(n: int) -> None:
+def profile(n: int, distinct: bool = False) -> None:
     import cProfile
     import pstats
 
@@ -118,7 +137,7 @@ def profile(n: int) -> None:
     results.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=results) as tmp:
         specs = Path(tmp) / "spec"
-        write_spec(specs, n)
+        write_spec(specs, n, distinct)
         profiler = cProfile.Profile()
         profiler.runcall(build, specs, Path(tmp) / "out", verify=False)
     pstats.Stats(profiler).sort_stats("tottime").print_stats(30)
@@ -132,9 +151,12 @@ def main() -> None:
         "--no-verify-runs", action="store_true", help="measure only without verification"
     )
     parser.add_argument("--profile", type=int, metavar="N", help="profile one N-SLO build")
+    parser.add_argument(
+        "--distinct", action="store_true", help="every SLO its own objective (nothing shared)"
+    )
     args = parser.parse_args()
     if args.profile:
-        profile(args.profile)
+        profile(args.profile, args.distinct)
         return
     rows = []
     # The work tree sits beside the repository: on this machine /tmp creates files ten times
@@ -146,7 +168,7 @@ def main() -> None:
         cases: list[tuple[str, Path, int]] = [("shipped BZZZ spec", ROOT / "specs", 5)]
         for n in args.sizes:
             d = work / f"spec-{n}"
-            write_spec(d, n)
+            write_spec(d, n, args.distinct)
             cases.append((f"{n} SLOs", d, n))
         for label, specs, n in cases:
             print(f"measuring {label} ...", file=sys.stderr, flush=True)

@@ -42,6 +42,8 @@ def to_decimal(value: Fraction) -> Decimal | None:
 
 def format_fraction(value: Fraction) -> str:
     """Exact PromQL for a rational: a decimal when it terminates, else ``(n / d)``."""
+    if value.denominator == 1:  # most of them (counter samples): no cache look-up, no hash
+        return str(value.numerator)
     dec = to_decimal(value)
     if dec is not None:
         return format_decimal(dec)

@@ -35,6 +35,7 @@ from bzzzmon.sim.loop_thread import LoopThread
 T = TypeVar("T")
 DEFAULT_BASE_PORT = 8081
 DEFAULT_CONTROL_PORT = 8090
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 _HUNG_SECONDS = 3600.0
 _MALFORMED = b'{"status": "healthy", "checks": {"pubsub-health": {"status": '
 
@@ -308,14 +309,16 @@ def run(
     sim = Simulator(agents=agents, host=listen, base_port=base_port, control_port=control_port)
     sim.start()
     done = threading.Event()
-    previous = signal.signal(signal.SIGTERM, lambda *_: done.set())
+    # Both signals only set the event, installed before the first line is printed: a Ctrl-C that
+    # lands while the URLs are printed stops cleanly too, never as a KeyboardInterrupt mid-print.
+    previous = {sig: signal.signal(sig, lambda *_: done.set()) for sig in STOP_SIGNALS}
     try:
         for i, url in enumerate(sim.agent_urls):
             print(f"agent {i}: {url}/health/checks  {url}/metrics", flush=True)
         print(f"control: {sim.control_url}/faults", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            while not done.wait(0.5):
-                pass
+        while not done.wait(0.5):
+            pass
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
         sim.stop()

@@ -21,13 +21,17 @@ Prometheus compares in float64; a ratio that equals a threshold exactly is repor
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from functools import lru_cache
 
 from bzzzmon.model import SLO, BurnTier
 from bzzzmon.slo.windows import BASE_WINDOW, error_ratio_threshold
 
 _EXTRAPOLATION_THRESHOLD = Fraction(11, 10)  # Prometheus extrapolates to an edge within 1.1x
+_ONE = Fraction(1)
 
 
 @dataclass(frozen=True)
@@ -54,14 +58,15 @@ class Replay:
     borderline: set[int] = field(default_factory=set)  # steps where a comparison was exact
 
     def first(self, tier: str, state: str = "firing", after: int = 0) -> int | None:
-        for step, s in enumerate(self.states[tier]):
-            if step >= after and s == state:
-                return step
-        return None
+        try:
+            return self.states[tier].index(state, max(0, after))
+        except ValueError:
+            return None
 
     def first_not(self, tier: str, state: str, after: int) -> int | None:
-        for step, s in enumerate(self.states[tier]):
-            if step >= after and s != state:
+        states = self.states[tier]
+        for step in range(max(0, after), len(states)):
+            if states[step] != state:
                 return step
         return None
 
@@ -77,21 +82,36 @@ def _window_start(step: int, window: int, interval: int) -> int:
 def _factor(first: int, last: int, step: int, window: int, interval: int) -> Fraction:
     """rate()'s extrapolation factor over samples ``first..last`` at ``step``."""
     t_first, t_last, t = first * interval, last * interval, step * interval
-    sampled = Fraction(t_last - t_first)
-    average = sampled / (last - first)
+    return _extrapolation(t_last - t_first, last - first, t_first - (t - window), t - t_last)
+
+
+@lru_cache(maxsize=4096)
+def _extrapolation(sampled: int, count: int, to_start: int, to_end: int) -> Fraction:
+    """The factor from the window's geometry alone: on a regular grid a few shapes recur, so
+    each is computed once (exact fractions are the replay's cost)."""
+    average = Fraction(sampled, count)
     limit = average * _EXTRAPOLATION_THRESHOLD
-    to_start = Fraction(t_first - (t - window))
-    to_end = Fraction(t - t_last)
-    extrapolated = sampled
+    extrapolated = Fraction(sampled)
     extrapolated += to_start if to_start < limit else average / 2
     extrapolated += to_end if to_end < limit else average / 2
     return extrapolated / sampled
 
 
-def _prefix(values: list[Fraction]) -> list[Fraction]:
-    out = [Fraction(0)]
+# A ratio as (numerator, denominator), the denominator positive: compared with a threshold by
+# cross-multiplying, so no Fraction is normalised per step. Integer inputs stay Python ints.
+Ratio = tuple[Fraction | int, Fraction | int]
+
+
+def _plain(value: Fraction | int) -> Fraction | int:
+    return value.numerator if value.denominator == 1 else value
+
+
+def _prefix(values: list[Fraction | int]) -> list[Fraction | int]:
+    out: list[Fraction | int] = [0]
+    running: Fraction | int = 0
     for v in values:
-        out.append(out[-1] + v)
+        running += v
+        out.append(running)
     return out  # out[i] = sum of values[:i]
 
 
@@ -100,27 +120,53 @@ class _Ratios:
 
     def __init__(self, slo: SLO, feed: Feed) -> None:
         self.slo, self.feed = slo, feed
-        self._bad, self._total = _prefix(list(feed.bad)), _prefix(list(feed.total))
-        base = [self._raw(j, BASE_WINDOW) for j in range(feed.samples)]
-        self._has_base = _prefix([Fraction(b is not None) for b in base])
-        self._base_bad = _prefix([b[0] if b else Fraction(0) for b in base])
-        self._base_total = _prefix([b[1] if b else Fraction(0) for b in base])
+        self._bad = _prefix([_plain(v) for v in feed.bad])
+        self._total = _prefix([_plain(v) for v in feed.total])
+        base = [self._base(j) for j in range(feed.samples)]
+        self._has_base = _prefix([int(b is not None) for b in base])
+        # The recorded 5m rates in units of 1/unit (a common denominator of their factors):
+        # every sum over a long window is an integer, and a ratio of two of them is unchanged.
+        self._unit = math.lcm(*(b[2].denominator for b in base if b))
+        self._base_bad = _prefix([self._in_units(b[0], b[2]) if b else 0 for b in base])
+        self._base_total = _prefix(
+            [self._in_units(b[1], b[2] if feed.counter else _ONE) if b else 0 for b in base]
+        )
 
-    def _raw(self, step: int, window: int) -> tuple[Fraction, Fraction] | None:
-        """(bad, total) over the raw series, in a common unit (their ratio is exact)."""
+    def _in_units(self, value: Fraction | int, factor: Fraction) -> Fraction | int:
+        return value * factor.numerator * (self._unit // factor.denominator)
+
+    def _base(self, step: int) -> tuple[Fraction | int, Fraction | int, Fraction] | None:
+        """The 5m rate recorded at ``step`` as (bad, total, factor): a counter's increments
+        with rate()'s extrapolation factor for both, a time SLI's bad points with 1/points for
+        the bad side (its total is 1)."""
+        found = self._raw(step, BASE_WINDOW)
+        if found is None:
+            return None
+        if self.feed.counter:
+            return found[0], found[1], self._scale(step, BASE_WINDOW)
+        bad, points = found
+        return bad, 1, Fraction(1, points)
+
+    def _scale(self, step: int, window: int) -> Fraction:
+        """rate()'s extrapolation factor of a counter's window ending at ``step``."""
+        e = self.feed.interval
+        return _factor(_window_start(step, window, e), step, step, window, e)
+
+    def _raw(self, step: int, window: int) -> Ratio | None:
+        """The raw window's (bad, total): bad and total share their extrapolation factor, so
+        their ratio is the plain ratio of the increments."""
         f, e = self.feed, self.feed.interval
         first = _window_start(step, window, e)
         if f.counter:
             if step - first < 1:
                 return None
-            scale = _factor(first, step, step, window, e)
-            bad = (self._bad[step + 1] - self._bad[first + 1]) * scale
-            total = (self._total[step + 1] - self._total[first + 1]) * scale
-            return bad, total
-        points = step - first + 1
-        return (self._bad[step + 1] - self._bad[first]) / points, Fraction(1)
+            return (
+                self._bad[step + 1] - self._bad[first + 1],
+                self._total[step + 1] - self._total[first + 1],
+            )
+        return self._bad[step + 1] - self._bad[first], step - first + 1
 
-    def ratio(self, step: int, window: int) -> Fraction | None:
+    def ratio(self, step: int, window: int) -> Ratio | None:
         if window in self.slo.raw_windows:
             found = self._raw(step, window)
             if found is None:
@@ -132,23 +178,24 @@ class _Ratios:
                 return None
             bad = self._base_bad[step + 1] - self._base_bad[first]
             total = self._base_total[step + 1] - self._base_total[first]
-        return bad / total if total else None
+        return (bad, total) if total else None
 
-    def events(self, step: int, window: int) -> Fraction:
+    def events(self, step: int, window: int) -> Fraction | int:
         """What ``total rate * window`` gives: the events in the window, extrapolated. A window
         not read from the raw series averages the recorded 5m rates over it."""
         if not self.feed.counter:
-            return Fraction(0)
+            return 0
         if window in self.slo.raw_windows:
             found = self._raw(step, window)
-            return found[1] if found is not None else Fraction(0)
+            return found[1] * self._scale(step, window) if found is not None else 0
         first = _window_start(step, window, self.feed.interval)
         count = self._has_base[step + 1] - self._has_base[first]
         if not count:
-            return Fraction(0)
+            return 0
         total = self._base_total[step + 1] - self._base_total[first]
-        # _base_total holds increments times the extrapolation factor: / 5m gives the rate.
-        return total / count / BASE_WINDOW * window
+        # _base_total holds increments times the extrapolation factor (in units of 1/unit):
+        # / 5m gives the rate.
+        return Fraction(total, self._unit) / count / BASE_WINDOW * window
 
 
 def replay(slo: SLO, feed: Feed) -> Replay:
@@ -157,12 +204,15 @@ def replay(slo: SLO, feed: Feed) -> Replay:
     out = Replay({t.name: [] for t in slo.tiers})
     since: dict[str, int | None] = {t.name: None for t in slo.tiers}
 
-    def over(value: Fraction | None, threshold: Fraction, step: int) -> bool:
+    def over(value: Ratio | None, threshold: Fraction, step: int) -> bool:
         if value is None:
             return False
-        if value == threshold:
+        # value / total against num / den, both denominators positive.
+        left = value[0] * threshold.denominator
+        right = threshold.numerator * value[1]
+        if left == right:
             out.borderline.add(step)
-        return value > threshold
+        return left > right
 
     last_active: dict[str, int] = {}  # tier -> the last step it was pending or firing
 
@@ -170,9 +220,10 @@ def replay(slo: SLO, feed: Feed) -> Replay:
         first = _window_start(step, tier.short, feed.interval)
         return any(last_active.get(name, -1) >= first for name in tier.suppressed_by)
 
+    thresholds = {t.name: error_ratio_threshold(t.factor, budget) for t in slo.tiers}
     for step in range(feed.samples):
         for tier in slo.tiers:  # in rule order: a suppressor's state at this step is known
-            threshold = error_ratio_threshold(tier.factor, budget)
+            threshold = thresholds[tier.name]
             holds = over(ratios.ratio(step, tier.long), threshold, step) and over(
                 ratios.ratio(step, tier.short), threshold, step
             )
@@ -191,3 +242,32 @@ def replay(slo: SLO, feed: Feed) -> Replay:
             out.states[tier.name][-1] = "firing" if held >= tier.for_ else "pending"
             last_active[tier.name] = step
     return out
+
+
+_MEMO: dict[Hashable, Replay] = {}
+_MEMO_SIZE = 4096
+
+
+def replay_shape(slo: SLO) -> str:
+    """All the replay reads of an SLO (its tiers, budget, traffic guard and raw windows), as
+    exact text: a key that hashes once, not field by field on every look-up."""
+    return repr((slo.tiers, slo.budget_fraction, slo.min_events, slo.raw_windows))
+
+
+def replay_once(slo: SLO, shape: str, phases: Hashable, feed: Callable[[], Feed]) -> Replay:
+    """``replay(slo, feed())`` for a feed that ``phases`` determines, ``shape`` being
+    replay_shape(slo): SLOs of one shape fed the same phases replay alike (a fleet of services
+    on one objective), so each such replay runs once. The result is shared: read it, never
+    change it."""
+    key = (shape, phases)
+    found = _MEMO.get(key)
+    if found is None:
+        if len(_MEMO) >= _MEMO_SIZE:
+            _MEMO.clear()
+        found = _MEMO[key] = replay(slo, feed())
+    return found
+
+
+def forget_replays() -> None:
+    """Empty the replay_once memo (benchmarks measure a cold build)."""
+    _MEMO.clear()

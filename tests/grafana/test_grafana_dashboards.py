@@ -9,7 +9,6 @@ import re
 from typing import Any
 
 import yaml
-from conftest import SCHEMA_DIR, render_files
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models.dashboard import Dashboard
 from jsonschema import Draft7Validator
@@ -21,6 +20,7 @@ from bzzzmon.promql.numbers import format_fraction
 from bzzzmon.render.dashboards import queries as Q
 from bzzzmon.render.grafana import panel_queries
 from bzzzmon.render.output import Files
+from tests.grafana.conftest import SCHEMA_DIR, render_files
 
 
 def boards(files: Files) -> dict[str, dict[str, Any]]:

@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import SPECS
 
 from bzzzmon import build as build_module
 from bzzzmon import conventions as C
@@ -18,6 +17,7 @@ from bzzzmon.lint import dashboards as lint
 from bzzzmon.model import Plan
 from bzzzmon.render import grafana
 from bzzzmon.render.output import Files, dump_json
+from tests.grafana.conftest import SPECS
 
 OVERVIEW = f"{C.GRAFANA_DASHBOARDS_DIR}/bzzz-overview.json"
 PANEL = "Connected peers per agent"

@@ -17,7 +17,6 @@ from typing import Any
 
 import pytest
 import yaml
-from conftest import write_tree
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
@@ -25,6 +24,7 @@ from bzzzmon.render.grafana import panel_queries
 from bzzzmon.render.output import Files
 from bzzzmon.render.prometheus_config import targets_file
 from bzzzmon.verify import promtool
+from tests.grafana.conftest import write_tree
 
 needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="no promtool")
 needs_prometheus = pytest.mark.skipif(shutil.which("prometheus") is None, reason="no prometheus")

@@ -4,7 +4,6 @@ rule is wrong."""
 from __future__ import annotations
 
 import re
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from bzzzmon.lint.rules_lint import rule_refs
 from bzzzmon.render import escalation, rule_tests, rules
 from bzzzmon.render.output import Files
 from bzzzmon.spec.plan import load_plan
+from bzzzmon.verify.tools import ToolResult, parallel_map, run
 from tests.review.conftest import SHIPPED, SMALL, copy_spec, needs_promtool
 
 
@@ -30,11 +30,16 @@ def _render(specs: Path, out: Path) -> Files:
     return files
 
 
-def _promtool(out: Path, pattern: str = "*.yml") -> subprocess.CompletedProcess[str]:
+def _promtool(out: Path, pattern: str = "*.yml") -> ToolResult:
+    """`promtool test rules` on every matching file, one process per file and as many at once as
+    there are cores (the files are independent); failed when any file fails, with every output."""
     tests = sorted(str(p) for p in (out / C.TESTS_DIR).glob(pattern))
     assert tests
-    return subprocess.run(
-        ["promtool", "test", "rules", *tests], capture_output=True, text=True, check=False
+    results = parallel_map(lambda test: run(["promtool", "test", "rules", test]), tests)
+    return ToolResult(
+        ("promtool", "test", "rules", *tests),
+        next((r.returncode for r in results if r.returncode), 0),
+        "\n".join(r.output for r in results),
     )
 
 
@@ -72,7 +77,7 @@ def _alert_keys(files: Files) -> set[tuple[str, str]]:
 def test_generated_tests_pass_and_cover_every_alert(spec: Path, tmp_path: Path) -> None:
     files = _render(spec, tmp_path)
     result = _promtool(tmp_path)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, result.output
     emitted = {name for name, _ in _alert_keys(files)}
     assert emitted <= _tested_alerts(files) | _hand_tested_alerts(spec)
     # Every burn-rate tier is expected firing somewhere (checks assert the whole set of tiers).
@@ -123,7 +128,7 @@ def test_a_good_events_ratio_sli_is_tested_too(tmp_path: Path) -> None:
     files = _render(specs, out)
     assert "BZZZDHTGetBudgetBurn" in _tested_alerts(files)
     result = _promtool(out)
-    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.returncode == 0, result.output
 
 
 @needs_promtool
@@ -153,4 +158,4 @@ def test_generated_tests_catch_a_broken_rule(
     path.write_text(text.replace(old, new))
     result = _promtool(tmp_path, rule_file.replace(".rules.yml", ".test.yml"))
     assert result.returncode != 0
-    assert "FAILED" in result.stdout + result.stderr
+    assert "FAILED" in result.output

@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from bzzzmon import conventions as C
 from bzzzmon.cli import main
 from bzzzmon.verify.rule_testing import parse_failures
 from tests.conftest import ROOT
-from tests.review.conftest import build_tree, needs_promtool
+from tests.review.conftest import SMALL, build_tree, copy_spec, needs_promtool
 
 PEERS_TEST = """\
 rule_files: [alerts-pubsub.rules.yml]
@@ -41,11 +44,45 @@ def _run(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
+@dataclass(frozen=True)
+class SmallRun:
+    """The small spec built, with a passing user test beside it, and one `bzzzmon test` of it
+    all: the passing run both tests below read (each full run costs a minute of promtool)."""
+
+    specs: Path
+    out: Path
+    user_test: Path
+    code: int
+    output: str
+
+
+@pytest.fixture(scope="module")
+def small_run(tmp_path_factory: pytest.TempPathFactory) -> SmallRun:
+    root = tmp_path_factory.mktemp("small-run")
+    specs = copy_spec(SMALL, root)
+    out = root / "generated"
+    build_tree(specs, out)
+    (specs / "tests").mkdir()
+    user_test = specs / "tests" / "peers.yml"
+    user_test.write_text(PEERS_TEST.replace("SEVERITY", "P1"))
+    code, output = _run("test", "--out", str(out), "--specs", str(specs))
+    return SmallRun(specs, out, user_test, code, output)
+
+
+def _rules_and_tests(run: SmallRun, target: Path, keep: tuple[str, ...]) -> Path:
+    """A copy of the run's output with its rules and only the generated test files ``keep``:
+    a second run that checks one file's report needs no other file run again."""
+    out = target / "generated"
+    shutil.copytree(run.out, out)
+    for test in (out / C.TESTS_DIR).glob("*.yml"):
+        if test.name not in keep:
+            test.unlink()
+    return out
+
+
 @needs_promtool
-def test_passes_then_reports_a_broken_rule(small: Path, tmp_path: Path) -> None:
-    out = tmp_path / "generated"
-    build_tree(small, out)
-    code, output = _run("test", "--out", str(out), "--specs", str(small))
+def test_passes_then_reports_a_broken_rule(small_run: SmallRun, tmp_path: Path) -> None:
+    code, output = small_run.code, small_run.output
     assert code == 0, output
     assert "0 failed" in output
     # A line per file with its cases and time, then the totals and the slowest files.
@@ -55,9 +92,10 @@ def test_passes_then_reports_a_broken_rule(small: Path, tmp_path: Path) -> None:
     assert re.search(r"^rule tests: \d+ files, \d+ cases, 0 failed in \d+\.\ds", output, re.M)
     assert "slowest:" in output
 
+    out = _rules_and_tests(small_run, tmp_path, ("alerts-pubsub.test.yml",))
     rule_file = out / C.RULES_DIR / "alerts-pubsub.rules.yml"
     rule_file.write_text(rule_file.read_text().replace("severity: P1", "severity: P3", 1))
-    code, output = _run("test", "--out", str(out), "--specs", str(small))
+    code, output = _run("test", "--out", str(out), "--specs", str(copy_spec(SMALL, tmp_path)))
     assert code == 1
     assert "FAIL  prometheus/tests/alerts-pubsub.test.yml" in output
     # Which alert, when, expected and got labels, and what differs.
@@ -68,19 +106,18 @@ def test_passes_then_reports_a_broken_rule(small: Path, tmp_path: Path) -> None:
 
 @needs_promtool
 def test_runs_user_tests_with_rule_files_relative_to_generated_rules(
-    small: Path, tmp_path: Path
+    small_run: SmallRun, tmp_path: Path
 ) -> None:
-    out = tmp_path / "generated"
-    build_tree(small, out)
-    (small / "tests").mkdir()
-    user_test = small / "tests" / "peers.yml"
-    user_test.write_text(PEERS_TEST.replace("SEVERITY", "P1"))
-    code, output = _run("test", "--out", str(out), "--specs", str(small))
-    assert code == 0, output
-    assert f"ok    {user_test}" in output
+    assert small_run.code == 0, small_run.output
+    assert f"ok    {small_run.user_test}" in small_run.output
 
+    # The same user test expecting the wrong severity, against the generated rules alone.
+    out = _rules_and_tests(small_run, tmp_path, ())
+    specs = copy_spec(small_run.specs, tmp_path, "failing-specs")
+    user_test = specs / "tests" / "peers.yml"
+    user_test.parent.mkdir()
     user_test.write_text(PEERS_TEST.replace("SEVERITY", "P0"))
-    code, output = _run("test", "--out", str(out), "--specs", str(small))
+    code, output = _run("test", "--out", str(out), "--specs", str(specs))
     assert code == 1
     assert f"FAIL  {user_test}" in output
     assert "differ in: severity: 'P0' -> 'P1'" in output

@@ -5,18 +5,14 @@ specs/ (time-scaled: 1 min of rule time per second)."""
 from __future__ import annotations
 
 import shutil
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from parts import Parts, running
-
 from bzzzmon.model import Plan
 from bzzzmon.stack.prepare import build_plan
+from tests.runbook.parts import Parts, running
 
 ROOT = Path(__file__).resolve().parents[2]
 RULE_FILES = ["alerts-postgres.rules.yml", "alerts-resources.rules.yml"]

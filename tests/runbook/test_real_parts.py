@@ -11,7 +11,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from parts import TIMEOUT, Parts, wait_for
+
+from tests.runbook.parts import TIMEOUT, Parts, wait_for
 
 from bzzzmon.build import read_tree
 from bzzzmon.model import Plan

@@ -49,7 +49,7 @@ from bzzzmon.render.rule_tests.timeline import (
     steps_for,
 )
 from bzzzmon.render.rules import slo_alert_rules
-from bzzzmon.slo.replay import Feed, Replay, replay
+from bzzzmon.slo.replay import Feed, Replay, replay_once, replay_shape
 from bzzzmon.slo.windows import BASE_WINDOW, error_ratio_threshold
 
 EVENTS = 100_000  # events per sample: error ratios down to 1e-5 are exact integers of events
@@ -136,6 +136,7 @@ class _Phases:
         self.feed = feed
         self.bad: list[Fraction] = []
         self.total: list[Fraction] = []
+        self.runs: list[tuple[int, int, int]] = []  # what determines bad and total, for replay_once
         if feed.kind == "time":
             assert feed.gauge is not None
             self.gauge = group.track(feed.gauge.with_labels(labels, replace=True), counter=False)
@@ -147,6 +148,7 @@ class _Phases:
     def run(self, samples: int, bad: int, events: int = EVENTS) -> None:
         if samples <= 0:
             return
+        self.runs.append((samples, bad, events))
         if self.feed.kind == "time":
             value = self.feed.bad_value if bad else self.feed.good_value
             self.gauge.hold(value, samples)
@@ -168,9 +170,14 @@ class _Phases:
     def samples(self) -> int:
         return len(self.bad)
 
-    def replay(self, slo: SLO, interval: int) -> Replay:
+    def replay(self, slo: SLO, interval: int, shape: str) -> Replay:
         counter = self.feed.kind != "time"
-        return replay(slo, Feed(interval, counter, tuple(self.bad), tuple(self.total)))
+        return replay_once(
+            slo,
+            shape,
+            (counter, interval, tuple(self.runs)),
+            lambda: Feed(interval, counter, tuple(self.bad), tuple(self.total)),
+        )
 
 
 @dataclass
@@ -217,6 +224,7 @@ class SLOTests:
         self.rules = _rules(plan, slo)
         self.series_labels = {C.LABEL_SLO: slo.name} | _group_labels(slo)
         self.fired: set[str] = set()  # tiers some scenario pins firing
+        self.shape = replay_shape(slo)
 
     # --- helpers -------------------------------------------------------------------------------
     def _threshold(self, tier: BurnTier) -> Fraction:
@@ -272,7 +280,7 @@ class SLOTests:
         burning = 2 + self._steps(tier.for_) + 2
         feed.run(burning, bad)
         feed.run(self._steps(tier.short + BASE_WINDOW) + 3, 0)
-        result = feed.replay(self.slo, self.interval)
+        result = feed.replay(self.slo, self.interval, self.shape)
         if above:
             if result.first(tier.name) is None:
                 return None  # the guard or a more urgent tier covers this level
@@ -296,7 +304,7 @@ class SLOTests:
             feed.run(n - 1, 0)
             feed.run(1, 1)
         feed.run(self._steps(tier.short + BASE_WINDOW) + 3, 0)
-        result = feed.replay(self.slo, self.interval)
+        result = feed.replay(self.slo, self.interval, self.shape)
         if result.first(tier.name) is None:
             return None
         self._expect_edges(group, result, tier, 0)
@@ -313,7 +321,7 @@ class SLOTests:
         ended = history + outage
         recovery = self._steps(max(t.short for t in slo.tiers) + BASE_WINDOW) + 3
         feed.run(recovery, 0)
-        result = feed.replay(slo, self.interval)
+        result = feed.replay(slo, self.interval, self.shape)
         self._expect_tiers(group, result, history - 1)
         last = history
         for tier in slo.tiers:

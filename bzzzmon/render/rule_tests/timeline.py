@@ -43,8 +43,8 @@ def steps_for(seconds: int | Fraction, interval: int) -> int:
 
 def number(value: Fraction | Decimal | int) -> str:
     """Series values: exact when the decimal terminates, else 12 significant digits."""
-    frac = Fraction(value)
-    if to_decimal(frac) is not None:
+    frac = value if isinstance(value, Fraction) else Fraction(value)
+    if frac.denominator == 1 or to_decimal(frac) is not None:
         return format_fraction(frac)
     return format(float(frac), ".12g")
 
