@@ -12,12 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.runbook.parts import TIMEOUT, Parts, wait_for
-
 from bzzzmon.build import read_tree
 from bzzzmon.model import Plan
 from bzzzmon.promql.parse import selectors_of
 from bzzzmon.render.grafana import panel_queries
+from tests.runbook.parts import TIMEOUT, Parts, wait_for
 
 pytestmark = pytest.mark.e2e
 
