@@ -447,6 +447,8 @@ class _Lint:
             named = _NOTE_ALERT.match(note)
             source = self.sources.get(named.group(1)) if named else None
             where = (str(source.origin), source.subject) if source else ("generated tests", "")
+            if source and note.startswith(f"{source.subject}: "):
+                note = note[len(source.subject) + 2 :]  # the subject already names the alert
             self.add(
                 "warning",
                 where,
