@@ -5,8 +5,9 @@ fails (ALERTS, failure counters); each query is run over the whole session as Gr
 it over a time range.
 
 The stack runs the simulator's agents and the exporter, nothing else: the overview's host,
-container and PostgreSQL panels read node_exporter, cAdvisor and postgres_exporter, and its backup
-panels the exporter's file probe, which the stack's exporter does not run. Those queries must
+container and PostgreSQL panels read node_exporter, cAdvisor and postgres_exporter (its backup
+panels read the exporter's file probe, which the stack points at a directory of its own). Those
+queries must
 return nothing here (so the list below cannot hide a panel the stack does feed); the host and
 PostgreSQL panels return data from the real exporters in tests/runbook/, and every query, the
 container panels' included, is accepted by a real Prometheus in tests/grafana/.
@@ -16,16 +17,12 @@ from __future__ import annotations
 
 import time
 
-from bzzzmon import conventions as C
 from bzzzmon.build import read_tree
 from bzzzmon.model import Plan
 from bzzzmon.promql.parse import SelectorUse, selectors_of
 from bzzzmon.render.grafana import panel_queries
 from bzzzmon.render.monitoring_parts import declared_parts
 from bzzzmon.stack import Stack
-
-# Series of the exporter's file probe: the stack's exporter config has no file probe.
-NOT_PROBED_IN_STACK = frozenset({C.FILE_NEWEST_AGE, C.FILE_NEWEST_SIZE})
 
 
 def outside_the_stack(plan: Plan, expr: str) -> bool:
@@ -36,7 +33,7 @@ def outside_the_stack(plan: Plan, expr: str) -> bool:
 
     def absent(use: SelectorUse) -> bool:
         job = next((v for k, op, v in use.matchers if k == "job" and op == "="), None)
-        return job in jobs or use.name in NOT_PROBED_IN_STACK
+        return job in jobs
 
     uses = selectors_of(expr)
     return bool(uses) and all(absent(u) for u in uses)
@@ -56,10 +53,10 @@ def test_every_panel_query_returns_data(stack: Stack) -> None:
     inside = [(u, t, e) for u, t, e in queries if not outside_the_stack(stack.plan, e)]
     empty = [f"{uid} / {title}: {expr}" for uid, title, expr in inside if not has_data(expr)]
     assert empty == [], "panel queries without data:\n" + "\n".join(empty)
-    # The shipped overview has host, container, PostgreSQL and backup panels, none fed here.
+    # The shipped overview has host, container and PostgreSQL panels, none fed here.
     titles = {t for _, t, _ in outside}
     assert {"Host filesystems used", "Container memory, of its limit", "PostgreSQL up"} <= titles
-    assert "Newest backup age" in titles
+    assert "Newest backup age" not in titles
     fed = [f"{uid} / {title}: {expr}" for uid, title, expr in outside if has_data(expr)]
     assert fed == [], "the stack feeds these after all; drop them from the exemption:\n" + (
         "\n".join(fed)
