@@ -31,11 +31,8 @@ class LoopLag:
             self._task = asyncio.create_task(self._tick(), name="bzzzmon-loop-lag")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_task(self._task)
+        self._task = None
 
     def total(self) -> float:
         """Seconds the loop has woken late in all, the tick now overdue included."""
@@ -52,3 +49,11 @@ class LoopLag:
             await asyncio.sleep(TICK)
             self._total += max(0.0, time.monotonic() - self._due)
             self._due = None
+
+
+async def cancel_task(task: asyncio.Task[None] | None) -> None:
+    """Cancel ``task`` (if any) and wait until it has stopped."""
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

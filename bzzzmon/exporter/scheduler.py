@@ -19,7 +19,7 @@ import aiohttp
 
 from bzzzmon.exporter.config import ExporterConfig, ProbeConfig
 from bzzzmon.exporter.fileprobe import file_pool, probe_file
-from bzzzmon.exporter.lag import LoopLag
+from bzzzmon.exporter.lag import LoopLag, cancel_task
 from bzzzmon.exporter.probes import (
     ProbeFailed,
     ProbeOutcome,
@@ -76,11 +76,8 @@ class ProbeScheduler:
             self._task = asyncio.create_task(self._loop(), name="bzzzmon-probe-loop")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await cancel_task(self._task)
+        self._task = None
         await self.lag.close()
         self.file_pool.shutdown(wait=False, cancel_futures=True)
         if self._session is not None:
