@@ -203,7 +203,7 @@ def _run_promtool(test: TestFile) -> FileResult:
 
 
 def generated_tests(out: Path) -> list[Path]:
-    return sorted((out / C.TESTS_DIR).glob("*.yml"))
+    return sorted([*(out / C.TESTS_DIR).glob("*.yml"), *out.glob(C.SERVICE_TESTS_GLOB)])
 
 
 def user_tests(specs: Path) -> list[Path]:
