@@ -109,12 +109,18 @@ def _series(rule: dict[str, Any]) -> tuple[str, str, tuple[tuple[str, str], ...]
     return None
 
 
+_RENAME = {
+    "alert": "rename the alert, or give the services different alert_prefix values",
+    "recording rule": "rename one of the SLOs: its recorded series are named by it",
+}
+
+
 def _clashing_rules(rendered: Rendered) -> list[SpecError]:
     """Alert names and recorded series (name and static labels) two services both generate:
     one error per spec item, naming the first clash and how many more it makes."""
     first: dict[tuple[str, str, tuple[tuple[str, str], ...]], tuple[Plan, Origin]] = {}
-    clashes: dict[tuple[Origin, str, str], list[str]] = {}
-    where: dict[tuple[Origin, str, str], Origin] = {}
+    clashes: dict[tuple[Origin, str, str, str], list[str]] = {}
+    where: dict[tuple[Origin, str, str, str], Origin] = {}
     for plan, files in rendered:
         for rule in _rules(files):
             written = _series(rule)
@@ -126,20 +132,20 @@ def _clashing_rules(rendered: Rendered) -> list[SpecError]:
                 continue
             kind, name, labels = written
             shown = "{" + ", ".join(f'{k}="{v}"' for k, v in labels) + "}" if labels else ""
-            key = (origin, plan.service.name, seen[0].service.name)
+            key = (origin, plan.service.name, seen[0].service.name, kind)
             found = clashes.setdefault(key, [])
             if f"{kind} {name}{shown}" not in found:
                 found.append(f"{kind} {name}{shown}")
             where.setdefault(key, seen[1])
     errors = []
-    for (origin, service, other), names in clashes.items():
+    for key, names in clashes.items():
+        origin, service, other, kind = key
         more = f" and {len(names) - 1} more" if len(names) > 1 else ""
         errors.append(
             _error(
                 origin,
                 f"service '{service}' generates the {names[0]}{more}, as service '{other}' does",
-                f"first at {where[(origin, service, other)]}; give the services different "
-                "alert_prefix values (alerts) and their SLOs different names (recorded series)",
+                f"first at {where[key]}; {_RENAME[kind]}",
             )
         )
     return errors

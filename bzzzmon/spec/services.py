@@ -94,6 +94,14 @@ def _labelled(plan: M.Plan) -> tuple[M.Plan, list[SpecError]]:
     return dataclasses.replace(plan, service=dataclasses.replace(service, labels=labels)), []
 
 
+def _for_service(error: SpecError, service: str, shared: set[str]) -> SpecError:
+    """An error in a shared file says which service's reading of it found it."""
+    if error.file not in shared:
+        return error
+    note = f"(a shared file, read for the service in {service}/)"
+    return dataclasses.replace(error, hint=f"{error.hint} {note}" if error.hint else note)
+
+
 def _unique_names(plans: list[M.Plan]) -> list[SpecError]:
     errors = []
     first: dict[str, M.Plan] = {}
@@ -138,11 +146,12 @@ def load_services(spec_dir: Path) -> Services:
     if errors:
         raise SpecErrors(errors)
     plans: list[M.Plan] = []
-    for own in per_service:
+    shared_files = {lf.doc.file for lf in shared}
+    for sub, own in zip(subdirs, per_service, strict=True):
         try:
             plan, errs = _labelled(build_plan(inherit(own, shared)))
         except SpecErrors as exc:
-            errors += exc.errors
+            errors += [_for_service(e, sub.name, shared_files) for e in exc.errors]
             continue
         errors += errs
         plans.append(plan)
