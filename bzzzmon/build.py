@@ -16,7 +16,7 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -104,14 +104,15 @@ class BuildResult:
         return not self.errors and not self.failures and not self.stale
 
 
-def _render_and_check(services: Services) -> BuildResult:
-    """Each service rendered and checked on its own; several composed (``bzzzmon.compose``)."""
+def render_and_check(services: Services, checks: Sequence[Check] = CHECKS) -> BuildResult:
+    """Each service rendered and checked on its own; several composed (``bzzzmon.compose``,
+    which raises SpecErrors on a conflict between them). The caller forgets the rendered data."""
     rendered: list[tuple[Plan, Files]] = []
     findings: list[Finding] = []
     for plan in services.plans:
         files = render_all(plan)
         rendered.append((plan, files))
-        for run_check in CHECKS:
+        for run_check in checks:
             findings.extend(run_check(plan, files))
     if not services.multi:
         plan, files = rendered[0]
@@ -281,7 +282,7 @@ def build(
     """Compile ``specs`` into ``out``. Raises SpecErrors (bad spec), BuildError, ToolMissing."""
     services = load_services(specs)
     try:
-        result = _render_and_check(services)
+        result = render_and_check(services)
     finally:
         forget_rendered()  # the checks read the rendered data; nothing after them does
     result.findings.sort()
