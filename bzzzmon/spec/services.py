@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Any
 
 from bzzzmon import conventions as C
 from bzzzmon import model as M
@@ -55,13 +56,16 @@ def _declares(lf: LoadedFile, section: str) -> bool:
 
 def _without(lf: LoadedFile, sections: set[str]) -> LoadedFile:
     """``lf`` as if it did not declare ``sections`` (their keys no longer point into it)."""
-    dropped = [s for s in sections if _declares(lf, s)]
+    dropped = sorted(s for s in sections if _declares(lf, s))
     if not dropped:
         return lf
-    empty = {s: [] if s == "receivers" else None for s in dropped}
+    empty: dict[str, Any] = {s: [] if s == "receivers" else None for s in dropped}
     doc = dataclasses.replace(
         lf.doc,
         positions={p: v for p, v in lf.doc.positions.items() if not p or p[0] not in dropped},
+        value_positions={
+            p: v for p, v in lf.doc.value_positions.items() if not p or p[0] not in dropped
+        },
     )
     return LoadedFile(doc, lf.spec.model_copy(update=empty))
 

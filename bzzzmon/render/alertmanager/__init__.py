@@ -28,8 +28,8 @@ from bzzzmon import conventions as C
 from bzzzmon.model import MaintenanceWindow, Plan
 from bzzzmon.render.alertmanager import templates as alertmanager_templates
 from bzzzmon.render.alertmanager.inhibit import inhibit_rules
-from bzzzmon.render.alertmanager.receivers import receivers
 from bzzzmon.render.alertmanager.matchers import Matcher
+from bzzzmon.render.alertmanager.receivers import receivers
 from bzzzmon.render.alertmanager.routes import (
     catch_all_route,
     composed_catch_all,
@@ -76,15 +76,20 @@ def config(plan: Plan) -> dict[str, Any]:
     return data
 
 
-def render(plan: Plan) -> Files:
+def _files(plan: Plan, data: dict[str, Any], routing: list[Any], inhibition: list[Any]) -> Files:
+    """The config, its tests and the templates, with ``plan``'s spec files in the headers."""
     sources = plan.files_of("service", "severities", "receivers", "routing")
     files: Files = {
-        C.ALERTMANAGER_CONFIG: dump_yaml(config(plan), sources),
-        C.ALERTMANAGER_ROUTING_TESTS: dump_yaml(routing_cases(plan), sources),
-        C.ALERTMANAGER_INHIBITION_TESTS: dump_yaml(inhibition_cases(plan), sources),
+        C.ALERTMANAGER_CONFIG: dump_yaml(data, sources),
+        C.ALERTMANAGER_ROUTING_TESTS: dump_yaml(routing, sources),
+        C.ALERTMANAGER_INHIBITION_TESTS: dump_yaml(inhibition, sources),
     }
     files.update(alertmanager_templates.render(plan))
     return files
+
+
+def render(plan: Plan) -> Files:
+    return _files(plan, config(plan), routing_cases(plan), inhibition_cases(plan))
 
 
 def _scoped(plan: Plan, rule: dict[str, Any]) -> dict[str, Any]:
@@ -142,11 +147,9 @@ def render_composed(plans: list[Plan], merged: Plan) -> Files:
     """alertmanager.yml, its templates and its tests for several services; every service's
     routing and inhibition tests run against the composed config, with cases of their own for
     what the composition adds (an alert of no known service; no inhibition across services)."""
-    sources = merged.files_of("service", "severities", "receivers", "routing")
-    files: Files = {
-        C.ALERTMANAGER_CONFIG: dump_yaml(composed_config(plans), sources),
-        C.ALERTMANAGER_ROUTING_TESTS: dump_yaml(composed_routing_cases(plans), sources),
-        C.ALERTMANAGER_INHIBITION_TESTS: dump_yaml(composed_inhibition_cases(plans), sources),
-    }
-    files.update(alertmanager_templates.render(merged))
-    return files
+    return _files(
+        merged,
+        composed_config(plans),
+        composed_routing_cases(plans),
+        composed_inhibition_cases(plans),
+    )
