@@ -8,8 +8,8 @@ tests under ``prometheus/<service>/``, dashboards, catalog and exporter config u
 Grafana provisioning. What would collide is a spec error at the later service's file:line:col:
 an alert name or a recorded series two services generate, a scrape job both render differently
 or both claim as their own, a receiver or maintenance window declared differently under one
-name, different ``service.alertmanager_url`` (one Alertmanager, one set of templates), a Swarm
-stack (the composed stack of several services is not rendered).
+name, different ``service.alertmanager_url`` (one Alertmanager, one set of templates), a
+dashboard uid both have, a Swarm stack (the composed stack of several services is not rendered).
 """
 
 from __future__ import annotations
@@ -217,6 +217,30 @@ def _one_alertmanager(plans: list[Plan]) -> list[SpecError]:
     ]
 
 
+def _clashing_dashboards(rendered: Rendered) -> list[SpecError]:
+    """Dashboard uids are the service's name and the dashboard's, cut to Grafana's 40
+    characters: two long names can still meet."""
+    errors = []
+    first: dict[str, Plan] = {}
+    prefix = C.GRAFANA_DASHBOARDS_DIR + "/"
+    for plan, files in rendered:
+        for path in files:
+            if not path.startswith(prefix):
+                continue
+            uid = path[len(prefix) :].removesuffix(".json")
+            seen = first.setdefault(uid, plan)
+            if seen is not plan:
+                errors.append(
+                    _error(
+                        plan.key_origin("service.name"),
+                        f"services '{seen.service.name}' and '{plan.service.name}' both have a "
+                        f"dashboard of uid '{uid}' (uids are cut to 40 characters)",
+                        "give one of the services a shorter name",
+                    )
+                )
+    return errors
+
+
 def _no_stack(rendered: Rendered) -> list[SpecError]:
     return [
         _error(
@@ -252,6 +276,7 @@ def check(rendered: Rendered) -> list[SpecError]:
             "give one of them another name",
         )
         + _one_alertmanager(plans)
+        + _clashing_dashboards(rendered)
         + _no_stack(rendered)
     )
 

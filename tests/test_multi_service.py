@@ -227,13 +227,12 @@ BAD = [
         {"web/service.yaml": service("api", "Web", "web", "web-availability")},
         "web/service.yaml:3:3",
         "a second service named 'api'",
-        "first declared at specs/api/service.yaml:3:3",
+        "first at specs/api/service.yaml:3:3",
     ),
     Bad(
         "same-alert-name",
         {
             "api/alerts.yaml": DOWN.format(name="ApiDown"),
-            "web/service.yaml": service("web", "Api", "web", "web-availability"),
             "web/alerts.yaml": DOWN.format(name="ApiDown"),
         },
         "web/alerts.yaml:3:5",
@@ -246,6 +245,44 @@ BAD = [
         "web/service.yaml:12:5",
         "service 'web' generates the recording rule ",
         "rename one of the SLOs",
+    ),
+    Bad(
+        "same-alert-prefix",
+        {"web/service.yaml": service("web", "Api", "web", "web-availability")},
+        "web/service.yaml:4:3",
+        "a second service with the alert prefix 'Api'",
+        "first at specs/api/service.yaml:4:3",
+    ),
+    Bad(
+        "same-dashboard-uid",
+        {
+            "api/service.yaml": service("a" * 40 + "x", "Api", "api", "api-availability"),
+            "web/service.yaml": service("a" * 40 + "y", "Web", "web", "web-availability"),
+        },
+        "web/service.yaml:3:3",
+        f"both have a dashboard of uid '{'a' * 40}'",
+        "give one of the services a shorter name",
+    ),
+    Bad(
+        "a-service-directory-name",
+        {"we b/service.yaml": service("web", "Web", "web", "web-availability")},
+        "we b:1:1",
+        "a service directory name uses letters, digits",
+    ),
+    Bad(
+        "swarm",
+        {
+            "web/service.yaml": service(
+                "web",
+                "Web",
+                "web",
+                "web-availability",
+                extra="  swarm: {agent_service: s_a, agent_port: 1, exporter_service: s_e, "
+                "exporter_port: 2}\n",
+            )
+        },
+        "web/service.yaml:9:3",
+        "asks for the Swarm stack (service.swarm)",
     ),
     Bad(
         "same-job",

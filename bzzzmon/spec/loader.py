@@ -24,7 +24,7 @@ class LoadedFile:
 
 
 # Spec file names appear in generated headers and error messages: plain names only.
-_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
+FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 
 
 def spec_files(spec_dir: Path) -> list[Path]:
@@ -37,7 +37,7 @@ def spec_files(spec_dir: Path) -> list[Path]:
 
 def _file_problem(path: Path, display: str) -> SpecError | None:
     """A spec-named entry that is not a readable regular file with a plain name."""
-    if not _FILE_NAME.match(path.name):
+    if not FILE_NAME.match(path.name):
         return SpecError(
             repr(display)[1:-1],
             1,

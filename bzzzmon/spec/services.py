@@ -23,7 +23,7 @@ from typing import Any
 from bzzzmon import conventions as C
 from bzzzmon import model as M
 from bzzzmon.spec.errors import SpecError, SpecErrors
-from bzzzmon.spec.loader import LoadedFile, load_dir, spec_files
+from bzzzmon.spec.loader import FILE_NAME, LoadedFile, load_dir, spec_files
 from bzzzmon.spec.plan import build_plan, load_plan
 from bzzzmon.verify.rule_testing import USER_TESTS_DIR
 
@@ -38,11 +38,7 @@ def service_dirs(spec_dir: Path) -> list[Path]:
     return sorted(
         p
         for p in spec_dir.iterdir()
-        if p.is_dir()
-        and not p.is_symlink()
-        and not p.name.startswith(".")
-        and p.name != USER_TESTS_DIR
-        and spec_files(p)
+        if p.is_dir() and not p.name.startswith(".") and p.name != USER_TESTS_DIR and spec_files(p)
     )
 
 
@@ -106,21 +102,34 @@ def _for_service(error: SpecError, service: str, shared: set[str]) -> SpecError:
     return dataclasses.replace(error, hint=f"{error.hint} {note}" if error.hint else note)
 
 
-def _unique_names(plans: list[M.Plan]) -> list[SpecError]:
+def _unique(plans: list[M.Plan], key: str, what: str, why: str) -> list[SpecError]:
+    """Each service's ``service.<key>`` differs from every other's."""
     errors = []
     first: dict[str, M.Plan] = {}
     for plan in plans:
-        seen = first.setdefault(plan.service.name, plan)
+        value = str(getattr(plan.service, key))
+        seen = first.setdefault(value, plan)
         if seen is not plan:
             errors.append(
                 _origin_error(
-                    plan.key_origin("service.name"),
-                    f"a second service named '{plan.service.name}'",
-                    f"first declared at {seen.key_origin('service.name')}; "
-                    "each service of a directory has its own name",
+                    plan.key_origin(f"service.{key}"),
+                    f"a second service {what} '{value}'",
+                    f"first at {seen.key_origin(f'service.{key}')}; {why}",
                 )
             )
     return errors
+
+
+def _dir_problem(spec_dir: Path, sub: Path) -> SpecError | None:
+    if FILE_NAME.match(sub.name):
+        return None
+    return SpecError(
+        f"{_label(spec_dir)}/{repr(sub.name)[1:-1]}",
+        1,
+        1,
+        "a service directory name uses letters, digits, '.', '_' and '-' only",
+        "rename the directory",
+    )
 
 
 @dataclasses.dataclass(frozen=True)
@@ -137,11 +146,14 @@ def load_services(spec_dir: Path) -> Services:
         return Services((load_plan(spec_dir),), multi=False)
     top = _label(spec_dir)
     shared, errors = load_dir(spec_dir, top, allow_empty=True)
-    if any(_declares(lf, "service") for lf in shared) or errors:
-        if errors:
-            raise SpecErrors(errors)
+    if errors:
+        raise SpecErrors(errors)
+    if any(_declares(lf, "service") for lf in shared):
         # The top is a service: its subdirectories are not read (a one-service directory).
-        return Services((load_plan(spec_dir),), multi=False)
+        return Services((build_plan(shared),), multi=False)
+    errors = [e for e in (_dir_problem(spec_dir, sub) for sub in subdirs) if e is not None]
+    if errors:
+        raise SpecErrors(errors)
     per_service: list[list[LoadedFile]] = []
     for sub in subdirs:
         own, errs = load_dir(sub, f"{top}/{sub.name}")
@@ -159,7 +171,13 @@ def load_services(spec_dir: Path) -> Services:
             continue
         errors += errs
         plans.append(plan)
-    errors += _unique_names(plans)
+    errors += _unique(plans, "name", "named", "each service of a directory has its own name")
+    errors += _unique(
+        plans,
+        "alert_prefix",
+        "with the alert prefix",
+        "the prefix names a service's Watchdog, Grafana folder and datasource: one per service",
+    )
     if errors:
         raise SpecErrors(errors)
     return Services(tuple(plans), multi=True)
