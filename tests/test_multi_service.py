@@ -226,8 +226,8 @@ BAD = [
         "same-service-name",
         {"web/service.yaml": service("api", "Web", "web", "web-availability")},
         "web/service.yaml:3:3",
-        "a second service named 'api'",
-        "first at specs/api/service.yaml:3:3",
+        "the service in web/ is named 'api'",
+        "name the directory after its service",
     ),
     Bad(
         "same-alert-name",
@@ -256,10 +256,10 @@ BAD = [
     Bad(
         "same-dashboard-uid",
         {
-            "api/service.yaml": service("a" * 40 + "x", "Api", "api", "api-availability"),
-            "web/service.yaml": service("a" * 40 + "y", "Web", "web", "web-availability"),
+            f"{'a' * 40}x/service.yaml": service("a" * 40 + "x", "Ax", "ax", "ax-availability"),
+            f"{'a' * 40}y/service.yaml": service("a" * 40 + "y", "Ay", "ay", "ay-availability"),
         },
-        "web/service.yaml:3:3",
+        f"{'a' * 40}y/service.yaml:3:3",
         f"both have a dashboard of uid '{'a' * 40}'",
         "give one of the services a shorter name",
     ),

@@ -2,15 +2,17 @@
 
 - One service (the directory's own files declare ``service``): exactly ``load_plan``.
 - Several: the top-level files declare no ``service`` and each subdirectory (not hidden, not the
-  user tests' ``tests/``) with spec files is a service. A service reads its own files, then the
+  user tests' ``tests/``) with spec files is a service, named after it (``specs/<name>/``, with
+  its own user tests in ``specs/<name>/tests/``). A service reads its own files, then the
   shared ones; ``severities``, ``receivers`` and ``routing`` are inherited from the shared files
   unless the service's own files declare that section, which then replaces the shared one
   (sections of named items, such as ``metrics`` or ``selectors``, simply merge).
 
 Each service is resolved by the one-service pipeline (``build_plan``) on its own; every alert it
 generates carries ``service="<name>"``, which its Alertmanager route matches. The checks across
-services that the spec alone decides are here (two services of one name, a ``service`` label
-that is not the service's name); those on the rendered output (alert and recording-rule names,
+services that the spec alone decides are here (a directory not named after its service, two
+services of one alert prefix, a ``service`` label that is not the service's name); those on the
+rendered output (alert and recording-rule names,
 jobs, receivers) are ``bzzzmon.compose``'s.
 """
 
@@ -120,6 +122,21 @@ def _unique(plans: list[M.Plan], key: str, what: str, why: str) -> list[SpecErro
     return errors
 
 
+def _named_after(plan: M.Plan, directory: str) -> list[SpecError]:
+    """A service directory is named after its service: specs/<name>/ -> prometheus/<name>/."""
+    if plan.service.name == directory:
+        return []
+    return [
+        _origin_error(
+            plan.key_origin("service.name"),
+            f"the service in {directory}/ is named '{plan.service.name}'",
+            "name the directory after its service (its output is in "
+            f"prometheus/{plan.service.name}/, docs/{plan.service.name}/, ...), or the service "
+            "after its directory",
+        )
+    ]
+
+
 def _dir_problem(spec_dir: Path, sub: Path) -> SpecError | None:
     if FILE_NAME.match(sub.name):
         return None
@@ -169,9 +186,8 @@ def load_services(spec_dir: Path) -> Services:
         except SpecErrors as exc:
             errors += [_for_service(e, sub.name, shared_files) for e in exc.errors]
             continue
-        errors += errs
+        errors += errs + _named_after(plan, sub.name)
         plans.append(plan)
-    errors += _unique(plans, "name", "named", "each service of a directory has its own name")
     errors += _unique(
         plans,
         "alert_prefix",
