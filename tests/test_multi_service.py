@@ -349,3 +349,13 @@ receivers:
 def test_bad_multi_service_spec(case: Bad, tmp_path: Path) -> None:
     specs = write(tmp_path, {**BASE, **case.files})
     assert_refused(tmp_path, specs, case.where, case.message, case.hint)
+
+
+def test_diff_refuses_several_services_clearly(tmp_path: Path) -> None:
+    """bzzzmon diff compares one-service directories: a multi-service one is a usage error, not
+    an empty build (everything "added") or a traceback."""
+    specs = write(tmp_path, BASE)
+    result = run_cli("diff", "--base", str(specs), "--specs", str(specs))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "holds several services" in result.stderr
+    assert "Traceback" not in result.stderr
