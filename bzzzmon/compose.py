@@ -26,6 +26,7 @@ from bzzzmon.render import alertmanager, prometheus_config
 from bzzzmon.render.dashboards import provisioning
 from bzzzmon.render.output import Files, dump_yaml, rendered_yaml
 from bzzzmon.spec.errors import SpecError, SpecErrors
+from bzzzmon.spec.services import origin_error
 
 Rendered = list[tuple[Plan, Files]]
 
@@ -46,10 +47,6 @@ _TARGETS = f"{C.PROMETHEUS_CONFIG.rsplit('/', 1)[0]}/{C.TARGETS_SUBDIR}/"
 
 class UnplacedFile(Exception):
     """A renderer produced a path this module does not know where to put (a bug)."""
-
-
-def _error(origin: Origin, message: str, hint: str) -> SpecError:
-    return SpecError(origin.file, origin.line, origin.column, message, hint)
 
 
 def merged_plan(plans: list[Plan]) -> Plan:
@@ -142,7 +139,7 @@ def _clashing_rules(rendered: Rendered) -> list[SpecError]:
         origin, service, other, kind = key
         more = f" and {len(names) - 1} more" if len(names) > 1 else ""
         errors.append(
-            _error(
+            origin_error(
                 origin,
                 f"service '{service}' generates the {names[0]}{more}, as service '{other}' does",
                 f"first at {where[key]}; {_RENAME[kind]}",
@@ -160,7 +157,7 @@ def _named_items(plans: list[Plan], items: Any, what: str, at: Any, hint: str) -
             seen = first.setdefault(item["name"], (plan, item))
             if seen[0] is not plan and seen[1] != item:
                 errors.append(
-                    _error(
+                    origin_error(
                         at(plan, item["name"]),
                         f"service '{plan.service.name}' declares the {what} "
                         f"'{item['name']}' differently from service '{seen[0].service.name}'",
@@ -179,7 +176,7 @@ def _clashing_jobs(plans: list[Plan]) -> list[SpecError]:
             owner = owners.setdefault(job, plan)
             if owner is not plan:
                 errors.append(
-                    _error(
+                    origin_error(
                         plan.key_origin("service.selectors"),
                         f"services '{owner.service.name}' and '{plan.service.name}' both "
                         f"scrape job '{job}' as their own",
@@ -190,7 +187,7 @@ def _clashing_jobs(plans: list[Plan]) -> list[SpecError]:
             seen = rendered.setdefault(job["job_name"], (plan, job))
             if seen[0] is not plan and seen[1] != job and job["job_name"] not in owners:
                 errors.append(
-                    _error(
+                    origin_error(
                         plan.key_origin("selectors"),
                         f"service '{plan.service.name}' scrapes job '{job['job_name']}' "
                         f"differently from service '{seen[0].service.name}'",
@@ -205,7 +202,7 @@ def _one_alertmanager(plans: list[Plan]) -> list[SpecError]:
     if len(urls) < 2:
         return []
     return [
-        _error(
+        origin_error(
             p.key_origin("service.alertmanager_url"),
             f"service '{p.service.name}' sets service.alertmanager_url to "
             f"'{p.service.alertmanager_url or '(none)'}', service '{plans[0].service.name}' "
@@ -231,7 +228,7 @@ def _clashing_dashboards(rendered: Rendered) -> list[SpecError]:
             seen = first.setdefault(uid, plan)
             if seen is not plan:
                 errors.append(
-                    _error(
+                    origin_error(
                         plan.key_origin("service.name"),
                         f"services '{seen.service.name}' and '{plan.service.name}' both have a "
                         f"dashboard of uid '{uid}' (uids are cut to 40 characters)",
@@ -243,7 +240,7 @@ def _clashing_dashboards(rendered: Rendered) -> list[SpecError]:
 
 def _no_stack(rendered: Rendered) -> list[SpecError]:
     return [
-        _error(
+        origin_error(
             plan.key_origin("service.swarm"),
             f"service '{plan.service.name}' asks for the Swarm stack (service.swarm), which a "
             "directory of several services does not render",

@@ -12,8 +12,7 @@ Each service is resolved by the one-service pipeline (``build_plan``) on its own
 generates carries ``service="<name>"``, which its Alertmanager route matches. The checks across
 services that the spec alone decides are here (a directory not named after its service, two
 services of one alert prefix, a ``service`` label that is not the service's name); those on the
-rendered output (alert and recording-rule names,
-jobs, receivers) are ``bzzzmon.compose``'s.
+rendered output (alert and recording-rule names, jobs, receivers) are ``bzzzmon.compose``'s.
 """
 
 from __future__ import annotations
@@ -74,7 +73,7 @@ def inherit(own: list[LoadedFile], shared: list[LoadedFile]) -> list[LoadedFile]
     return own + [_without(lf, overridden) for lf in shared]
 
 
-def _origin_error(origin: M.Origin, message: str, hint: str = "") -> SpecError:
+def origin_error(origin: M.Origin, message: str, hint: str = "") -> SpecError:
     return SpecError(origin.file, origin.line, origin.column, message, hint)
 
 
@@ -84,7 +83,7 @@ def _labelled(plan: M.Plan) -> tuple[M.Plan, list[SpecError]]:
     given = service.labels.get(C.LABEL_SERVICE)
     if given is not None and given != service.name:
         return plan, [
-            _origin_error(
+            origin_error(
                 plan.key_origin(f"service.labels.{C.LABEL_SERVICE}"),
                 f"service.labels.{C.LABEL_SERVICE} is '{given}', not the service's name "
                 f"'{service.name}'",
@@ -113,7 +112,7 @@ def _unique(plans: list[M.Plan], key: str, what: str, why: str) -> list[SpecErro
         seen = first.setdefault(value, plan)
         if seen is not plan:
             errors.append(
-                _origin_error(
+                origin_error(
                     plan.key_origin(f"service.{key}"),
                     f"a second service {what} '{value}'",
                     f"first at {seen.key_origin(f'service.{key}')}; {why}",
@@ -127,7 +126,7 @@ def _named_after(plan: M.Plan, directory: str) -> list[SpecError]:
     if plan.service.name == directory:
         return []
     return [
-        _origin_error(
+        origin_error(
             plan.key_origin("service.name"),
             f"the service in {directory}/ is named '{plan.service.name}'",
             "name the directory after its service (its output is in "
