@@ -15,7 +15,7 @@ dashboard uid both have, a Swarm stack (the composed stack of several services i
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import yaml
@@ -25,6 +25,7 @@ from bzzzmon.model import Origin, Plan
 from bzzzmon.render import alertmanager, prometheus_config
 from bzzzmon.render.dashboards import provisioning
 from bzzzmon.render.output import Files, dump_yaml, rendered_yaml
+from bzzzmon.render.prometheus_config import service_jobs
 from bzzzmon.spec.errors import SpecError, SpecErrors
 from bzzzmon.spec.services import origin_error
 
@@ -167,25 +168,32 @@ def _named_items(plans: list[Plan], items: Any, what: str, at: Any, hint: str) -
     return errors
 
 
+def _taken(owned: Iterable[tuple[Plan, str]]) -> Iterator[tuple[Plan, Plan, str]]:
+    """(plan, the plan that had it first, key) for each key a later service has too."""
+    first: dict[str, Plan] = {}
+    for plan, key in owned:
+        seen = first.setdefault(key, plan)
+        if seen is not plan:
+            yield plan, seen, key
+
+
 def _clashing_jobs(plans: list[Plan]) -> list[SpecError]:
-    errors = []
-    owners: dict[str, Plan] = {}
+    own = [(p, job) for p in plans for job in dict.fromkeys(j for j, _, _ in service_jobs(p))]
+    errors = [
+        origin_error(
+            plan.key_origin("service.selectors"),
+            f"services '{owner.service.name}' and '{plan.service.name}' both "
+            f"scrape job '{job}' as their own",
+            "each service's selectors name its own job",
+        )
+        for plan, owner, job in _taken(own)
+    ]
+    owned = {job for _, job in own}
     rendered: dict[str, tuple[Plan, dict[str, Any]]] = {}
     for plan in plans:
-        for job, _, _ in prometheus_config.service_jobs(plan):
-            owner = owners.setdefault(job, plan)
-            if owner is not plan:
-                errors.append(
-                    origin_error(
-                        plan.key_origin("service.selectors"),
-                        f"services '{owner.service.name}' and '{plan.service.name}' both "
-                        f"scrape job '{job}' as their own",
-                        "each service's selectors name its own job",
-                    )
-                )
         for job in prometheus_config.config(plan)["scrape_configs"]:
             seen = rendered.setdefault(job["job_name"], (plan, job))
-            if seen[0] is not plan and seen[1] != job and job["job_name"] not in owners:
+            if seen[0] is not plan and seen[1] != job and job["job_name"] not in owned:
                 errors.append(
                     origin_error(
                         plan.key_origin("selectors"),
@@ -217,25 +225,22 @@ def _one_alertmanager(plans: list[Plan]) -> list[SpecError]:
 def _clashing_dashboards(rendered: Rendered) -> list[SpecError]:
     """Dashboard uids are the service's name and the dashboard's, cut to Grafana's 40
     characters: two long names can still meet."""
-    errors = []
-    first: dict[str, Plan] = {}
     prefix = C.GRAFANA_DASHBOARDS_DIR + "/"
-    for plan, files in rendered:
-        for path in files:
-            if not path.startswith(prefix):
-                continue
-            uid = path[len(prefix) :].removesuffix(".json")
-            seen = first.setdefault(uid, plan)
-            if seen is not plan:
-                errors.append(
-                    origin_error(
-                        plan.key_origin("service.name"),
-                        f"services '{seen.service.name}' and '{plan.service.name}' both have a "
-                        f"dashboard of uid '{uid}' (uids are cut to 40 characters)",
-                        "give one of the services a shorter name",
-                    )
-                )
-    return errors
+    uids = [
+        (plan, path[len(prefix) :].removesuffix(".json"))
+        for plan, files in rendered
+        for path in files
+        if path.startswith(prefix)
+    ]
+    return [
+        origin_error(
+            plan.key_origin("service.name"),
+            f"services '{seen.service.name}' and '{plan.service.name}' both have a "
+            f"dashboard of uid '{uid}' (uids are cut to 40 characters)",
+            "give one of the services a shorter name",
+        )
+        for plan, seen, uid in _taken(uids)
+    ]
 
 
 def _no_stack(rendered: Rendered) -> list[SpecError]:
