@@ -16,11 +16,12 @@ import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
 
+from bzzzmon import compose
 from bzzzmon.lint import Finding, dashboards, routing, rules_lint
 from bzzzmon.model import Plan
 from bzzzmon.render import (
@@ -35,7 +36,7 @@ from bzzzmon.render import (
     swarm_stack,
 )
 from bzzzmon.render.output import Files, forget_rendered
-from bzzzmon.spec.plan import load_plan
+from bzzzmon.spec.services import Services, load_services
 from bzzzmon.verify import amtool, promtool
 from bzzzmon.verify.discovery import locate
 from bzzzmon.verify.tools import ToolMissing, ToolResult, parallel_map
@@ -92,6 +93,7 @@ class BuildResult:
     skipped: list[str] = field(default_factory=list)
     failures: list[ToolResult] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # with check=True: files that differ
+    plans: list[Plan] = field(default_factory=list)  # every service's (``plan`` is the first)
 
     @property
     def errors(self) -> list[Finding]:
@@ -100,6 +102,26 @@ class BuildResult:
     @property
     def ok(self) -> bool:
         return not self.errors and not self.failures and not self.stale
+
+
+def render_and_check(services: Services, checks: Sequence[Check] = CHECKS) -> BuildResult:
+    """Each service rendered and checked on its own; several composed (``bzzzmon.compose``,
+    which raises SpecErrors on a conflict between them). The caller forgets the rendered data."""
+    rendered: list[tuple[Plan, Files]] = []
+    findings: list[Finding] = []
+    for plan in services.plans:
+        files = render_all(plan)
+        rendered.append((plan, files))
+        for run_check in checks:
+            findings.extend(run_check(plan, files))
+    if not services.multi:
+        plan, files = rendered[0]
+    else:
+        try:
+            plan, files = services.plans[0], compose.compose(rendered)
+        except compose.UnplacedFile as exc:
+            raise BuildError(f"a renderer produced {exc}, which has no place per service") from exc
+    return BuildResult(plan, files, findings, plans=list(services.plans))
 
 
 def render_all(plan: Plan) -> Files:
@@ -258,18 +280,15 @@ def build(
     require_tools: bool = False,
 ) -> BuildResult:
     """Compile ``specs`` into ``out``. Raises SpecErrors (bad spec), BuildError, ToolMissing."""
-    plan = load_plan(specs)
+    services = load_services(specs)
     try:
-        files = render_all(plan)
-        result = BuildResult(plan, files)
-        for run_check in CHECKS:
-            result.findings.extend(run_check(plan, files))
+        result = render_and_check(services)
     finally:
         forget_rendered()  # the checks read the rendered data; nothing after them does
     result.findings.sort()
     if result.errors:
         return result
-    check_paths(files)
+    check_paths(result.files)
     try:
         _check_out_dir(out, specs)
         return _stage_and_swap(result, out, check=check, verify=verify, require_tools=require_tools)

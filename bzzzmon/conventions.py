@@ -372,3 +372,21 @@ FILE_NEWEST_AGE = "bzzz_file_newest_age_seconds"
 FILE_NEWEST_SIZE = "bzzz_file_newest_size_bytes"
 # The component the runbook's DHT bootstrap nodes are probed as.
 COMPONENT_DHT_BOOTSTRAP = "dht-bootstrap"
+
+
+# --- Several services in one specs directory (bzzzmon.spec.services, bzzzmon.compose) ----------
+# The label every alert of a service carries there, and the one its route matches.
+LABEL_SERVICE = "service"
+# A service's own files below the output, one subfolder per service; prometheus.yml,
+# alertmanager.yml (and its tests and templates), the targets and the Grafana provisioning are
+# composed of every service's. Rule files keep ``../rules/`` from their tests.
+SERVICE_PROMETHEUS_DIR = "prometheus/{service}"
+SERVICE_DIRS = (
+    (RULES_DIR, SERVICE_PROMETHEUS_DIR + "/rules"),
+    (TESTS_DIR, SERVICE_PROMETHEUS_DIR + "/tests"),
+    (GRAFANA_DASHBOARDS_DIR, GRAFANA_DASHBOARDS_DIR + "/{service}"),
+    ("docs", "docs/{service}"),
+    ("exporter", "exporter/{service}"),
+)
+SERVICE_RULES_GLOB = SERVICE_PROMETHEUS_DIR.format(service="*") + "/rules/*.yml"
+SERVICE_TESTS_GLOB = SERVICE_PROMETHEUS_DIR.format(service="*") + "/tests/*.yml"

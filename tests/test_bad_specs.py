@@ -433,6 +433,12 @@ def test_bad_spec(case: Case, tmp_path: Path) -> None:
             (specs / name).write_bytes(text)
         else:
             (specs / name).write_text(text)
+    assert_refused(tmp_path, specs, case.where, case.message, case.hint)
+
+
+def assert_refused(tmp_path: Path, specs: Path, where: str, message: str, hint: str) -> None:
+    """The build exits 2 naming ``specs/where`` with ``message`` (and ``hint``), no traceback,
+    and leaves a previous output as it was."""
     out = tmp_path / "generated"
     out.mkdir()
     (out / ".bzzzmon-generated").write_text("marker\n")
@@ -443,10 +449,10 @@ def test_bad_spec(case: Case, tmp_path: Path) -> None:
 
     assert result.returncode == 2, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
-    assert f"specs/{case.where}" in result.stderr, result.stderr
-    assert case.message in result.stderr, result.stderr
-    if case.hint:
-        assert case.hint in result.stderr, result.stderr
+    assert f"specs/{where}" in result.stderr, result.stderr
+    assert message in result.stderr, result.stderr
+    if hint:
+        assert hint in result.stderr, result.stderr
     assert "nothing was written" in result.stderr
     assert tree(out) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["generated", "specs"]

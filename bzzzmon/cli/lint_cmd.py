@@ -22,24 +22,26 @@ from bzzzmon.cli.common import EXIT_FAILED, fail, specs_option
 def lint(specs: Path, runbook: Path | None) -> None:
     """Check alert names, severities, annotations, metrics against the contracts, rate() on
     counters, recording-rule names, group sizes and SLO settings. Errors exit 1."""
-    from bzzzmon.build import CHECKS, render_all
+    from bzzzmon.build import CHECKS, Check, render_and_check
     from bzzzmon.lint import rules_lint
-    from bzzzmon.spec.plan import load_plan
+    from bzzzmon.render.output import forget_rendered
+    from bzzzmon.spec.services import load_services
 
-    plan = load_plan(specs)  # a bad spec is reported by the command group
-    runbook_text = None
+    services = load_services(specs)  # a bad spec is reported by the command group
+    checks: list[Check] = list(CHECKS)
     if runbook is not None:
         try:
             runbook_text = runbook.read_text(encoding="utf-8")
         except OSError as exc:
             fail(f"cannot read --runbook {runbook}: {exc.strerror or exc}")
-    files = render_all(plan)
-    findings = []
-    for run_check in CHECKS:
-        findings.extend(run_check(plan, files))
-    if runbook is not None and runbook_text is not None:
         markdown = runbook.suffix.lower() in (".md", ".markdown")
-        findings.extend(rules_lint.check_runbook(plan, files, runbook_text, markdown))
+        checks.append(
+            lambda plan, files: rules_lint.check_runbook(plan, files, runbook_text, markdown)
+        )
+    try:
+        findings = render_and_check(services, checks).findings
+    finally:
+        forget_rendered()
     findings.sort()
     for finding in findings:
         click.echo(finding.format())

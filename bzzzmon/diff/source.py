@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from bzzzmon.diff.compare import Build
-from bzzzmon.spec.plan import load_plan
+from bzzzmon.spec.services import load_services, service_dirs
 
 
 class BaseError(ValueError):
@@ -41,11 +41,17 @@ def default_base(cwd: Path) -> str:
 
 def compile_dir(specs: Path) -> Build:
     """Compile a spec directory; a missing or empty one is an empty build (all added)."""
-    if not specs.is_dir() or not any(specs.glob("*.y*ml")):
+    if not specs.is_dir() or not (any(specs.glob("*.y*ml")) or service_dirs(specs)):
         return Build(None, {})
     from bzzzmon.build import render_all
 
-    plan = load_plan(specs)
+    services = load_services(specs)
+    if services.multi:
+        raise BaseError(
+            f"{specs} holds several services (one per subdirectory); "
+            "bzzzmon diff compares one-service directories"
+        )
+    plan = services.plans[0]
     return Build(plan, render_all(plan))
 
 

@@ -19,6 +19,7 @@ Relabelling keeps only running tasks of the wanted service and leaves file targe
 
 from __future__ import annotations
 
+import posixpath
 from typing import Any
 
 from bzzzmon import conventions as C
@@ -196,8 +197,50 @@ def targets_file(job: str) -> str:
 def render(plan: Plan) -> Files:
     sources = plan.files_of("service", "selectors", "slos", "alerts")
     files = {C.PROMETHEUS_CONFIG: dump_yaml(config(plan), sources)}
-    for job in dict.fromkeys([*(j for j, _, _ in service_jobs(plan)), *_part_job_names(plan)]):
-        # No static targets by default: Swarm discovery finds them. An empty list, spelled out
-        # (the YAML emitter writes an empty document for it, which file_sd reads as null).
-        files[targets_file(job)] = header(plan.files_of("service")) + "[]\n"
+    files.update(_targets(_target_jobs(plan), plan.files_of("service")))
+    return files
+
+
+def _target_jobs(plan: Plan) -> list[str]:
+    return list(dict.fromkeys([*(j for j, _, _ in service_jobs(plan)), *_part_job_names(plan)]))
+
+
+def _targets(jobs: list[str], sources: tuple[str, ...]) -> Files:
+    # No static targets by default: Swarm discovery finds them. An empty list, spelled out
+    # (the YAML emitter writes an empty document for it, which file_sd reads as null).
+    return {targets_file(job): header(sources) + "[]\n" for job in jobs}
+
+
+def composed_config(plans: list[Plan]) -> dict[str, Any]:
+    """prometheus.yml of several services (``bzzzmon.compose``): each service's rule files, every
+    scrape job once (``bzzzmon.compose`` has checked that a job two services render is the same
+    job), alert relabelling when any service escalates."""
+    configs = [config(p) for p in plans]
+    jobs: dict[str, dict[str, Any]] = {}
+    for data in configs:
+        for job in data["scrape_configs"]:
+            jobs.setdefault(job["job_name"], job)
+    escalating = [c["alerting"] for c in configs if "alert_relabel_configs" in c["alerting"]]
+    here = posixpath.dirname(C.PROMETHEUS_CONFIG)
+    return {
+        **configs[0],
+        "rule_files": [
+            posixpath.join(
+                posixpath.relpath(C.SERVICE_PROMETHEUS_DIR.format(service=p.service.name), here),
+                RULES_GLOB,
+            )
+            for p in plans
+        ],
+        "alerting": escalating[0] if escalating else configs[0]["alerting"],
+        "scrape_configs": list(jobs.values()),
+    }
+
+
+def render_composed(plans: list[Plan], merged: Plan) -> Files:
+    """prometheus.yml and the targets files of several services; ``merged`` (a plan whose
+    origins are every service's) names their spec files in the headers."""
+    sources = merged.files_of("service", "selectors", "slos", "alerts")
+    files = {C.PROMETHEUS_CONFIG: dump_yaml(composed_config(plans), sources)}
+    jobs = dict.fromkeys(job for plan in plans for job in _target_jobs(plan))
+    files.update(_targets(list(jobs), merged.files_of("service")))
     return files

@@ -24,7 +24,7 @@ class LoadedFile:
 
 
 # Spec file names appear in generated headers and error messages: plain names only.
-_FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
+FILE_NAME = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*$")
 
 
 def spec_files(spec_dir: Path) -> list[Path]:
@@ -37,7 +37,7 @@ def spec_files(spec_dir: Path) -> list[Path]:
 
 def _file_problem(path: Path, display: str) -> SpecError | None:
     """A spec-named entry that is not a readable regular file with a plain name."""
-    if not _FILE_NAME.match(path.name):
+    if not FILE_NAME.match(path.name):
         return SpecError(
             repr(display)[1:-1],
             1,
@@ -211,13 +211,17 @@ def check_document(doc: Document) -> tuple[LoadedFile | None, list[SpecError]]:
     return LoadedFile(doc, spec), []
 
 
-def load_dir(spec_dir: Path) -> tuple[list[LoadedFile], list[SpecError]]:
-    """Load and check every file; every problem in every file is reported, not just the first."""
-    label = spec_dir.name or str(spec_dir)
+def load_dir(
+    spec_dir: Path, label: str | None = None, *, allow_empty: bool = False
+) -> tuple[list[LoadedFile], list[SpecError]]:
+    """Load and check every file; every problem in every file is reported, not just the first.
+    Files are shown as ``label/name`` (``label``: the directory's name); ``allow_empty``: a
+    directory without spec files is no error (the shared top of a multi-service directory)."""
+    label = label or spec_dir.name or str(spec_dir)
     if not spec_dir.is_dir():
         return [], [SpecError(str(spec_dir), 1, 1, "spec directory does not exist")]
     files = spec_files(spec_dir)
-    if not files:
+    if not files and not allow_empty:
         return [], [SpecError(str(spec_dir), 1, 1, "no spec files (*.yaml, *.yml) in directory")]
     loaded: list[LoadedFile] = []
     errors: list[SpecError] = []

@@ -10,7 +10,8 @@ from bzzzmon.verify.tools import ToolResult, require, run
 
 
 def rule_files(out: Path) -> list[Path]:
-    return sorted((out / C.RULES_DIR).glob("*.yml"))
+    """A service's (or, several services in one output, every service's) rule files."""
+    return sorted([*(out / C.RULES_DIR).glob("*.yml"), *out.glob(C.SERVICE_RULES_GLOB)])
 
 
 def check_rules(out: Path) -> ToolResult | None:

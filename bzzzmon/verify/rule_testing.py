@@ -203,7 +203,7 @@ def _run_promtool(test: TestFile) -> FileResult:
 
 
 def generated_tests(out: Path) -> list[Path]:
-    return sorted((out / C.TESTS_DIR).glob("*.yml"))
+    return sorted([*(out / C.TESTS_DIR).glob("*.yml"), *out.glob(C.SERVICE_TESTS_GLOB)])
 
 
 def user_tests(specs: Path) -> list[Path]:
@@ -251,13 +251,27 @@ def collect(out: Path, specs: Path | None, tmp: Path) -> list[TestFile]:
         rules = tuple((path.parent / str(f)).resolve() for f in doc.get("rule_files") or [])
         label = path.relative_to(out).as_posix()
         found.append(TestFile(path, label, path.resolve(), rules, _checks(doc)))
-    if specs is not None:
-        rules_dir = (out / C.RULES_DIR).resolve()
-        for path in user_tests(specs):
+    for folder, rules_dir, into in user_test_dirs(out, specs, tmp):
+        for path in user_tests(folder):
             doc = _test_doc(path)
             rules = tuple((rules_dir / str(f)).resolve() for f in doc.get("rule_files") or [])
-            copy = _rebased(path, doc, rules_dir, tmp)
+            copy = _rebased(path, doc, rules_dir, into)
             found.append(TestFile(copy, str(path), path.resolve(), rules, _checks(doc)))
+    return found
+
+
+def user_test_dirs(out: Path, specs: Path | None, tmp: Path) -> list[tuple[Path, Path, Path]]:
+    """(spec directory whose tests/ to read, the rules directory their rule_files are
+    relative to, where their copies go): the specs directory itself, and each service
+    directory of several services in one (``specs/<name>/tests/`` -> ``prometheus/<name>/``)."""
+    if specs is None:
+        return []
+    found = [(specs, (out / C.RULES_DIR).resolve(), tmp)]
+    for sub in sorted(p for p in specs.iterdir() if p.is_dir() and (p / USER_TESTS_DIR).is_dir()):
+        rules = out / C.SERVICE_PROMETHEUS_DIR.format(service=sub.name) / "rules"
+        if rules.is_dir():
+            (tmp / sub.name).mkdir(exist_ok=True)
+            found.append((sub, rules.resolve(), tmp / sub.name))
     return found
 
 

@@ -46,7 +46,7 @@ def _inhibited(am: RunningAlertmanager, matcher: str) -> list[dict[str, Any]]:
     return data
 
 
-@pytest.mark.parametrize("name", ["shipped", "teams"])
+@pytest.mark.parametrize("name", ["shipped", "teams", "multi"])
 def test_python_and_alertmanager_agree(
     name: str, request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:

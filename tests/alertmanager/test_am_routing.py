@@ -6,10 +6,12 @@ import itertools
 import shutil
 from pathlib import Path
 
+import pytest
 import yaml
 from am_testkit import Rendered, load_yaml
 
 from bzzzmon import conventions as C
+from bzzzmon.model import Plan
 from bzzzmon.render.alertmanager import receivers_for
 from bzzzmon.verify import amtool
 
@@ -24,10 +26,28 @@ def test_generated_routing_tests_pass_in_amtool(any_spec: Rendered) -> None:
     assert result is not None and result.ok, result.output if result else ""
 
 
-def test_receivers_for_agrees_with_amtool_on_every_routing_test(any_spec: Rendered) -> None:
-    plan, out = any_spec
+@pytest.mark.parametrize("name", ["shipped", "teams", "minimal"])
+def test_receivers_for_agrees_with_amtool_on_every_routing_test(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    plan, out = request.getfixturevalue(name)
     for outcome in amtool.run_route_tests(out):
         assert receivers_for(plan, outcome.labels) == outcome.got, outcome.name
+
+
+def test_each_services_receivers_for_agrees_with_amtool_on_the_composed_config(
+    multi_services: tuple[tuple[Plan, ...], Path],
+) -> None:
+    """Several services in one Alertmanager: what each service's catalog says (its own plan's
+    tree) is what the composed config does for that service's alerts."""
+    plans, out = multi_services
+    by_service = {p.service.name: p for p in plans}
+    outcomes = amtool.run_route_tests(out)
+    assert {o.labels.get("service") for o in outcomes} >= {"shop", "worker"}
+    for outcome in outcomes:
+        plan = by_service.get(outcome.labels.get("service", ""))
+        if plan is not None:
+            assert receivers_for(plan, outcome.labels) == outcome.got, outcome.name
 
 
 def test_receivers_for_agrees_with_amtool_beyond_the_generated_cases(teams: Rendered) -> None:

@@ -28,9 +28,22 @@ from bzzzmon import conventions as C
 from bzzzmon.model import MaintenanceWindow, Plan
 from bzzzmon.render.alertmanager import templates as alertmanager_templates
 from bzzzmon.render.alertmanager.inhibit import inhibit_rules
+from bzzzmon.render.alertmanager.matchers import Matcher
 from bzzzmon.render.alertmanager.receivers import receivers
-from bzzzmon.render.alertmanager.routes import match_routes, receivers_for, route_tree
-from bzzzmon.render.alertmanager.tests import inhibition_cases, routing_cases
+from bzzzmon.render.alertmanager.routes import (
+    catch_all_route,
+    composed_catch_all,
+    match_routes,
+    most_urgent,
+    receivers_for,
+    route_tree,
+)
+from bzzzmon.render.alertmanager.tests import (
+    composed_inhibition_cases,
+    composed_routing_cases,
+    inhibition_cases,
+    routing_cases,
+)
 from bzzzmon.render.output import Files, dump_yaml
 
 __all__ = ["config", "match_routes", "receivers_for", "render"]
@@ -63,12 +76,80 @@ def config(plan: Plan) -> dict[str, Any]:
     return data
 
 
-def render(plan: Plan) -> Files:
+def _files(plan: Plan, data: dict[str, Any], routing: list[Any], inhibition: list[Any]) -> Files:
+    """The config, its tests and the templates, with ``plan``'s spec files in the headers."""
     sources = plan.files_of("service", "severities", "receivers", "routing")
     files: Files = {
-        C.ALERTMANAGER_CONFIG: dump_yaml(config(plan), sources),
-        C.ALERTMANAGER_ROUTING_TESTS: dump_yaml(routing_cases(plan), sources),
-        C.ALERTMANAGER_INHIBITION_TESTS: dump_yaml(inhibition_cases(plan), sources),
+        C.ALERTMANAGER_CONFIG: dump_yaml(data, sources),
+        C.ALERTMANAGER_ROUTING_TESTS: dump_yaml(routing, sources),
+        C.ALERTMANAGER_INHIBITION_TESTS: dump_yaml(inhibition, sources),
     }
     files.update(alertmanager_templates.render(plan))
     return files
+
+
+def render(plan: Plan) -> Files:
+    return _files(plan, config(plan), routing_cases(plan), inhibition_cases(plan))
+
+
+def _scoped(plan: Plan, rule: dict[str, Any]) -> dict[str, Any]:
+    """An inhibit rule of one service, never crossing into another's alerts."""
+    own = Matcher(C.LABEL_SERVICE, "=", plan.service.name).format()
+    return {
+        **rule,
+        "source_matchers": [own, *rule["source_matchers"]],
+        "target_matchers": [own, *rule["target_matchers"]],
+    }
+
+
+def composed_config(plans: list[Plan]) -> dict[str, Any]:
+    """alertmanager.yml of several services (``bzzzmon.compose`` has checked that a receiver or
+    time interval two services declare is the same): a route per service matching
+    ``service="<name>"`` with that service's tree below it, then one catch-all for alerts of no
+    known service, which tells every service's ``routing.catch_all``."""
+    routes: list[dict[str, Any]] = []
+    found: dict[str, dict[str, dict[str, Any]]] = {"receivers": {}, "time_intervals": {}}
+    rules: list[dict[str, Any]] = []
+    for plan in plans:
+        data = config(plan)
+        routes.append(
+            {
+                "matchers": [Matcher(C.LABEL_SERVICE, "=", plan.service.name).format()],
+                "receiver": C.NULL_RECEIVER,
+                "group_by": data["route"]["group_by"],
+                "routes": data["route"]["routes"],
+            }
+        )
+        for key, known in found.items():
+            for item in data.get(key, []):
+                known.setdefault(item["name"], item)
+        rules += [_scoped(plan, rule) for rule in data.get("inhibit_rules", [])]
+    catch_all = composed_catch_all(plans)
+    if catch_all:
+        routes.append(catch_all_route(most_urgent(plans), catch_all))
+    composed: dict[str, Any] = {
+        "templates": [alertmanager_templates.TEMPLATES_GLOB],
+        "route": {
+            "receiver": C.NULL_RECEIVER,
+            "group_by": [C.LABEL_SERVICE, "alertname"],
+            "routes": routes,
+        },
+        "receivers": list(found["receivers"].values()),
+    }
+    if rules:
+        composed["inhibit_rules"] = rules
+    if found["time_intervals"]:
+        composed["time_intervals"] = list(found["time_intervals"].values())
+    return composed
+
+
+def render_composed(plans: list[Plan], merged: Plan) -> Files:
+    """alertmanager.yml, its templates and its tests for several services; every service's
+    routing and inhibition tests run against the composed config, with cases of their own for
+    what the composition adds (an alert of no known service; no inhibition across services)."""
+    return _files(
+        merged,
+        composed_config(plans),
+        composed_routing_cases(plans),
+        composed_inhibition_cases(plans),
+    )

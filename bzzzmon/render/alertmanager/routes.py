@@ -34,7 +34,7 @@ receiver's own deadline then detects a dead pipeline within about a minute plus 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,13 +141,27 @@ def hold_route(plan: Plan) -> Route:
     }
 
 
-def catch_all_route(plan: Plan) -> Route:
+def catch_all_route(plan: Plan, receivers: Sequence[str] | None = None) -> Route:
+    """Anything else -> ``receivers`` (default: the plan's catch-all), with the timings of the
+    plan's most urgent severity."""
     urgent = plan.severities[0]
+    told = plan.routing.catch_all if receivers is None else receivers
     return {
         "receiver": C.NULL_RECEIVER,
         **timings(urgent).as_route(),
-        "routes": [_leaf(r, []) for r in plan.routing.catch_all],
+        "routes": [_leaf(r, []) for r in told],
     }
+
+
+def composed_catch_all(plans: Sequence[Plan]) -> list[str]:
+    """Who is told of an alert of no known service (several services in one Alertmanager):
+    every service's catch-all receivers."""
+    return list(dict.fromkeys(r for p in plans if p.severities for r in p.routing.catch_all))
+
+
+def most_urgent(plans: Sequence[Plan]) -> Plan:
+    """The plan whose most urgent severity responds first (the composed catch-all's timings)."""
+    return min((p for p in plans if p.severities), key=lambda p: p.severities[0].response_time)
 
 
 def route_tree(plan: Plan) -> Route:

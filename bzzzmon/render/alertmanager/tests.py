@@ -22,7 +22,7 @@ from bzzzmon import conventions as C
 from bzzzmon.model import Plan, Severity
 from bzzzmon.render.alertmanager.inhibit import inhibit_rules, not_watchdog
 from bzzzmon.render.alertmanager.matchers import Matcher, example_value, parse_all
-from bzzzmon.render.alertmanager.routes import mutes_of
+from bzzzmon.render.alertmanager.routes import composed_catch_all, mutes_of
 from bzzzmon.spec.names import explanation_hold_alert_name
 
 Case = dict[str, Any]
@@ -234,4 +234,57 @@ def inhibition_cases(plan: Plan) -> list[Case]:
         if not_watchdog(plan).format() in rule["target_matchers"]:
             watchdog = dict(target) | {"alertname": plan.service.watchdog_alert}
             cases.append(_case(f"{label}: never the watchdog", source, watchdog, False))
+    return cases
+
+
+def _named(plan: Plan, cases: list[Case]) -> list[Case]:
+    return [{**c, "name": f"{plan.service.name}: {c['name']}"} for c in cases]
+
+
+def composed_routing_cases(plans: list[Plan]) -> list[Case]:
+    """Every service's cases (its alerts carry its ``service`` label), then an alert of no
+    known service and one without the label, which reach the composed catch-all."""
+    cases = [case for plan in plans for case in _named(plan, routing_cases(plan))]
+    unrouted = composed_catch_all(plans) or [C.NULL_RECEIVER]
+    who = "the catch-all receivers" if composed_catch_all(plans) else "nobody"
+    severity = {C.LABEL_SEVERITY: plans[0].severities[0].name} if plans[0].severities else {}
+    alert = {"alertname": "ExampleUnroutedAlert", **severity}
+    cases.append(
+        {
+            "name": f"an alert of no known service reaches {who}",
+            "labels": dict(sorted({**alert, C.LABEL_SERVICE: "example-unknown"}.items())),
+            "receivers": unrouted,
+        }
+    )
+    cases.append(
+        {
+            "name": f"an alert without a {C.LABEL_SERVICE} label reaches {who}",
+            "labels": alert,
+            "receivers": unrouted,
+        }
+    )
+    return cases
+
+
+def composed_inhibition_cases(plans: list[Plan]) -> list[Case]:
+    """Every service's cases, and per service that inhibits: its first inhibition does not
+    reach the same alert of another service."""
+    cases: list[Case] = []
+    names = [p.service.name for p in plans]
+    for i, plan in enumerate(plans):
+        own = _named(plan, inhibition_cases(plan))
+        cases += own
+        first = next((c for c in own if c["inhibited"]), None)
+        if first is None:
+            continue
+        other = names[(i + 1) % len(names)] if len(names) > 1 else f"{names[i]}-other"
+        target = dict(first["target"]) | {C.LABEL_SERVICE: other}
+        cases.append(
+            _case(
+                f"{first['name'].split(': source', 1)[0]}: not the alerts of service {other}",
+                first["source"],
+                target,
+                False,
+            )
+        )
     return cases

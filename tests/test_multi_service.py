@@ -1,0 +1,361 @@
+"""Several services in one specs directory (bzzzmon.spec.services, bzzzmon.compose): what is
+inherited and composed, what stays apart, and every conflict between services as a spec error
+(file:line:col, exit 2, nothing written). The whole output is pinned by tests/golden/multi."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bzzzmon.render.alertmanager.inhibit import is_inhibited
+from bzzzmon.render.alertmanager.routes import match_routes
+from tests.conftest import run_cli, tree
+from tests.test_bad_specs import assert_refused
+
+SHARED = """\
+apiVersion: bzzzmon/v1
+severities:
+  P0: {title: Critical, response_time: 15m, resolution_target: 2h, receivers: [oncall]}
+  P1: {title: High, response_time: 1h, resolution_target: 4h, receivers: [oncall]}
+  P2: {title: Medium, response_time: 4h, resolution_target: 1d, receivers: [chat]}
+  P3: {title: Low, response_time: 1d, resolution_target: 1w, receivers: [chat]}
+receivers:
+  - name: oncall
+    pagerduty: {routing_key_file: /run/secrets/pd}
+  - name: chat
+    slack: {channel: "#ops", api_url_file: /run/secrets/slack}
+routing:
+  catch_all: [chat]
+"""
+
+
+def service(
+    name: str,
+    prefix: str,
+    job: str,
+    slo: str = "availability",
+    extra: str = "",
+) -> str:
+    return f"""\
+apiVersion: bzzzmon/v1
+service:
+  name: {name}
+  alert_prefix: {prefix}
+  selectors:
+    app: {{job: {job}}}
+  runbook_url: https://runbooks.example/{name}.md
+  grafana_url: https://grafana.example
+{extra}metrics:
+  http_requests_total: counter
+slos:
+  - name: {slo}
+    objective: 99.9
+    period: 30d
+    sli:
+      ratio:
+        bad: 'http_requests_total{{$app, code=~"5.."}}'
+        total: 'http_requests_total{{$app}}'
+"""
+
+
+BASE = {
+    "shared.yaml": SHARED,
+    "api/service.yaml": service("api", "Api", "api", "api-availability"),
+    "web/service.yaml": service("web", "Web", "web", "web-availability"),
+}
+
+
+def write(root: Path, files: dict[str, str]) -> Path:
+    specs = root / "specs"
+    for name, text in files.items():
+        (specs / name).parent.mkdir(parents=True, exist_ok=True)
+        (specs / name).write_text(text)
+    return specs
+
+
+def build(tmp_path: Path, files: dict[str, str]) -> tuple[Path, str]:
+    specs = write(tmp_path, files)
+    out = tmp_path / "generated"
+    result = run_cli("build", "--specs", str(specs), "--out", str(out))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out, result.stdout + result.stderr
+
+
+def load(out: Path, path: str) -> dict:  # type: ignore[type-arg]
+    data = yaml.safe_load((out / path).read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def test_each_service_has_its_own_files_and_routes(tmp_path: Path) -> None:
+    out, _ = build(tmp_path, BASE)
+    files = tree(out)
+    assert "prometheus/api/rules/slo-api-availability.rules.yml" in files
+    assert "prometheus/web/tests/slo-web-availability.test.yml" in files
+    assert "docs/api/alerts.md" in files and "docs/web/alerts.md" in files
+    # Nothing of a service at the one-service places.
+    assert not [p for p in files if p.startswith(("prometheus/rules/", "prometheus/tests/"))]
+    assert "docs/alerts.md" not in files
+    prometheus = load(out, "prometheus/prometheus.yml")
+    assert prometheus["rule_files"] == ["api/rules/*.yml", "web/rules/*.yml"]
+    jobs = [j["job_name"] for j in prometheus["scrape_configs"]]
+    assert jobs.count("api") == jobs.count("web") == jobs.count("alertmanager") == 1
+    # Every alert a service generates carries its service label, which its route matches.
+    rules = load(out, "prometheus/web/rules/slo-web-availability.rules.yml")
+    alerts = [r for g in rules["groups"] for r in g["rules"] if "alert" in r]
+    assert alerts and all(r["labels"]["service"] == "web" for r in alerts)
+    route = load(out, "alertmanager/alertmanager.yml")["route"]
+    tell = {"alertname": "WebAvailabilityBudgetBurn", "severity": "P1"}
+    assert [m.receiver for m in match_routes(route, {**tell, "service": "web"})] == ["oncall"]
+    unknown = [m.receiver for m in match_routes(route, {**tell, "service": "nope"})]
+    assert unknown == ["chat"]  # the one catch-all, not a service's P1 receivers
+
+
+def receivers(oncall_key: str = "/run/secrets/pd") -> str:
+    """The shared receivers, as a service's own file declares them again."""
+    return f"""\
+apiVersion: bzzzmon/v1
+receivers:
+  - name: oncall
+    pagerduty: {{routing_key_file: {oncall_key}}}
+  - name: chat
+    slack: {{channel: "#ops", api_url_file: /run/secrets/slack}}
+"""
+
+
+def test_a_service_overrides_a_shared_section(tmp_path: Path) -> None:
+    own = (
+        receivers()
+        + """\
+  - name: web-team
+    webhook: {url: "https://hooks.example/web"}
+severities:
+  P0: {title: Critical, response_time: 15m, resolution_target: 2h, receivers: [web-team]}
+  P1: {title: High, response_time: 1h, resolution_target: 4h, receivers: [web-team]}
+  P2: {title: Medium, response_time: 4h, resolution_target: 1d, receivers: [chat]}
+  P3: {title: Low, response_time: 1d, resolution_target: 1w, receivers: [chat]}
+"""
+    )
+    out, _ = build(tmp_path, {**BASE, "web/routing.yaml": own})
+    config = load(out, "alertmanager/alertmanager.yml")
+    names = [r["name"] for r in config["receivers"]]
+    assert names == ["blackhole", "chat", "oncall", "web-team"]  # the shared ones once
+    route = config["route"]
+    page = {"alertname": "X", "severity": "P0"}
+    assert [m.receiver for m in match_routes(route, {**page, "service": "web"})] == ["web-team"]
+    assert [m.receiver for m in match_routes(route, {**page, "service": "api"})] == ["oncall"]
+
+
+def test_an_inhibition_stays_inside_its_service(tmp_path: Path) -> None:
+    inhibit = """\
+apiVersion: bzzzmon/v1
+alerts:
+  - name: ApiDown
+    severity: P0
+    expr: 'up{$app} == 0'
+    for: 1m
+    summary: down
+    description: down
+routing:
+  catch_all: [chat]
+  inhibitions:
+    - name: down-explains-burn
+      source: {alertname: ApiDown}
+      target: {slos: [api-availability]}
+      equal: [instance]
+"""
+    out, _ = build(tmp_path, {**BASE, "api/alerts.yaml": inhibit})
+    rules = load(out, "alertmanager/alertmanager.yml")["inhibit_rules"]
+    assert rules and all('service="api"' in r["source_matchers"] for r in rules)
+    source = {"alertname": "ApiDown", "service": "api", "severity": "P0", "component": "api"}
+    burn = {
+        "alertname": "ApiApiAvailabilityBudgetBurn",
+        "slo": "api-availability",
+        "severity": "P2",
+        "component": "api",
+        "alert_kind": "burn_rate",
+    }
+    assert is_inhibited(rules, {**burn, "service": "api"}, [source])
+    # The same alert of another service is never hidden by this service's source.
+    assert not is_inhibited(rules, {**burn, "service": "web"}, [source])
+    cases = yaml.safe_load((out / "alertmanager/inhibition-tests.yml").read_text())
+    # The build ran that case against the composed config (it fails on a failing case).
+    assert any("not the alerts of service web" in c["name"] for c in cases)
+
+
+def test_a_top_level_service_keeps_the_one_service_layout(tmp_path: Path) -> None:
+    """A directory whose own files declare a service is that service; a subdirectory with spec
+    files is not read (and its service is not built)."""
+    files = {
+        "service.yaml": service("shop", "Shop", "shop"),
+        "severities.yaml": SHARED,
+        "other/service.yaml": service("other", "Other", "other"),
+    }
+    out, _ = build(tmp_path, files)
+    generated = tree(out)
+    assert "prometheus/rules/slo-availability.rules.yml" in generated
+    assert "docs/alerts.md" in generated
+    assert not [p for p in generated if "other" in p]
+
+
+DOWN = """\
+apiVersion: bzzzmon/v1
+alerts:
+  - name: {name}
+    severity: P1
+    expr: 'up{{$app}} == 0'
+    summary: down
+    description: down
+"""
+
+
+@dataclass
+class Bad:
+    id: str
+    files: dict[str, str]
+    where: str  # file:line:col below specs/
+    message: str
+    hint: str = ""
+
+
+BAD = [
+    Bad(
+        "same-service-name",
+        {"web/service.yaml": service("api", "Web", "web", "web-availability")},
+        "web/service.yaml:3:3",
+        "the service in web/ is named 'api'",
+        "name the directory after its service",
+    ),
+    Bad(
+        "same-alert-name",
+        {
+            "api/alerts.yaml": DOWN.format(name="ApiDown"),
+            "web/alerts.yaml": DOWN.format(name="ApiDown"),
+        },
+        "web/alerts.yaml:3:5",
+        "service 'web' generates the alert ApiDown, as service 'api' does",
+        "first at specs/api/alerts.yaml:3:5; rename the alert",
+    ),
+    Bad(
+        "same-slo-name",
+        {"web/service.yaml": service("web", "Web", "web", "api-availability")},
+        "web/service.yaml:12:5",
+        "service 'web' generates the recording rule ",
+        "rename one of the SLOs",
+    ),
+    Bad(
+        "same-alert-prefix",
+        {"web/service.yaml": service("web", "Api", "web", "web-availability")},
+        "web/service.yaml:4:3",
+        "a second service with the alert prefix 'Api'",
+        "first at specs/api/service.yaml:4:3",
+    ),
+    Bad(
+        "same-dashboard-uid",
+        {
+            f"{'a' * 40}x/service.yaml": service("a" * 40 + "x", "Ax", "ax", "ax-availability"),
+            f"{'a' * 40}y/service.yaml": service("a" * 40 + "y", "Ay", "ay", "ay-availability"),
+        },
+        f"{'a' * 40}y/service.yaml:3:3",
+        f"both have a dashboard of uid '{'a' * 40}'",
+        "give one of the services a shorter name",
+    ),
+    Bad(
+        "a-service-directory-name",
+        {"we b/service.yaml": service("web", "Web", "web", "web-availability")},
+        "we b:1:1",
+        "a service directory name uses letters, digits",
+    ),
+    Bad(
+        "swarm",
+        {
+            "web/service.yaml": service(
+                "web",
+                "Web",
+                "web",
+                "web-availability",
+                extra="  swarm: {agent_service: s_a, agent_port: 1, exporter_service: s_e, "
+                "exporter_port: 2}\n",
+            )
+        },
+        "web/service.yaml:9:3",
+        "asks for the Swarm stack (service.swarm)",
+    ),
+    Bad(
+        "same-job",
+        {"web/service.yaml": service("web", "Web", "api", "web-availability")},
+        "web/service.yaml:5:3",
+        "services 'api' and 'web' both scrape job 'api' as their own",
+    ),
+    Bad(
+        "receiver-declared-differently",
+        {"web/receivers.yaml": receivers("/run/secrets/web_pd")},
+        "web/receivers.yaml:3:5",
+        "service 'web' declares the receiver 'oncall' differently from service 'api'",
+        "declare it once in a shared file at the top",
+    ),
+    Bad(
+        "service-label-not-the-name",
+        {
+            "web/service.yaml": service(
+                "web", "Web", "web", "web-availability", extra="  labels: {service: shop}\n"
+            )
+        },
+        "web/service.yaml:9:12",
+        "service.labels.service is 'shop', not the service's name 'web'",
+    ),
+    Bad(
+        "two-alertmanagers",
+        {
+            "web/service.yaml": service(
+                "web",
+                "Web",
+                "web",
+                "web-availability",
+                extra="  alertmanager_url: https://am.example\n",
+            )
+        },
+        "web/service.yaml:9:3",
+        "service 'web' sets service.alertmanager_url to 'https://am.example'",
+        "one Alertmanager serves every service",
+    ),
+    Bad(
+        "an-error-in-a-service-file",
+        {"web/service.yaml": service("web", "Web", "web").replace("objective:", "objectiv:")},
+        "web/service.yaml:13:5",
+        "unknown key 'objectiv'",
+    ),
+    Bad(
+        "a-service-without-severities-of-its-own-receivers",
+        {
+            "web/receivers.yaml": """\
+apiVersion: bzzzmon/v1
+receivers:
+  - name: web-team
+    webhook: {url: "https://hooks.example/web"}
+"""
+        },
+        "shared.yaml:3:80",
+        "unknown receiver 'oncall'",
+        "known receivers: web-team (a shared file, read for the service in web/)",
+    ),
+]
+
+
+@pytest.mark.parametrize("case", BAD, ids=[c.id for c in BAD])
+def test_bad_multi_service_spec(case: Bad, tmp_path: Path) -> None:
+    specs = write(tmp_path, {**BASE, **case.files})
+    assert_refused(tmp_path, specs, case.where, case.message, case.hint)
+
+
+def test_diff_refuses_several_services_clearly(tmp_path: Path) -> None:
+    """bzzzmon diff compares one-service directories: a multi-service one is a usage error, not
+    an empty build (everything "added") or a traceback."""
+    specs = write(tmp_path, BASE)
+    result = run_cli("diff", "--base", str(specs), "--specs", str(specs))
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "holds several services" in result.stderr
+    assert "Traceback" not in result.stderr
