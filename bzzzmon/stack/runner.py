@@ -1,5 +1,9 @@
 """The stack: simulator, exporter, Prometheus and Alertmanager on 127.0.0.1, plus the sink.
 
+The simulator serves more than the agents: the DHT bootstrap nodes the generated exporter.yml
+probes (a listener each), the agents' containers under cAdvisor's names (when the spec reads
+cAdvisor) and the backup dumps in the stack's own directory.
+
     with Stack(plan, generated_dir) as stack:
         stack.sim.set_fault("no_admin")
         stack.wait_until(lambda: stack.sink.receivers({"alertname": "BZZZNoAdminElected"}), ...)
@@ -88,8 +92,8 @@ class Stack:
         self.prometheus_url = ""
         self.alertmanager_url = ""
         self.exporter_url = ""
-        # Files the exporter's file probes read (a fresh backup each): age or empty them to
-        # raise the backup alerts.
+        # Files the exporter's file probes read (a fresh backup each; the simulator's faults
+        # backup_too_old and backup_empty spoil them).
         self.backups: list[Path] = []
         self.started_at = 0.0
         self._previous_handlers: dict[int, Any] = {}
@@ -111,14 +115,19 @@ class Stack:
         try:
             self.workdir = Path(tempfile.mkdtemp(prefix="bzzzmon-stack-"))
             self.sink.start()
+            exporter = configs.load_yaml(self.generated / C.EXPORTER_CONFIG)
             self.sim = Simulator(
                 agents=self.options.agents,
                 host=LOOPBACK,
                 base_port=0,
                 control_port=None,
                 tick=self.options.sim_tick,
+                bootstrap_nodes=configs.tcp_targets(exporter),
+                cadvisor_port=0 if C.SELECTOR_CADVISOR in self.plan.service.selectors else None,
+                backup_patterns=configs.file_patterns(exporter, self._dir("backups")),
             ).start()
-            self._start_exporter()
+            self.backups = self.sim.backups.files
+            self._start_exporter(exporter)
             self._start_alertmanager(alertmanager)
             self._start_prometheus(prometheus)
             self.started_at = time.time()
@@ -188,16 +197,16 @@ class Stack:
                     raise
         raise AssertionError("unreachable")
 
-    def _start_exporter(self) -> None:
+    def _start_exporter(self, generated: Any) -> None:
+        """``generated``: the parsed generated exporter.yml."""
         assert self.sim is not None
-        generated = configs.load_yaml(self.generated / C.EXPORTER_CONFIG)
         data = configs.exporter_config(
             generated,
             agents=self.sim.agent_targets,
             timing=self.options.timing,
             files=self._dir("backups"),
+            bootstrap=self.sim.bootstrap_targets,
         )
-        self.backups = configs.seed_files(data)
         config = configs.write_yaml(self._dir("exporter") / "exporter.yml", data)
 
         def args(port: int) -> list[str]:
@@ -249,18 +258,9 @@ class Stack:
         rules, groups = self._write_rules("prometheus/rules")
         storage = self._dir("prometheus/data")
         config_path = self._dir("prometheus") / "prometheus.yml"
-        agents = self.sim.agent_targets
 
         def write_config(rule_glob: str | None) -> None:
-            data = configs.prometheus_config(
-                self.plan,
-                agents=agents,
-                exporter=self.exporter_url.removeprefix("http://"),
-                alertmanager=self.alertmanager_url.removeprefix("http://"),
-                rule_glob=rule_glob,
-                timing=self.options.timing,
-            )
-            configs.write_yaml(config_path, data)
+            configs.write_yaml(config_path, self.prometheus_config(rule_glob))
 
         def args(port: int) -> list[str]:
             write_config(None)
@@ -288,6 +288,20 @@ class Stack:
             what="Prometheus to discover the Alertmanager",
         )
 
+    def prometheus_config(self, rule_glob: str | None) -> dict[str, Any]:
+        """The stack's prometheus.yml: every part the simulator serves and the exporter."""
+        assert self.sim is not None
+        return configs.prometheus_config(
+            self.plan,
+            agents=self.sim.agent_targets,
+            exporter=self.exporter_url.removeprefix("http://"),
+            alertmanager=self.alertmanager_url.removeprefix("http://"),
+            rule_glob=rule_glob,
+            timing=self.options.timing,
+            cadvisor=self.sim.cadvisor_target,
+            target_names={v: k for k, v in self.sim.bootstrap_targets.items()},
+        )
+
     def _write_rules(self, into: str) -> tuple[Path, int]:
         """The generated rule files, time-scaled, in the work directory ``into``; returns the
         directory and how many rule groups the files hold."""
@@ -303,14 +317,15 @@ class Stack:
         return rules, groups
 
     def _wait_for_targets(self, engine: str) -> None:
-        """Until ``engine`` (at prometheus_url) has scraped every agent and the exporter."""
+        """Until ``engine`` (at prometheus_url) has scraped every agent, the exporter and the
+        cAdvisor stand-in."""
         assert self.sim is not None
         api = self.prometheus
-        expected = len(self.sim.agent_targets) + 1
+        expected = len(self.sim.agent_targets) + 1 + (self.sim.cadvisor_target is not None)
         self.wait_until(
             lambda: len(up := api.targets_up()) == expected and all(up.values()),
             timeout=self.options.ready_timeout,
-            what=f"{engine} to scrape every agent and the exporter",
+            what=f"{engine} to scrape every agent, the exporter and cAdvisor",
         )
 
     def _wait_for_rule_groups(self, groups: int, engine: str, child: ChildProcess) -> None:

@@ -150,6 +150,56 @@ SCENARIOS: tuple[Scenario, ...] = (
         alert="BZZZAgentDown",
         severity="P2",
     ),
+    Scenario(
+        name="bootstrap-node-down",
+        incident="A DHT bootstrap node down",
+        runbook="#p2p-network-partition-alert-bzzzinsufficientpeers",
+        faults=(Fault("bootstrap_down", params={"node": "ironwood"}),),
+        alert="BZZZDHTBootstrapNodeDown",
+        severity="P2",
+        match={"target": "ironwood:9102"},  # the alert names the node, as the runbook does
+    ),
+    Scenario(
+        name="bootstrap-nodes-all-down",
+        incident="Every DHT bootstrap node down",
+        runbook="#p2p-network-partition-alert-bzzzinsufficientpeers",
+        # Each node's own alert is inhibited by this one: one page, no ticket per node.
+        faults=(Fault("bootstrap_down", params={"node": "all"}),),
+        alert="BZZZDHTBootstrapNodesAllDown",
+        severity="P1",
+    ),
+    Scenario(
+        name="backup-too-old",
+        incident="The newest PostgreSQL backup is older than its daily schedule allows",
+        runbook="#database-backup",
+        faults=(Fault("backup_too_old", params={"age": 2 * 86400}),),
+        alert="BZZZPostgresBackupTooOld",
+        severity="P1",
+    ),
+    Scenario(
+        name="backup-empty",
+        incident="The newest PostgreSQL backup is empty",
+        runbook="#database-backup",
+        faults=(Fault("backup_empty"),),
+        alert="BZZZPostgresBackupEmpty",
+        severity="P1",
+    ),
+    Scenario(
+        name="container-memory-near-limit",
+        incident="An agent's container near its memory limit",
+        runbook="#high-memory-usage-alert",
+        faults=(Fault("container_memory_high", agent=1, params={"ratio": 0.95}),),
+        alert="BZZZContainerMemoryNearLimit",
+        severity="P2",
+    ),
+    Scenario(
+        name="container-cpu-near-limit",
+        incident="An agent's container near its CPU limit",
+        runbook="#cpu-optimization",
+        faults=(Fault("container_cpu_high", agent=2, params={"ratio": 0.97}),),
+        alert="BZZZContainerCPUNearLimit",
+        severity="P2",
+    ),
     # Last: the alert compares with an hour ago (a minute at the e2e time scale), so the stack
     # must have run that long.
     Scenario(
