@@ -64,6 +64,45 @@ def restore_signal_handlers(previous: dict[int, Any]) -> None:
             signal.signal(signum, handler)
 
 
+def alertmanager_command(
+    binary: str, generated: Path, workdir: Path, sink: str, timing: Timing
+) -> Callable[[int], list[str]]:
+    """Write the stack's alertmanager.yml (the generated one, every receiver a webhook to
+    ``sink``) into ``workdir``; returns the command line for a port. The stack and
+    tests/runbook's real exporters both run their Alertmanager so."""
+    generated_path = generated / C.ALERTMANAGER_CONFIG
+    if not generated_path.exists():
+        raise StackError(f"{generated_path} is missing: the build produced no routing")
+    data = configs.alertmanager_config(
+        configs.load_yaml(generated_path),
+        config_dir=generated_path.parent.resolve(),
+        sink=sink,
+        timing=timing,
+    )
+    config = configs.write_yaml(workdir / "alertmanager.yml", data)
+    storage = workdir / "data"
+    storage.mkdir(parents=True, exist_ok=True)
+
+    def args(port: int) -> list[str]:
+        return [
+            binary,
+            f"--config.file={config}",
+            f"--storage.path={storage}",
+            f"--web.listen-address={LOOPBACK}:{port}",
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ]
+
+    return args
+
+
+def resend_delay_flag(timing: Timing) -> str:
+    """Firing alerts are re-sent this often: an alert sent while the notifier was still
+    discovering Alertmanager (after start or reload) is not lost for the default minute.
+    Alertmanager keeps alerts for 4x this long between sends."""
+    return f"--rules.alert.resend-delay={configs.duration(timing.resend_delay)}"
+
+
 class StackTimeout(StackError):
     """A condition the caller waited for did not come true in time."""
 
@@ -221,28 +260,9 @@ class Stack:
         _, self.exporter_url = self._start_child("exporter", args, "/healthz")
 
     def _start_alertmanager(self, binary: str) -> None:
-        generated_path = self.generated / C.ALERTMANAGER_CONFIG
-        if not generated_path.exists():
-            raise StackError(f"{generated_path} is missing: the build produced no routing")
-        data = configs.alertmanager_config(
-            configs.load_yaml(generated_path),
-            config_dir=generated_path.parent.resolve(),
-            sink=self.sink.url,
-            timing=self.options.timing,
+        args = alertmanager_command(
+            binary, self.generated, self._dir("alertmanager"), self.sink.url, self.options.timing
         )
-        config = configs.write_yaml(self._dir("alertmanager") / "alertmanager.yml", data)
-        storage = self._dir("alertmanager/data")
-
-        def args(port: int) -> list[str]:
-            return [
-                binary,
-                f"--config.file={config}",
-                f"--storage.path={storage}",
-                f"--web.listen-address={LOOPBACK}:{port}",
-                "--cluster.listen-address=",
-                "--log.level=warn",
-            ]
-
         _, self.alertmanager_url = self._start_child("alertmanager", args, "/-/ready")
 
     def _start_prometheus(self, binary: str) -> None:
@@ -270,10 +290,7 @@ class Stack:
                 f"--storage.tsdb.path={storage}",
                 f"--web.listen-address={LOOPBACK}:{port}",
                 f"--web.external-url=http://{LOOPBACK}:{port}/",
-                # Firing alerts are re-sent this often: an alert sent while the notifier was
-                # still discovering Alertmanager (after start or reload) is not lost for the
-                # default minute. Alertmanager keeps alerts for 4x this long between sends.
-                f"--rules.alert.resend-delay={configs.duration(self.options.timing.resend_delay)}",
+                resend_delay_flag(self.options.timing),
                 "--log.level=warn",
             ]
 
