@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bzzzmon.conventions import LABEL_TIER
+from bzzzmon.sim.faults import WORLD_FAULTS
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,11 @@ class Fault:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
-        where = "every agent" if self.agent is None else f"agent {self.agent}"
         args = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()))
-        return f"{self.name}({args}) on {where}" if args else f"{self.name} on {where}"
+        call = f"{self.name}({args})" if args else self.name
+        if self.name in WORLD_FAULTS:  # a bootstrap node or a backup, no agent's
+            return call
+        return f"{call} on {'every agent' if self.agent is None else f'agent {self.agent}'}"
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,8 @@ NOISY = {
     # SLURP runs 2 events a second on the stack: two dead letters weigh 20% of a scaled 5m.
     "slurp-dead-lettered": "the SLURP burn can fire beside two dead letters",
     # The bootstrap probe no longer points at the agents (no BZZZDHTBootstrapNodeDown beside it),
-    # but the exporter's health checks of the stopped agent fail: the health-check SLO burns.
+    # but the stopped agent's health checks fail (a third of all): the health-check page burns
+    # when the incident outlasts ~14 s of the scaled 1h window (or the stack is younger than it).
     "agent-down": "the health-check burn notifies beside it",
 }
 
