@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,7 +26,15 @@ FAULTS: Mapping[str, Mapping[str, Any]] = {
     "slurp_on_follower": {},  # SLURP processes events although the agent is not admin
     "pubsub_stalled": {},  # no PubSub message flows; peers stay connected
     "provider_records_lost": {"fraction": 0.1},  # DHT provider records fall to this fraction
+    "container_memory_high": {"ratio": 0.95},  # the container's working set / memory limit
+    "container_cpu_high": {"ratio": 0.95},  # the container's CPU use / its quota
+    # Not an agent's: the world around them (agent must be null).
+    "bootstrap_down": {"node": "all"},  # a DHT bootstrap node (by name) or all refuse connections
+    "backup_too_old": {"age": 172800.0},  # the newest dump is this many seconds old
+    "backup_empty": {},  # the newest dump is empty
 }
+# Faults of the world around the agents: they take no agent.
+WORLD_FAULTS = frozenset({"bootstrap_down", "backup_too_old", "backup_empty"})
 
 
 @dataclass(frozen=True)
@@ -39,10 +47,19 @@ class Fault:
         return {"name": self.name, "agent": self.agent, "params": dict(sorted(self.params.items()))}
 
 
-def make_fault(name: str, agent: int | None, agents: int, params: Mapping[str, Any]) -> Fault:
-    """Validate a fault request; raise ValueError with a message meant for the requester."""
+def make_fault(
+    name: str,
+    agent: int | None,
+    agents: int,
+    params: Mapping[str, Any],
+    nodes: Sequence[str] = (),
+) -> Fault:
+    """Validate a fault request (``nodes``: the bootstrap node names); raise ValueError with a
+    message meant for the requester."""
     if name not in FAULTS:
         raise ValueError(f"unknown fault {name!r}; known: {', '.join(sorted(FAULTS))}")
+    if name in WORLD_FAULTS and agent is not None:
+        raise ValueError(f"{name} is not an agent's fault: agent must be null")
     if agent is not None and (
         isinstance(agent, bool) or not isinstance(agent, int) or not 0 <= agent < agents
     ):
@@ -57,6 +74,9 @@ def make_fault(name: str, agent: int | None, agents: int, params: Mapping[str, A
     if missing:
         raise ValueError(f"{name}: parameter {missing[0]!r} is required")
     _check_values(name, values)
+    if name == "bootstrap_down" and values["node"] not in ("all", *nodes):
+        known = ", ".join(("all", *nodes))
+        raise ValueError(f"{name}: node must be one of {known}")
     return Fault(name, agent, values)
 
 
@@ -84,6 +104,10 @@ def _check_values(name: str, values: dict[str, Any]) -> None:
         values["count"] = int(values["count"])
     elif name == "provider_records_lost":
         number("fraction", 0, 1)
+    elif name in ("container_memory_high", "container_cpu_high"):
+        number("ratio", 0, 1)
+    elif name == "backup_too_old":
+        number("age", 0, 10 * 365 * 86400)
     elif name == "slow_checks":
         number("delay", 0, 600)
     elif name == "component_unhealthy":
@@ -116,6 +140,10 @@ class FaultSet:
     def get(self, name: str, agent: int) -> Fault | None:
         """The fault ``name`` affecting ``agent`` (its own entry wins over the global one)."""
         return self._faults.get((name, agent)) or self._faults.get((name, None))
+
+    def world(self, name: str) -> Fault | None:
+        """The world fault ``name`` (WORLD_FAULTS), if on."""
+        return self._faults.get((name, None))
 
     def active(self, name: str) -> bool:
         return any(key[0] == name for key in self._faults)

@@ -11,6 +11,10 @@ Control endpoint (``control_port``; JSON in and out):
   fault on (``agent`` omitted or null: every agent; other keys are the fault's parameters);
 - ``DELETE /faults``: clear every fault; ``DELETE /faults/<name>?agent=<i>``: clear one.
 
+Around the agents, when asked for: the DHT bootstrap nodes (``bootstrap_nodes``, each a TCP
+listener of its own), the agents' containers as cAdvisor serves them (``cadvisor_port``) and the
+backup dumps the exporter's file probes read (``backup_patterns``); faults reach them too.
+
 Everything runs on one asyncio loop in a background thread, so tests and other Python code can
 drive it with :meth:`Simulator.set_fault` and :meth:`Simulator.clear_faults` while it serves.
 """
@@ -23,12 +27,15 @@ import json
 import signal
 import socket
 import threading
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from typing import Any, TypeVar
 
 from aiohttp import web
 
+from bzzzmon.sim import cadvisor
 from bzzzmon.sim.agent import AgentModel
+from bzzzmon.sim.backups import Backups
+from bzzzmon.sim.bootstrap import BootstrapNodes
 from bzzzmon.sim.faults import FAULTS, FaultSet, make_fault
 from bzzzmon.sim.loop_thread import LoopThread
 
@@ -49,6 +56,9 @@ class Simulator:
         control_port: int | None = 0,
         tick: float = 0.25,
         seed: int = 0,
+        bootstrap_nodes: Sequence[str] = (),
+        cadvisor_port: int | None = None,
+        backup_patterns: Sequence[str] = (),
     ) -> None:
         if agents < 1:
             raise ValueError("agents must be at least 1")
@@ -59,11 +69,16 @@ class Simulator:
         self.control_port = control_port
         self.tick = tick
         self.models = [AgentModel(i, seed) for i in range(agents)]
+        self.containers = [cadvisor.ContainerModel(i) for i in range(agents)]
+        self.bootstrap = BootstrapNodes(bootstrap_nodes)
+        self.backups = Backups(backup_patterns)
+        self.cadvisor_port = cadvisor_port
         self.faults = FaultSet()
         self.admin = 0
         self.ports: list[int] = []
         self._runners: list[web.AppRunner | None] = [None] * agents
         self._control_runner: web.AppRunner | None = None
+        self._cadvisor_runner: web.AppRunner | None = None
         self._serving = LoopThread("bzzzmon-sim")
         self._ticker: asyncio.Task[None] | None = None
         self._stopped: asyncio.Event | None = None
@@ -95,13 +110,22 @@ class Simulator:
         return [f"http://{target}" for target in self.agent_targets]
 
     @property
+    def bootstrap_targets(self) -> dict[str, str]:
+        """Each bootstrap node's runbook address (``walnut:9101``) -> ``host:port`` serving it."""
+        return self.bootstrap.targets(self.host)
+
+    @property
+    def cadvisor_target(self) -> str | None:
+        return None if self.cadvisor_port is None else f"{self.host}:{self.cadvisor_port}"
+
+    @property
     def control_url(self) -> str | None:
         return None if self.control_port is None else f"http://{self.host}:{self.control_port}"
 
     # --- faults from Python --------------------------------------------------------------------
     def set_fault(self, name: str, agent: int | None = None, **params: Any) -> None:
         """Switch a fault on (see faults.FAULTS); raises ValueError for a bad request."""
-        fault = make_fault(name, agent, len(self.models), params)
+        fault = make_fault(name, agent, len(self.models), params, self.bootstrap.names)
         self._call(self._add_fault(fault.name, fault.agent, dict(fault.params)))
 
     def clear_faults(self, name: str | None = None, agent: int | None = None) -> None:
@@ -119,7 +143,7 @@ class Simulator:
         return asyncio.run_coroutine_threadsafe(coroutine, loop).result(timeout=30)
 
     async def _add_fault(self, name: str, agent: int | None, params: dict[str, Any]) -> None:
-        self.faults.add(make_fault(name, agent, len(self.models), params))
+        self.faults.add(make_fault(name, agent, len(self.models), params, self.bootstrap.names))
         await self._sync_agents()
 
     async def _remove_fault(self, name: str | None, agent: int | None) -> None:
@@ -127,9 +151,15 @@ class Simulator:
         await self._sync_agents()
 
     async def _sync_agents(self) -> None:
-        """Apply faults at once: gauges now, and agents down or up as agent_down says."""
+        """Apply faults at once: gauges now, agents and bootstrap nodes down or up as
+        agent_down and bootstrap_down say, the backup dumps spoiled or good again."""
         for model in self.models:
             model.advance(0.0, self.faults, self.admin)
+        for container in self.containers:
+            container.advance(0.0, self.faults)
+        node = self.faults.world("bootstrap_down")
+        await self.bootstrap.sync(None if node is None else str(node.params["node"]), self._bind)
+        self.backups.apply(self.faults)
         for i in range(len(self.models)):
             down = self.faults.get("agent_down", i) is not None
             if down and self._runners[i] is not None:
@@ -149,13 +179,15 @@ class Simulator:
         for i, sock in enumerate(sockets):
             await self._start_agent(i, sock)
         if self.control_port is not None:
-            control_sock = self._bind(self.control_port)
-            self.control_port = control_sock.getsockname()[1]
-            self._control_runner = web.AppRunner(
-                self._control_app(), access_log=None, shutdown_timeout=0.2
+            self._control_runner, self.control_port = await self._serve(
+                self._control_app(), self.control_port
             )
-            await self._control_runner.setup()
-            await web.SockSite(self._control_runner, control_sock).start()
+        if self.cadvisor_port is not None:
+            self._cadvisor_runner, self.cadvisor_port = await self._serve(
+                self._cadvisor_app(), self.cadvisor_port
+            )
+        await self.bootstrap.start(self._bind)
+        self.backups.seed()
         for model in self.models:
             model.advance(0.0, self.faults, self.admin)
         self._ticker = asyncio.create_task(self._tick_forever())
@@ -165,10 +197,19 @@ class Simulator:
             self._ticker.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._ticker
-        for runner in [*self._runners, self._control_runner]:
+        for runner in [*self._runners, self._control_runner, self._cadvisor_runner]:
             if runner is not None:
                 await runner.cleanup()
         self._runners = [None] * len(self.models)
+        await self.bootstrap.stop()
+
+    async def _serve(self, app: web.Application, port: int) -> tuple[web.AppRunner, int]:
+        """Serve ``app`` on ``port`` (0: a free one); the runner and the port it got."""
+        sock = self._bind(port)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.2)
+        await runner.setup()
+        await web.SockSite(runner, sock).start()
+        return runner, sock.getsockname()[1]
 
     def _bind(self, port: int) -> socket.socket:
         sock = socket.socket(socket.AF_INET6 if ":" in self.host else socket.AF_INET)
@@ -202,6 +243,7 @@ class Simulator:
             for i, model in enumerate(self.models):
                 if self._runners[i] is not None:  # a down agent does nothing
                     model.advance(now - last, self.faults, self.admin)
+                    self.containers[i].advance(now - last, self.faults)
             last = now
 
     # --- agent endpoints -----------------------------------------------------------------------
@@ -231,14 +273,19 @@ class Simulator:
             return answer
 
         async def metrics(_request: web.Request) -> web.Response:
-            return web.Response(
-                body=model.metrics_text(),
-                headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
-            )
+            return _exposition(model.metrics_text())
 
         app = web.Application()
         app.router.add_get("/health", health_endpoint(model.health_document))
         app.router.add_get("/health/checks", health_endpoint(model.health_checks_document))
+        app.router.add_get("/metrics", metrics)
+        return app
+
+    def _cadvisor_app(self) -> web.Application:
+        async def metrics(_request: web.Request) -> web.Response:
+            return _exposition(cadvisor.metrics_text(self.containers))
+
+        app = web.Application()
         app.router.add_get("/metrics", metrics)
         return app
 
@@ -290,6 +337,12 @@ class Simulator:
         app.router.add_delete("/faults", clear_all)
         app.router.add_delete("/faults/{name}", clear_one)
         return app
+
+
+def _exposition(body: bytes) -> web.Response:
+    return web.Response(
+        body=body, headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"}
+    )
 
 
 def _json(body: object, status: int = 200) -> web.Response:

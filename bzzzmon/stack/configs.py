@@ -1,7 +1,9 @@
 """The configs the stack writes: derived from the generated ones, pointed at loopback parts.
 
 - Prometheus: written here (the generated prometheus.yml names Swarm DNS and secret files); it
-  scrapes the simulator's agents and the exporter with the labels of the spec's selectors, loads
+  scrapes the simulator's agents, its cAdvisor stand-in and the exporter with the labels of the
+  spec's selectors (the bootstrap nodes' probe results relabelled to the runbook's node
+  addresses, so an alert names ``walnut:9101``, not a loopback port), loads
   the time-scaled generated rules and sends alerts to the stack's Alertmanager, relabelled as the
   generated config relabels them (escalations under their alert's name).
 - Alertmanager: the generated alertmanager.yml with its routing tree, inhibitions and time
@@ -9,13 +11,14 @@
   receiver without integrations stays silent, as in production), the global section keeps only
   ``resolve_timeout``, template paths become absolute and grouping waits become short.
 - Exporter: the generated exporter.yml with every probe's targets replaced by the simulator's
-  agents (DNS targets dropped) and a fast probe schedule.
+  (its bootstrap nodes for the TCP probes of them, its agents otherwise; DNS targets dropped),
+  file probes pointed into the stack's own directory, and a fast probe schedule.
 """
 
 from __future__ import annotations
 
 import copy
-import fnmatch
+import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -64,7 +67,12 @@ def prometheus_config(
     alertmanager: str,
     rule_glob: str | None,
     timing: Timing,
+    cadvisor: str | None = None,
+    target_names: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """``cadvisor``: the simulator's cAdvisor stand-in, scraped as the spec's cAdvisor job;
+    ``target_names``: probe target served -> the name production probes it by."""
+
     def scrape(job: str, labels: dict[str, str], targets: Sequence[str]) -> dict[str, Any]:
         static: dict[str, Any] = {"targets": list(targets)}
         if labels:
@@ -81,6 +89,20 @@ def prometheus_config(
 
     agent_job, agent_labels = _job(plan, C.SELECTOR_AGENT, C.AGENT_JOB)
     exporter_job, exporter_labels = _job(plan, C.SELECTOR_EXPORTER, C.EXPORTER_JOB)
+    exporter_scrape = scrape(exporter_job, exporter_labels, [exporter])
+    if target_names:
+        exporter_scrape["metric_relabel_configs"] = [
+            {
+                "source_labels": [C.LABEL_TARGET],
+                "regex": re.escape(served),
+                "target_label": C.LABEL_TARGET,
+                "replacement": name,
+            }
+            for served, name in sorted(target_names.items())
+        ]
+    jobs = [scrape_agents(agent_job, agent_labels, agents), exporter_scrape]
+    if cadvisor is not None:
+        jobs.append(scrape(*_job(plan, C.SELECTOR_CADVISOR, C.CADVISOR_JOB), [cadvisor]))
     interval = duration(timing.scrape_interval)
     return {
         "global": {
@@ -93,10 +115,7 @@ def prometheus_config(
             "alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}],
         },
         "rule_files": [rule_glob] if rule_glob else [],
-        "scrape_configs": [
-            scrape_agents(agent_job, agent_labels, agents),
-            scrape(exporter_job, exporter_labels, [exporter]),
-        ],
+        "scrape_configs": jobs,
     }
 
 
@@ -146,44 +165,47 @@ def _shorten_waits(route: dict[str, Any], timing: Timing, *, root: bool) -> None
         _shorten_waits(child, timing, root=False)
 
 
+def tcp_targets(generated: Mapping[str, Any]) -> list[str]:
+    """The static targets of the TCP probes (the DHT bootstrap nodes) of an exporter config."""
+    probes = generated.get("probes") or []
+    return [t for p in probes if p.get("type") == "tcp" for t in p["targets"].get("static", [])]
+
+
+def file_patterns(generated: Mapping[str, Any], files: Path | None) -> list[str]:
+    """The file probes' patterns of an exporter config, moved into ``files`` (the stack's own
+    directory; None: nowhere)."""
+    where = files if files is not None else Path("/nonexistent")
+    probes = [p for p in generated.get("probes") or [] if p.get("type") == "file"]
+    return [f"{where}/{f.rpartition('/')[2]}" for p in probes for f in p["targets"]["files"]]
+
+
 def exporter_config(
     generated: Mapping[str, Any],
     *,
     agents: Sequence[str],
     timing: Timing,
     files: Path | None = None,
+    bootstrap: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
     """``generated`` is the parsed generated exporter.yml. File probes look into ``files`` (the
-    stack's own directory; see :func:`seed_files`) instead of the deployment's."""
+    stack's own directory, whose dumps the simulator writes) instead of the deployment's; a TCP
+    probe whose every target ``bootstrap`` serves (runbook address -> served address) probes
+    those."""
     config = copy.deepcopy(dict(generated))
     config["probe_interval"] = duration(timing.probe_interval)
     config["probe_timeout"] = duration(timing.probe_interval)
     config["max_result_age"] = duration(timing.max_result_age)
     config["jitter"] = 0
+    served = bootstrap or {}
     for probe in config.get("probes") or []:
+        static = probe["targets"].get("static") or []
         if probe.get("type") == "file":
-            where = files if files is not None else Path("/nonexistent")
-            patterns = probe["targets"]["files"]
-            probe["targets"] = {"files": [f"{where}/{p.rpartition('/')[2]}" for p in patterns]}
+            probe["targets"] = {"files": file_patterns({"probes": [probe]}, files)}
+        elif probe.get("type") == "tcp" and static and all(t in served for t in static):
+            probe["targets"] = {"static": [served[t] for t in static], "dns": []}
         else:
             probe["targets"] = {"static": list(agents), "dns": []}
     return config
-
-
-def seed_files(config: Mapping[str, Any]) -> list[Path]:
-    """One fresh 4 KiB file per file-probe pattern of ``config`` (an exporter config from
-    :func:`exporter_config`), so the stack starts with a healthy backup; returns the files."""
-    seeded: list[Path] = []
-    for probe in config.get("probes") or []:
-        for pattern in probe["targets"].get("files", []) if probe.get("type") == "file" else ():
-            directory, _sep, glob = pattern.rpartition("/")
-            name = glob.replace("*", "stack").replace("?", "x")
-            if fnmatch.fnmatchcase(name, glob):
-                path = Path(directory) / name
-                path.parent.mkdir(parents=True, exist_ok=True)
-                path.write_bytes(b"\0" * 4096)
-                seeded.append(path)
-    return seeded
 
 
 def load_yaml(path: Path) -> Any:

@@ -1,5 +1,9 @@
 """The stack: simulator, exporter, Prometheus and Alertmanager on 127.0.0.1, plus the sink.
 
+The simulator serves more than the agents: the DHT bootstrap nodes the generated exporter.yml
+probes (a listener each), the agents' containers under cAdvisor's names (when the spec reads
+cAdvisor) and the backup dumps in the stack's own directory.
+
     with Stack(plan, generated_dir) as stack:
         stack.sim.set_fault("no_admin")
         stack.wait_until(lambda: stack.sink.receivers({"alertname": "BZZZNoAdminElected"}), ...)
@@ -60,6 +64,45 @@ def restore_signal_handlers(previous: dict[int, Any]) -> None:
             signal.signal(signum, handler)
 
 
+def alertmanager_command(
+    binary: str, generated: Path, workdir: Path, sink: str, timing: Timing
+) -> Callable[[int], list[str]]:
+    """Write the stack's alertmanager.yml (the generated one, every receiver a webhook to
+    ``sink``) into ``workdir``; returns the command line for a port. The stack and
+    tests/runbook's real exporters both run their Alertmanager so."""
+    generated_path = generated / C.ALERTMANAGER_CONFIG
+    if not generated_path.exists():
+        raise StackError(f"{generated_path} is missing: the build produced no routing")
+    data = configs.alertmanager_config(
+        configs.load_yaml(generated_path),
+        config_dir=generated_path.parent.resolve(),
+        sink=sink,
+        timing=timing,
+    )
+    config = configs.write_yaml(workdir / "alertmanager.yml", data)
+    storage = workdir / "data"
+    storage.mkdir(parents=True, exist_ok=True)
+
+    def args(port: int) -> list[str]:
+        return [
+            binary,
+            f"--config.file={config}",
+            f"--storage.path={storage}",
+            f"--web.listen-address={LOOPBACK}:{port}",
+            "--cluster.listen-address=",
+            "--log.level=warn",
+        ]
+
+    return args
+
+
+def resend_delay_flag(timing: Timing) -> str:
+    """Firing alerts are re-sent this often: an alert sent while the notifier was still
+    discovering Alertmanager (after start or reload) is not lost for the default minute.
+    Alertmanager keeps alerts for 4x this long between sends."""
+    return f"--rules.alert.resend-delay={configs.duration(timing.resend_delay)}"
+
+
 class StackTimeout(StackError):
     """A condition the caller waited for did not come true in time."""
 
@@ -88,8 +131,8 @@ class Stack:
         self.prometheus_url = ""
         self.alertmanager_url = ""
         self.exporter_url = ""
-        # Files the exporter's file probes read (a fresh backup each): age or empty them to
-        # raise the backup alerts.
+        # Files the exporter's file probes read (a fresh backup each; the simulator's faults
+        # backup_too_old and backup_empty spoil them).
         self.backups: list[Path] = []
         self.started_at = 0.0
         self._previous_handlers: dict[int, Any] = {}
@@ -111,14 +154,19 @@ class Stack:
         try:
             self.workdir = Path(tempfile.mkdtemp(prefix="bzzzmon-stack-"))
             self.sink.start()
+            exporter = configs.load_yaml(self.generated / C.EXPORTER_CONFIG)
             self.sim = Simulator(
                 agents=self.options.agents,
                 host=LOOPBACK,
                 base_port=0,
                 control_port=None,
                 tick=self.options.sim_tick,
+                bootstrap_nodes=configs.tcp_targets(exporter),
+                cadvisor_port=0 if C.SELECTOR_CADVISOR in self.plan.service.selectors else None,
+                backup_patterns=configs.file_patterns(exporter, self._dir("backups")),
             ).start()
-            self._start_exporter()
+            self.backups = self.sim.backups.files
+            self._start_exporter(exporter)
             self._start_alertmanager(alertmanager)
             self._start_prometheus(prometheus)
             self.started_at = time.time()
@@ -188,16 +236,16 @@ class Stack:
                     raise
         raise AssertionError("unreachable")
 
-    def _start_exporter(self) -> None:
+    def _start_exporter(self, generated: Any) -> None:
+        """``generated``: the parsed generated exporter.yml."""
         assert self.sim is not None
-        generated = configs.load_yaml(self.generated / C.EXPORTER_CONFIG)
         data = configs.exporter_config(
             generated,
             agents=self.sim.agent_targets,
             timing=self.options.timing,
             files=self._dir("backups"),
+            bootstrap=self.sim.bootstrap_targets,
         )
-        self.backups = configs.seed_files(data)
         config = configs.write_yaml(self._dir("exporter") / "exporter.yml", data)
 
         def args(port: int) -> list[str]:
@@ -212,28 +260,9 @@ class Stack:
         _, self.exporter_url = self._start_child("exporter", args, "/healthz")
 
     def _start_alertmanager(self, binary: str) -> None:
-        generated_path = self.generated / C.ALERTMANAGER_CONFIG
-        if not generated_path.exists():
-            raise StackError(f"{generated_path} is missing: the build produced no routing")
-        data = configs.alertmanager_config(
-            configs.load_yaml(generated_path),
-            config_dir=generated_path.parent.resolve(),
-            sink=self.sink.url,
-            timing=self.options.timing,
+        args = alertmanager_command(
+            binary, self.generated, self._dir("alertmanager"), self.sink.url, self.options.timing
         )
-        config = configs.write_yaml(self._dir("alertmanager") / "alertmanager.yml", data)
-        storage = self._dir("alertmanager/data")
-
-        def args(port: int) -> list[str]:
-            return [
-                binary,
-                f"--config.file={config}",
-                f"--storage.path={storage}",
-                f"--web.listen-address={LOOPBACK}:{port}",
-                "--cluster.listen-address=",
-                "--log.level=warn",
-            ]
-
         _, self.alertmanager_url = self._start_child("alertmanager", args, "/-/ready")
 
     def _start_prometheus(self, binary: str) -> None:
@@ -249,18 +278,9 @@ class Stack:
         rules, groups = self._write_rules("prometheus/rules")
         storage = self._dir("prometheus/data")
         config_path = self._dir("prometheus") / "prometheus.yml"
-        agents = self.sim.agent_targets
 
         def write_config(rule_glob: str | None) -> None:
-            data = configs.prometheus_config(
-                self.plan,
-                agents=agents,
-                exporter=self.exporter_url.removeprefix("http://"),
-                alertmanager=self.alertmanager_url.removeprefix("http://"),
-                rule_glob=rule_glob,
-                timing=self.options.timing,
-            )
-            configs.write_yaml(config_path, data)
+            configs.write_yaml(config_path, self.prometheus_config(rule_glob))
 
         def args(port: int) -> list[str]:
             write_config(None)
@@ -270,10 +290,7 @@ class Stack:
                 f"--storage.tsdb.path={storage}",
                 f"--web.listen-address={LOOPBACK}:{port}",
                 f"--web.external-url=http://{LOOPBACK}:{port}/",
-                # Firing alerts are re-sent this often: an alert sent while the notifier was
-                # still discovering Alertmanager (after start or reload) is not lost for the
-                # default minute. Alertmanager keeps alerts for 4x this long between sends.
-                f"--rules.alert.resend-delay={configs.duration(self.options.timing.resend_delay)}",
+                resend_delay_flag(self.options.timing),
                 "--log.level=warn",
             ]
 
@@ -286,6 +303,20 @@ class Stack:
             lambda: self.prometheus.alertmanagers(),
             timeout=self.options.ready_timeout,
             what="Prometheus to discover the Alertmanager",
+        )
+
+    def prometheus_config(self, rule_glob: str | None) -> dict[str, Any]:
+        """The stack's prometheus.yml: every part the simulator serves and the exporter."""
+        assert self.sim is not None
+        return configs.prometheus_config(
+            self.plan,
+            agents=self.sim.agent_targets,
+            exporter=self.exporter_url.removeprefix("http://"),
+            alertmanager=self.alertmanager_url.removeprefix("http://"),
+            rule_glob=rule_glob,
+            timing=self.options.timing,
+            cadvisor=self.sim.cadvisor_target,
+            target_names={v: k for k, v in self.sim.bootstrap_targets.items()},
         )
 
     def _write_rules(self, into: str) -> tuple[Path, int]:
@@ -303,14 +334,15 @@ class Stack:
         return rules, groups
 
     def _wait_for_targets(self, engine: str) -> None:
-        """Until ``engine`` (at prometheus_url) has scraped every agent and the exporter."""
+        """Until ``engine`` (at prometheus_url) has scraped every agent, the exporter and the
+        cAdvisor stand-in."""
         assert self.sim is not None
         api = self.prometheus
-        expected = len(self.sim.agent_targets) + 1
+        expected = len(self.sim.agent_targets) + 1 + (self.sim.cadvisor_target is not None)
         self.wait_until(
             lambda: len(up := api.targets_up()) == expected and all(up.values()),
             timeout=self.options.ready_timeout,
-            what=f"{engine} to scrape every agent and the exporter",
+            what=f"{engine} to scrape every agent, the exporter and cAdvisor",
         )
 
     def _wait_for_rule_groups(self, groups: int, engine: str, child: ChildProcess) -> None:

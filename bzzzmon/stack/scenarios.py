@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bzzzmon.conventions import LABEL_TIER
+from bzzzmon.sim.faults import WORLD_FAULTS
 
 
 @dataclass(frozen=True)
@@ -25,9 +26,11 @@ class Fault:
     params: Mapping[str, Any] = field(default_factory=dict)
 
     def describe(self) -> str:
-        where = "every agent" if self.agent is None else f"agent {self.agent}"
         args = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()))
-        return f"{self.name}({args}) on {where}" if args else f"{self.name} on {where}"
+        call = f"{self.name}({args})" if args else self.name
+        if self.name in WORLD_FAULTS:  # a bootstrap node or a backup, no agent's
+            return call
+        return f"{call} on {'every agent' if self.agent is None else f'agent {self.agent}'}"
 
 
 @dataclass(frozen=True)
@@ -148,6 +151,56 @@ SCENARIOS: tuple[Scenario, ...] = (
         runbook="#network-connectivity-issues",
         faults=(Fault("agent_down", agent=2),),
         alert="BZZZAgentDown",
+        severity="P2",
+    ),
+    Scenario(
+        name="bootstrap-node-down",
+        incident="A DHT bootstrap node down",
+        runbook="#p2p-network-partition-alert-bzzzinsufficientpeers",
+        faults=(Fault("bootstrap_down", params={"node": "ironwood"}),),
+        alert="BZZZDHTBootstrapNodeDown",
+        severity="P2",
+        match={"target": "ironwood:9102"},  # the alert names the node, as the runbook does
+    ),
+    Scenario(
+        name="bootstrap-nodes-all-down",
+        incident="Every DHT bootstrap node down",
+        runbook="#p2p-network-partition-alert-bzzzinsufficientpeers",
+        # Each node's own alert is inhibited by this one: one page, no ticket per node.
+        faults=(Fault("bootstrap_down", params={"node": "all"}),),
+        alert="BZZZDHTBootstrapNodesAllDown",
+        severity="P1",
+    ),
+    Scenario(
+        name="backup-too-old",
+        incident="The newest PostgreSQL backup is older than its daily schedule allows",
+        runbook="#database-backup",
+        faults=(Fault("backup_too_old", params={"age": 2 * 86400}),),
+        alert="BZZZPostgresBackupTooOld",
+        severity="P1",
+    ),
+    Scenario(
+        name="backup-empty",
+        incident="The newest PostgreSQL backup is empty",
+        runbook="#database-backup",
+        faults=(Fault("backup_empty"),),
+        alert="BZZZPostgresBackupEmpty",
+        severity="P1",
+    ),
+    Scenario(
+        name="container-memory-near-limit",
+        incident="An agent's container near its memory limit",
+        runbook="#high-memory-usage-alert",
+        faults=(Fault("container_memory_high", agent=1, params={"ratio": 0.95}),),
+        alert="BZZZContainerMemoryNearLimit",
+        severity="P2",
+    ),
+    Scenario(
+        name="container-cpu-near-limit",
+        incident="An agent's container near its CPU limit",
+        runbook="#cpu-optimization",
+        faults=(Fault("container_cpu_high", agent=2, params={"ratio": 0.97}),),
+        alert="BZZZContainerCPUNearLimit",
         severity="P2",
     ),
     # Last: the alert compares with an hour ago (a minute at the e2e time scale), so the stack

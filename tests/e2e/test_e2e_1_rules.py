@@ -12,7 +12,11 @@ from bzzzmon.stack import Stack
 def test_every_target_is_scraped(stack: Stack) -> None:
     assert stack.sim is not None
     up = stack.prometheus.targets_up()
-    assert len(up) == len(stack.sim.agent_targets) + 1
+    # The agents, the exporter and the simulator's cAdvisor stand-in (the spec reads cAdvisor).
+    assert stack.sim.cadvisor_target is not None
+    parts = [*stack.sim.agent_targets, stack.exporter_url.removeprefix("http://")]
+    parts.append(stack.sim.cadvisor_target)
+    assert sorted(up) == sorted(f"http://{t}/metrics" for t in parts)
     assert all(up.values()), up
 
 

@@ -10,9 +10,10 @@ import pytest
 import yaml
 
 from bzzzmon.promql.parse import PromQLError
+from bzzzmon.sim.backups import Backups
 from bzzzmon.spec.plan import load_plan
 from bzzzmon.stack import Notification, StackError, TimeScale, Timing
-from bzzzmon.stack.configs import alertmanager_config, exporter_config, seed_files, sink_url
+from bzzzmon.stack.configs import alertmanager_config, exporter_config, file_patterns, sink_url
 from bzzzmon.stack.processes import find_binary
 from bzzzmon.stack.production import production_delay
 from bzzzmon.stack.timescale import format_ms
@@ -158,6 +159,14 @@ def test_exporter_config_probes_the_simulator_only() -> None:
     config = exporter_config(generated, agents=agents, timing=Timing())
     assert [p["targets"] for p in config["probes"]] == [{"static": agents, "dns": []}] * 2
     assert config["probe_interval"] == "1000ms"
+    # The simulator serving the bootstrap node: the TCP probe probes it, not the agents.
+    served = {"walnut:9101": "127.0.0.1:7"}
+    config = exporter_config(generated, agents=agents, timing=Timing(), bootstrap=served)
+    assert [p["targets"]["static"] for p in config["probes"]] == [agents, ["127.0.0.1:7"]]
+    # A node it does not serve leaves the probe on the agents, never half on each.
+    served = {"acacia:9103": "127.0.0.1:7"}
+    config = exporter_config(generated, agents=agents, timing=Timing(), bootstrap=served)
+    assert [p["targets"]["static"] for p in config["probes"]] == [agents, agents]
 
 
 def test_file_probes_look_into_the_stacks_own_directory(tmp_path: Path) -> None:
@@ -173,7 +182,7 @@ def test_file_probes_look_into_the_stacks_own_directory(tmp_path: Path) -> None:
     }
     config = exporter_config(generated, agents=[], timing=Timing(), files=tmp_path)
     assert config["probes"][0]["targets"] == {"files": [f"{tmp_path}/bzzz_*.sql.gz"]}
-    seeded = seed_files(config)
+    seeded = Backups(file_patterns(generated, tmp_path)).seed()
     assert seeded == [tmp_path / "bzzz_stack.sql.gz"]
     assert seeded[0].stat().st_size == 4096
     assert not Path("/rust/bzzz-v2/backups/bzzz_stack.sql.gz").exists()

@@ -1,6 +1,8 @@
 """Real parts on 127.0.0.1 for the runbook's resource and PostgreSQL alerts: Debian's
 node_exporter, PostgreSQL 15 with postgres_exporter, and a Prometheus loading the generated,
-time-scaled rules (bzzzmon/stack/timescale.py: one minute of rule time per second).
+time-scaled rules (bzzzmon/stack/timescale.py: one minute of rule time per second), sending to
+an Alertmanager with the generated routing whose receivers all post to the stack's webhook sink
+(as `bzzzmon demo`'s stack runs it: bzzzmon/stack/runner.py).
 
 PostgreSQL refuses to run as root; as root (CI) its processes run as ``nobody`` (Popen's
 ``user=``, no wrapper process in between, so signals reach the postmaster), in a data directory
@@ -24,8 +26,12 @@ from typing import Any
 
 import yaml
 
+from bzzzmon.render.escalation import alert_relabeling
 from bzzzmon.stack.client import PrometheusAPI
-from bzzzmon.stack.processes import LOOPBACK, ChildProcess, StackError, free_port
+from bzzzmon.stack.configs import Timing
+from bzzzmon.stack.processes import LOOPBACK, ChildProcess, StackError, find_binary, free_port
+from bzzzmon.stack.runner import alertmanager_command, resend_delay_flag
+from bzzzmon.stack.sink import WebhookSink
 from bzzzmon.stack.timescale import TimeScale
 from bzzzmon.verify.tools import find
 
@@ -184,7 +190,8 @@ class Postgres:
 
 
 class Parts:
-    """node_exporter, PostgreSQL, postgres_exporter and Prometheus, started in that order."""
+    """node_exporter, PostgreSQL, postgres_exporter, Alertmanager (with the webhook sink) and
+    Prometheus, started in that order."""
 
     def __init__(self, generated: Path, rule_files: list[str], jobs: dict[str, str]) -> None:
         self.generated = generated
@@ -194,6 +201,9 @@ class Parts:
         self.children: list[ChildProcess] = []
         self.postgres = Postgres()
         self.prometheus: PrometheusAPI | None = None
+        self.sink = WebhookSink()
+        self.timing = Timing()
+        self.started = 0.0
 
     def _child(self, name: str, args: Callable[[int], list[str]], ready: str) -> str:
         port = free_port()
@@ -226,6 +236,20 @@ class Parts:
             ],
             "/metrics",
         )
+        self.sink.start()
+        alertmanager_work = self.work / "alertmanager"
+        alertmanager_work.mkdir()
+        alertmanager = self._child(
+            "alertmanager",
+            alertmanager_command(
+                find_binary("alertmanager"),
+                self.generated,
+                alertmanager_work,
+                self.sink.url,
+                self.timing,
+            ),
+            "/-/ready",
+        )
         rules = self.work / "rules"
         rules.mkdir()
         scale = TimeScale()
@@ -237,6 +261,10 @@ class Parts:
                 "scrape_interval": "1s",
                 "scrape_timeout": "1s",
                 "evaluation_interval": "1s",
+            },
+            "alerting": {
+                "alert_relabel_configs": alert_relabeling(),
+                "alertmanagers": [{"static_configs": [{"targets": [alertmanager]}]}],
             },
             "rule_files": [str(rules / "*.yml")],
             "scrape_configs": [
@@ -256,6 +284,7 @@ class Parts:
                 f"--config.file={config_path}",
                 f"--storage.tsdb.path={self.work / 'data'}",
                 f"--web.listen-address={LOOPBACK}:{port}",
+                resend_delay_flag(self.timing),
                 "--log.level=warn",
             ],
             "/-/ready",
@@ -263,6 +292,8 @@ class Parts:
         self.prometheus = PrometheusAPI(f"http://{address}")
         api = self.prometheus
         wait_for(lambda: (up := api.targets_up()) and len(up) == 2 and all(up.values()), "targets")
+        wait_for(api.alertmanagers, "Prometheus to discover the Alertmanager")
+        self.started = time.time()
 
     def alerts(self, name: str, state: str | None = None) -> list[dict[str, Any]]:
         assert self.prometheus is not None
@@ -275,6 +306,7 @@ class Parts:
     def stop(self) -> None:
         for child in reversed(self.children):
             child.stop()
+        self.sink.stop()
         self.postgres.remove()
         shutil.rmtree(self.work, ignore_errors=True)
 

@@ -22,14 +22,7 @@ class VictoriaMetricsStack(Stack):
         assert self.sim is not None
         timing = self.options.timing
         rules, groups = self._write_rules("vmalert/rules")
-        scrape = configs.prometheus_config(
-            self.plan,
-            agents=self.sim.agent_targets,
-            exporter=self.exporter_url.removeprefix("http://"),
-            alertmanager=self.alertmanager_url.removeprefix("http://"),
-            rule_glob=None,
-            timing=timing,
-        )
+        scrape = self.prometheus_config(None)
         scrape_path = configs.write_yaml(
             self._dir("victoria-metrics") / "scrape.yml",
             {
