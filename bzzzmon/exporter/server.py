@@ -225,7 +225,7 @@ def build_app(
 
     async def metrics(_request: web.Request) -> web.Response:
         body = await page.render()
-        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
+        return _PageResponse(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     async def healthz(_request: web.Request) -> web.Response:
         body, current = page.health(service.clock())
@@ -283,6 +283,14 @@ class Serving:
         if self._server is not None:
             self._server.close()
         await self.runner.cleanup()
+
+
+class _PageResponse(web.Response):
+    """Headers sent on their own, then the page as it is: a ``web.Response`` buffers its headers
+    to send them with the body, and on Python < 3.12.9 aiohttp joins the two into a new copy of
+    the page for every scrape (``SKIP_WRITELINES`` in aiohttp's http_writer)."""
+
+    _send_headers_immediately = True
 
 
 def _dumps(value: object) -> str:
