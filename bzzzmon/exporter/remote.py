@@ -20,7 +20,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bzzzmon.exporter.frames import Frame, health, read_frame
-from bzzzmon.exporter.server import ProcessMetrics
+from bzzzmon.exporter.selfmetrics import ProcessMetrics
 
 OVERDUE_SECONDS = 10.0
 START_SECONDS = 60.0  # until the prober's first page
