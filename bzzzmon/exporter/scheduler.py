@@ -93,11 +93,7 @@ class ProbeScheduler:
             round_started = time.monotonic()
             state.count_stale(self._clock(), config.max_result_age)
             jobs, unresolved = await self._targets(config)
-            semaphore = asyncio.Semaphore(config.concurrency)
-            spread = config.jitter * config.probe_interval
-            await asyncio.gather(
-                *(self._probe(config, probe, target, semaphore, spread) for probe, target in jobs)
-            )
+            await self._probe_all(config, jobs)
             state.retain([(probe.name, target) for probe, target in jobs] + unresolved)
             state.last_round_finished = self._clock()
             state.last_round_seconds = time.monotonic() - round_started
@@ -154,31 +150,43 @@ class ProbeScheduler:
         except ProbeFailed as exc:
             return exc
 
-    async def _probe(
-        self,
-        config: ExporterConfig,
-        probe: ProbeConfig,
-        target: str,
-        semaphore: asyncio.Semaphore,
-        spread: float,
-    ) -> None:
-        offset = jitter_offset(probe.name, target, spread)
-        if offset > 0:
-            await asyncio.sleep(offset)
-        async with semaphore:
-            lag_before = self.lag.total()
-            if probe.type == "file":
-                outcome = await probe_file(self.file_pool, target, config.probe_timeout)
-            else:
-                outcome = await run_probe(
-                    self._get_session(),
-                    probe,
-                    target,
-                    config.probe_timeout,
-                    config.max_body_bytes,
-                    config.checks,
-                    frozenset(config.component_names()),
-                )
+    async def _probe_all(self, config: ExporterConfig, jobs: list[tuple[ProbeConfig, str]]) -> None:
+        """Every job, at most ``concurrency`` at once, none before its jitter offset.
+
+        ``concurrency`` workers take the jobs in the order of their offsets, which starts each
+        job when a task per job waiting for a semaphore would (the later of its offset and a
+        free slot) without 10,000 waiting tasks, coroutines and futures at 10,000 targets.
+        """
+        spread = config.jitter * config.probe_interval
+        started = time.monotonic()
+        timed = [
+            (jitter_offset(probe.name, target, spread), probe, target) for probe, target in jobs
+        ]
+        queue = iter(sorted(timed, key=lambda job: job[0]))  # stable: config order for ties
+
+        async def worker() -> None:
+            for offset, probe, target in queue:
+                delay = started + offset - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await self._probe(config, probe, target)
+
+        await asyncio.gather(*(worker() for _ in range(min(config.concurrency, len(jobs)))))
+
+    async def _probe(self, config: ExporterConfig, probe: ProbeConfig, target: str) -> None:
+        lag_before = self.lag.total()
+        if probe.type == "file":
+            outcome = await probe_file(self.file_pool, target, config.probe_timeout)
+        else:
+            outcome = await run_probe(
+                self._get_session(),
+                probe,
+                target,
+                config.probe_timeout,
+                config.max_body_bytes,
+                config.checks,
+                frozenset(config.component_names()),
+            )
         if outcome.reason == "timeout" and self.lag.starved(lag_before, config.probe_timeout):
             self.state.unmeasured += 1  # the loop was starved, not the target slow: see lag.py
             self.state.version += 1
