@@ -57,6 +57,8 @@ class ProbeScheduler:
         self.lag = LoopLag()
         self.file_pool = file_pool()
         self._wake = asyncio.Event()
+        self._tuples_of: ExporterConfig | None = None  # the config self._tuples were made for
+        self._tuples: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
         # Awaited after every round, before it counts as finished (the web page renders /metrics
         # here, so no scrape waits for a rendering); bounded by ROUND_LISTENER_TIMEOUT.
         self.round_listeners: list[Callable[[], Awaitable[None]]] = []
@@ -196,16 +198,28 @@ class ProbeScheduler:
     def _result(
         self, config: ExporterConfig, probe: ProbeConfig, target: str, outcome: ProbeOutcome
     ) -> TargetResult:
-        mapped = tuple(config.checks.items()) if probe.type == "health_checks" else ()
+        components, mapped = self._probe_tuples(config, probe)
         return TargetResult(
             probe=probe.name,
             probe_type=probe.type,
             target=target,
-            components=config.covered_components(probe),
+            components=components,
             outcome=outcome,
             finished_at=self._clock(),
             mapped_checks=mapped,
         )
+
+    def _probe_tuples(
+        self, config: ExporterConfig, probe: ProbeConfig
+    ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """A probe's components and mapped checks, made once per config and shared by all its
+        targets' results (not 6 tuples per target)."""
+        if self._tuples_of is not config:
+            self._tuples_of, self._tuples = config, {}
+        if probe.name not in self._tuples:
+            mapped = tuple(config.checks.items()) if probe.type == "health_checks" else ()
+            self._tuples[probe.name] = (config.covered_components(probe), mapped)
+        return self._tuples[probe.name]
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:
