@@ -12,7 +12,8 @@ number of targets in ``--targets``:
 - The exporter runs as its own process (``python -m bzzzmon.exporter``), probing the targets with
   ``jitter: 0`` and ``concurrency: 64``. Round time is the exporter's own
   ``bzzz_exporter_probe_round_duration_seconds``; CPU is the process's utime+stime from /proc, per
-  1,000 probes (probes counted by ``bzzz_probe_duration_seconds_count``); memory is VmRSS/VmHWM.
+  1,000 probes (probes counted by ``bzzz_probe_duration_seconds_count``); memory is VmRSS/VmHWM
+  and Pss in MiB, summed over the serving and the prober process (see :func:`memory_mib`).
 - Two probe types: ``http_status`` (GET, expect 200; like blackbox's http_2xx) and
   ``health_checks`` (GET, stream and parse the JSON, score 5 checks per target).
 - /metrics latency: 10 concurrent scrapers hammer /metrics while the exporter probes
@@ -101,16 +102,33 @@ def free_port() -> int:
         return port
 
 
-def memory_mib(pid: int) -> dict[str, float]:
-    """VmRSS and VmHWM of ``pid`` and its children, summed (the sum of the peaks is an upper
-    bound of the peak of the sum)."""
-    kib: dict[str, int] = {"VmRSS": 0, "VmHWM": 0}
+def memory_mib(pid: int) -> dict[str, Any]:
+    """Memory of ``pid`` and its children in MiB (2**20 bytes; /proc counts KiB).
+
+    ``VmRSS`` and ``VmHWM`` are summed over the processes (the sum of the peaks is an upper bound
+    of the peak of the sum). The sum counts twice every page both processes map from the same
+    file (the interpreter's and the libraries' code, ~14 MiB), so it overstates what the two
+    cost together; ``Pss`` (/proc/PID/smaps_rollup: each shared page split between the
+    processes mapping it) summed is that cost. ``processes`` has each process's own numbers,
+    ``serving`` being ``pid`` itself."""
+    kib: dict[str, int] = {"VmRSS": 0, "VmHWM": 0, "Pss": 0}
+    processes: dict[str, dict[str, float]] = {}
     for member in family(pid):
-        for line in Path(f"/proc/{member}/status").read_text().splitlines():
+        own: dict[str, int] = {}
+        status = Path(f"/proc/{member}/status").read_text()
+        rollup = Path(f"/proc/{member}/smaps_rollup").read_text()
+        for line in (status + rollup).splitlines():
             key, _, rest = line.partition(":")
-            if key in kib:
-                kib[key] += int(rest.split()[0])
-    return {key: round(value / 1024, 1) for key, value in kib.items()}
+            if key in kib and key not in own:
+                own[key] = int(rest.split()[0])
+        for key, value in own.items():
+            kib[key] += value
+        name = "serving" if member == pid else f"child {member}"
+        processes[name] = {key: round(value / 1024, 1) for key, value in own.items()}
+    children = [name for name in processes if name != "serving"]
+    if len(children) == 1:  # the one child is the prober
+        processes["prober"] = processes.pop(children[0])
+    return {**{key: round(value / 1024, 1) for key, value in kib.items()}, "processes": processes}
 
 
 def percentile(values: list[float], q: float) -> float:

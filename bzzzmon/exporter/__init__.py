@@ -6,7 +6,8 @@ Modules: ``yamlfile`` (reading config files, errors with line:col), ``config`` (
 counters), ``scheduler`` (the background probe loop), ``collector`` (the metrics page as text),
 ``webconfig`` (TLS and basic auth settings), ``auth`` (bounded, cached password checks),
 ``connections`` (connection cap and timeouts), ``logs`` (rate-limited logging), ``service``
-(one running exporter and its worker pools), ``server`` (the aiohttp app), ``prober`` (the probe
+(one running exporter and its worker pools), ``page`` (the pages rendered once per round),
+``selfmetrics`` (``process_*``), ``server`` (the aiohttp app), ``prober`` (the probe
 loop's process), ``frames`` (pages handed from the prober to the server), ``remote`` (the
 server's side of it) and ``main`` (wiring, SIGHUP reload).
 """

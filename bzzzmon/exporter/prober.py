@@ -25,7 +25,7 @@ from typing import BinaryIO
 from bzzzmon.exporter import logs
 from bzzzmon.exporter.config import load_config
 from bzzzmon.exporter.frames import Frame
-from bzzzmon.exporter.server import MetricsPage
+from bzzzmon.exporter.page import MetricsPage
 from bzzzmon.exporter.service import ExporterService
 from bzzzmon.exporter.webconfig import load_web_config
 

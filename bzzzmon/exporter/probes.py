@@ -13,6 +13,7 @@ import contextlib
 import errno
 import json
 import socket
+import sys
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ _CHUNK = 64 * 1024
 _REQUEST_HEADERS = {"Accept": "application/json", "Accept-Encoding": "identity"}
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per target: no __dict__ each
 class ProbeOutcome:
     success: bool
     reason: str | None  # one of PROBE_FAILURE_REASONS when not successful
@@ -195,7 +196,8 @@ def parse_checks(
             raise ProbeFailed("malformed", f"check {name[:40]!r} has no valid status")
         component = checks_map.get(name) or entry.get("component")
         if isinstance(component, str) and component in components and _valid_check_name(name):
-            out.append(CheckResult(name, component, score))
+            # Interned: every target's answer names the same checks, kept until the next round.
+            out.append(CheckResult(sys.intern(name), sys.intern(component), score))
     return tuple(sorted(out, key=lambda c: c.name))
 
 

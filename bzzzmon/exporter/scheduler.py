@@ -57,6 +57,8 @@ class ProbeScheduler:
         self.lag = LoopLag()
         self.file_pool = file_pool()
         self._wake = asyncio.Event()
+        self._tuples_of: ExporterConfig | None = None  # the config self._tuples were made for
+        self._tuples: dict[str, tuple[tuple[str, ...], tuple[tuple[str, str], ...]]] = {}
         # Awaited after every round, before it counts as finished (the web page renders /metrics
         # here, so no scrape waits for a rendering); bounded by ROUND_LISTENER_TIMEOUT.
         self.round_listeners: list[Callable[[], Awaitable[None]]] = []
@@ -93,11 +95,7 @@ class ProbeScheduler:
             round_started = time.monotonic()
             state.count_stale(self._clock(), config.max_result_age)
             jobs, unresolved = await self._targets(config)
-            semaphore = asyncio.Semaphore(config.concurrency)
-            spread = config.jitter * config.probe_interval
-            await asyncio.gather(
-                *(self._probe(config, probe, target, semaphore, spread) for probe, target in jobs)
-            )
+            await self._probe_all(config, jobs)
             state.retain([(probe.name, target) for probe, target in jobs] + unresolved)
             state.last_round_finished = self._clock()
             state.last_round_seconds = time.monotonic() - round_started
@@ -154,31 +152,43 @@ class ProbeScheduler:
         except ProbeFailed as exc:
             return exc
 
-    async def _probe(
-        self,
-        config: ExporterConfig,
-        probe: ProbeConfig,
-        target: str,
-        semaphore: asyncio.Semaphore,
-        spread: float,
-    ) -> None:
-        offset = jitter_offset(probe.name, target, spread)
-        if offset > 0:
-            await asyncio.sleep(offset)
-        async with semaphore:
-            lag_before = self.lag.total()
-            if probe.type == "file":
-                outcome = await probe_file(self.file_pool, target, config.probe_timeout)
-            else:
-                outcome = await run_probe(
-                    self._get_session(),
-                    probe,
-                    target,
-                    config.probe_timeout,
-                    config.max_body_bytes,
-                    config.checks,
-                    frozenset(config.component_names()),
-                )
+    async def _probe_all(self, config: ExporterConfig, jobs: list[tuple[ProbeConfig, str]]) -> None:
+        """Every job, at most ``concurrency`` at once, none before its jitter offset.
+
+        ``concurrency`` workers take the jobs in the order of their offsets, which starts each
+        job when a task per job waiting for a semaphore would (the later of its offset and a
+        free slot) without 10,000 waiting tasks, coroutines and futures at 10,000 targets.
+        """
+        spread = config.jitter * config.probe_interval
+        started = time.monotonic()
+        timed = [
+            (jitter_offset(probe.name, target, spread), probe, target) for probe, target in jobs
+        ]
+        queue = iter(sorted(timed, key=lambda job: job[0]))  # stable: config order for ties
+
+        async def worker() -> None:
+            for offset, probe, target in queue:
+                delay = started + offset - time.monotonic()
+                if delay > 0:
+                    await asyncio.sleep(delay)
+                await self._probe(config, probe, target)
+
+        await asyncio.gather(*(worker() for _ in range(min(config.concurrency, len(jobs)))))
+
+    async def _probe(self, config: ExporterConfig, probe: ProbeConfig, target: str) -> None:
+        lag_before = self.lag.total()
+        if probe.type == "file":
+            outcome = await probe_file(self.file_pool, target, config.probe_timeout)
+        else:
+            outcome = await run_probe(
+                self._get_session(),
+                probe,
+                target,
+                config.probe_timeout,
+                config.max_body_bytes,
+                config.checks,
+                frozenset(config.component_names()),
+            )
         if outcome.reason == "timeout" and self.lag.starved(lag_before, config.probe_timeout):
             self.state.unmeasured += 1  # the loop was starved, not the target slow: see lag.py
             self.state.version += 1
@@ -188,16 +198,28 @@ class ProbeScheduler:
     def _result(
         self, config: ExporterConfig, probe: ProbeConfig, target: str, outcome: ProbeOutcome
     ) -> TargetResult:
-        mapped = tuple(config.checks.items()) if probe.type == "health_checks" else ()
+        components, mapped = self._probe_tuples(config, probe)
         return TargetResult(
             probe=probe.name,
             probe_type=probe.type,
             target=target,
-            components=config.covered_components(probe),
+            components=components,
             outcome=outcome,
             finished_at=self._clock(),
             mapped_checks=mapped,
         )
+
+    def _probe_tuples(
+        self, config: ExporterConfig, probe: ProbeConfig
+    ) -> tuple[tuple[str, ...], tuple[tuple[str, str], ...]]:
+        """A probe's components and mapped checks, made once per config and shared by all its
+        targets' results (not 6 tuples per target)."""
+        if self._tuples_of is not config:
+            self._tuples_of, self._tuples = config, {}
+        if probe.name not in self._tuples:
+            mapped = tuple(config.checks.items()) if probe.type == "health_checks" else ()
+            self._tuples[probe.name] = (config.covered_components(probe), mapped)
+        return self._tuples[probe.name]
 
     def _get_session(self) -> aiohttp.ClientSession:
         if self._session is None:

@@ -44,7 +44,7 @@ STATUS_SCORES: Mapping[str, float] = {
 }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per check per target: no __dict__ each
 class CheckResult:
     """One entry of ``/health/checks`` after validation."""
 

@@ -33,7 +33,7 @@ MAX_CHECK_SERIES = 256
 ResultKey = tuple[str, str]  # (probe name, target)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # one per target: no __dict__ each
 class TargetResult:
     probe: str
     probe_type: str
