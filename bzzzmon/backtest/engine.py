@@ -13,6 +13,7 @@ comparisons near a threshold. Only ``for:`` and the ALERTS series are computed h
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections.abc import Callable
@@ -29,6 +30,7 @@ from bzzzmon.backtest.rules import (
     Rule,
     RuleSet,
     alert_rounds,
+    needed,
     raw_metrics,
     reads_own,
     reads_raw,
@@ -159,7 +161,8 @@ def run(
     timings: dict[str, float] = {}
     clock = time.monotonic()
     version, limits = _check_source(source, rules, start, end)
-    levels = recording_levels(rules)
+    rates = frozenset(C.rec_name(kind, "5m") for kind in (C.REC_BAD_RATE, C.REC_TOTAL_RATE))
+    levels = recording_levels(dataclasses.replace(rules, recording=needed(rules, rates)))
     rounds = alert_rounds(rules)
     names = rules.recorded | {ALERTS}
     pattern = renamer(names)
@@ -176,6 +179,9 @@ def run(
             scratch.restart(remote=any(reads_raw(r, names) for r in batch))
             return scratch.url
 
+        def queries(batch: list[Rule]) -> list[tuple[str, int]]:
+            return [(renamed(r.expr, pattern, base), max(r.interval, resolution)) for r in batch]
+
         try:
             for k, level in enumerate(levels):
                 progress(
@@ -183,12 +189,11 @@ def run(
                     f"({time.monotonic() - clock:.0f}s so far)"
                 )
                 url = target(level)
-                recorded = []
-                for rule in level:
-                    step = max(rule.interval, resolution)
-                    expr = renamed(rule.expr, pattern, base)
-                    for series in prom.query_range(url, expr, start, end, step):
-                        recorded.append((PREFIX + rule.name, rule.labels, series))
+                level = sorted(level, key=lambda r: r.name)  # a metric family in one piece
+                answers = prom.ranges(url, queries(level), start, end)
+                recorded = (
+                    (PREFIX + r.name, r.labels, a) for r, a in zip(level, answers, strict=True)
+                )
                 om = work / f"level{k}.om"
                 if recorded_openmetrics(recorded, om):
                     backfill_openmetrics(om, work / f"blocks{k}", "the recorded series")
@@ -211,11 +216,11 @@ def run(
                     if not group:
                         continue
                     url = target(group)
-                    for rule in group:
-                        step = max(rule.interval, resolution)
+                    asked = queries(group)
+                    answers = prom.ranges(url, asked, start, end)
+                    for rule, (_, step), answer in zip(group, asked, answers, strict=True):
                         steps[rule.name] = step
-                        expr = renamed(rule.expr, pattern, base)
-                        result = prom.query_range(url, expr, start, end, step)
+                        result = [s.parsed() for s in answer]
                         now.extend(episodes(rule, result, start, end, step))
                 found.extend(now)
                 if k + 1 < len(rounds):

@@ -8,7 +8,7 @@ from typing import Any
 
 from bzzzmon.backtest.compare import changes
 from bzzzmon.backtest.episodes import episodes
-from bzzzmon.backtest.prom import Series, chunks
+from bzzzmon.backtest.prom import MAX_POINTS, Series, chunks
 from bzzzmon.backtest.routing import relabel
 from bzzzmon.backtest.rules import (
     PREFIX,
@@ -47,10 +47,10 @@ def test_for_zero_fires_at_the_first_evaluation_and_open_end_is_flagged() -> Non
 
 def test_chunks_stay_on_the_grid_below_the_point_limit() -> None:
     parts = list(chunks(0, 15 * 25_000, 15))
-    assert parts[0] == (0, 15 * 9_999)
+    assert parts[0] == (0, 15 * (MAX_POINTS - 1))
     assert all(b[0] == a[1] + 15 for a, b in pairwise(parts))
     assert parts[-1][1] == 15 * 25_000
-    assert all((last - first) // 15 + 1 <= 10_000 for first, last in parts)
+    assert all((last - first) // 15 + 1 <= MAX_POINTS for first, last in parts)
 
 
 def _tier(name: str, expr: str) -> Rule:
