@@ -30,6 +30,7 @@ from bzzzmon.backtest.rules import (
     Rule,
     RuleSet,
     alert_rounds,
+    alerts_read,
     needed,
     raw_metrics,
     reads_own,
@@ -225,7 +226,8 @@ def run(
                 found.extend(now)
                 if k + 1 < len(rounds):
                     om = work / f"alerts{k}.om"
-                    if alerts_openmetrics(now, om):
+                    read = alerts_read(r for later in rounds[k + 1 :] for r in later)
+                    if alerts_openmetrics((e for e in now if read(e.labels)), om):
                         backfill_openmetrics(om, work / f"alert-blocks{k}")
                         scratch.add_blocks(work / f"alert-blocks{k}")
             timings["alerts"] = time.monotonic() - clock - timings["recording rules"]

@@ -16,7 +16,7 @@ scratch Prometheus reads the source too, so unrenamed series would merge with th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -213,6 +213,14 @@ def alert_rounds(rules: RuleSet) -> list[list[Rule]]:
         out.append(now)
         pending = [r for r in pending if id(r) not in round_of]
     return out
+
+
+def alerts_read(rules: Iterable[Rule]) -> Callable[[Mapping[str, str]], bool]:
+    """Whether an alert series with these labels may be read through ALERTS by ``rules``: only
+    those are written into the scratch for the later rounds (an ``absent()`` alert firing
+    all month is a sample at every evaluation that nothing reads)."""
+    selectors = [s for r in rules for s in _selectors(r) if s.name == ALERTS]
+    return lambda labels: any(_may_match(s, labels) for s in selectors)
 
 
 def renamer(names: frozenset[str]) -> re.Pattern[str]:

@@ -4,21 +4,25 @@ renaming, relabelling and the PR summary."""
 from __future__ import annotations
 
 from itertools import pairwise
+from pathlib import Path
 from typing import Any
 
 from bzzzmon.backtest.compare import changes
 from bzzzmon.backtest.episodes import episodes
-from bzzzmon.backtest.prom import MAX_POINTS, Series, chunks
+from bzzzmon.backtest.prom import MAX_POINTS, RawSeries, Series, chunks
 from bzzzmon.backtest.routing import relabel
 from bzzzmon.backtest.rules import (
     PREFIX,
     Rule,
     RuleSet,
     alert_rounds,
+    alerts_read,
+    needed,
     recording_levels,
     renamed,
     renamer,
 )
+from bzzzmon.backtest.scratch_blocks import recorded_openmetrics
 
 
 def _rule(for_: int) -> Rule:
@@ -98,6 +102,53 @@ def test_recording_levels_and_renaming() -> None:
         f'{PREFIX}b:sum1h / {PREFIX}a:rate5m and {PREFIX}ALERTS{{alertname="ALERTS"}}'
         " and avg_over_time(x[5m:15s])"
     )
+
+
+def test_only_what_an_alert_or_a_budget_reads_is_recorded() -> None:
+    rules = RuleSet(
+        (
+            Rule("g", 15, "sum(rate(raw_total[5m]))", record="a:rate5m", labels={"slo": "s"}),
+            Rule("g", 15, "sum(rate(raw_total[5m]))", record="a:rate5m", labels={"slo": "t"}),
+            Rule("g", 15, 'sum_over_time(a:rate5m{slo="s"}[1h])', record="b:sum1h"),
+            Rule("g", 15, "vector(0.99)", record="info:objective", labels={"slo": "s"}),
+            Rule("g", 15, 'a:rate5m{slo="t"} / 2', record="d:dashboard"),
+            Rule("g", 15, "sum(rate(raw_total[5m]))", record="e:budget"),
+        ),
+        (Rule("g", 15, "b:sum1h > 1", alert="A"),),
+        (),
+    )
+    kept = [(r.name, r.labels.get("slo")) for r in needed(rules, frozenset({"e:budget"}))]
+    # Through b:sum1h only slo="s" of a:rate5m is read; what only dashboards read is dropped.
+    assert kept == [("a:rate5m", "s"), ("b:sum1h", None), ("e:budget", None)]
+
+
+def test_only_alerts_a_later_round_reads_are_written_as_alerts() -> None:
+    later = [_tier("page-slow", 'r2 > 1 unless max_over_time(ALERTS{alertname="Burn"}[30m])')]
+    read = alerts_read(later)
+    assert read({"alertname": "Burn", "tier": "page-fast", "slo": "s"})
+    assert not read({"alertname": "BZZZAgentDown", "instance": "a"})
+    assert not alerts_read([_tier("page-fast", "r1 > 1")])({"alertname": "Burn"})
+
+
+def test_recorded_samples_are_written_as_prometheus_formats_them(tmp_path: Path) -> None:
+    values = [[0, "0.1"], [15, "NaN"], [30, "+Inf"], [45, "1e-05"]]
+    found = [
+        ("r:a", {"slo": "s"}, [RawSeries({"x": 'q"'}, values)]),
+        ("r:a", {"slo": "t"}, [RawSeries({}, values[:1])]),
+        ("r:b", {}, []),
+    ]
+    path = tmp_path / "out.om"
+    assert recorded_openmetrics(iter(found), path)
+    assert path.read_text() == (
+        "# TYPE r:a gauge\n"
+        'r:a{slo="s",x="q\\""} 0.1 0\n'
+        'r:a{slo="s",x="q\\""} NaN 15\n'
+        'r:a{slo="s",x="q\\""} +Inf 30\n'
+        'r:a{slo="s",x="q\\""} 1e-05 45\n'
+        'r:a{slo="t"} 0.1 0\n'
+        "# EOF\n"
+    )
+    assert not recorded_openmetrics([("r:b", {}, [])], path)
 
 
 def test_an_escalation_goes_out_under_the_alert_it_escalates() -> None:
