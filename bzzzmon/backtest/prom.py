@@ -133,25 +133,25 @@ def ranges(
     plan = [(expr, list(chunks(start, end, step)), step) for expr, step in queries]
     jobs = ((expr, first, last, step) for expr, parts, step in plan for first, last in parts)
     ahead: deque[Future[list[dict[str, Any]]]] = deque()
-    with ThreadPoolExecutor(WORKERS) as pool:
+    pool = ThreadPoolExecutor(WORKERS)
 
-        def submit() -> None:
-            job = next(jobs, None)
-            if job is not None:
-                ahead.append(pool.submit(_chunk, url, *job))
+    def submit() -> None:
+        job = next(jobs, None)
+        if job is not None:
+            ahead.append(pool.submit(_chunk, url, *job))
 
-        try:
-            for _ in range(2 * WORKERS):
+    try:
+        for _ in range(2 * WORKERS):
+            submit()
+        for _, parts, _ in plan:
+            answers = []
+            for _ in parts:
+                answers.append(ahead.popleft().result())
                 submit()
-            for _, parts, _ in plan:
-                answers = []
-                for _ in parts:
-                    answers.append(ahead.popleft().result())
-                    submit()
-                yield _merged(answers)
-        finally:
-            for future in ahead:
-                future.cancel()
+            yield _merged(answers)
+    finally:
+        # On an error or Ctrl-C, do not wait for the chunks still being evaluated.
+        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def query_range(url: str, expr: str, start: int, end: int, step: int) -> list[Series]:
