@@ -24,6 +24,7 @@ from pathlib import Path
 from bzzzmon import conventions as C
 from bzzzmon.backtest import BacktestError, prom
 from bzzzmon.backtest.episodes import Episode, episodes
+from bzzzmon.backtest.guards import guarded, needed_times
 from bzzzmon.backtest.rules import (
     ALERTS,
     PREFIX,
@@ -47,6 +48,7 @@ from bzzzmon.backtest.scratch_blocks import (
 from bzzzmon.model import Plan
 
 Progress = Callable[[str], None]
+Spans = Callable[[Rule], list[prom.Span]]  # where a rule is evaluated
 GAP = 300  # a base-rate series missing for longer than this is a gap (Prometheus' lookback)
 
 
@@ -163,7 +165,11 @@ def run(
     clock = time.monotonic()
     version, limits = _check_source(source, rules, start, end)
     rates = frozenset(C.rec_name(kind, "5m") for kind in (C.REC_BAD_RATE, C.REC_TOTAL_RATE))
-    levels = recording_levels(dataclasses.replace(rules, recording=needed(rules, rates)))
+    wanted = needed(rules, rates)
+    lazy = guarded(wanted, rules.alerting, rates)
+    later = {id(g.rule) for g in lazy}
+    eager = tuple(r for r in wanted if id(r) not in later)
+    levels = recording_levels(dataclasses.replace(rules, recording=eager))
     rounds = alert_rounds(rules)
     names = rules.recorded | {ALERTS}
     pattern = renamer(names)
@@ -180,8 +186,56 @@ def run(
             scratch.restart(remote=any(reads_raw(r, names) for r in batch))
             return scratch.url
 
-        def queries(batch: list[Rule]) -> list[tuple[str, int]]:
-            return [(renamed(r.expr, pattern, base), max(r.interval, resolution)) for r in batch]
+        def record(name: str, url: str, batch: list[Rule], spans: Spans) -> None:
+            """Evaluate ``batch`` over ``spans`` of each rule into the scratch TSDB."""
+            batch = sorted(batch, key=lambda r: r.name)  # a metric family in one piece
+            asked = [
+                (renamed(r.expr, pattern, base), max(r.interval, resolution), spans(r))
+                for r in batch
+            ]
+            answers = prom.ranges(url, asked)
+            found = ((PREFIX + r.name, r.labels, a) for r, a in zip(batch, answers, strict=True))
+            om = work / f"{name}.om"
+            if recorded_openmetrics(found, om):
+                backfill_openmetrics(om, work / f"{name}-blocks", "the recorded series")
+                scratch.add_blocks(work / f"{name}-blocks")
+            om.unlink()
+
+        def whole(_: Rule) -> list[prom.Span]:
+            return [(start, end)]
+
+        def where_read() -> Spans:
+            """Per guarded rule: the spans its readers' guards make it matter (see guards)."""
+            pseudo = [
+                Rule("", a.interval, g, alert=a.name)
+                for x in lazy
+                for a, gs in x.guards
+                for g in gs
+            ]
+            url = target(pseudo + [x.rule for x in lazy])
+            asked = sorted(
+                {
+                    (f"count({renamed(r.expr, pattern, base)})", max(r.interval, resolution))
+                    for r in pseudo
+                }
+            )
+            held = {
+                q: {t for s in answer for t, _ in s.values}
+                for q, answer in zip(
+                    asked,
+                    prom.ranges(url, [(e, st, [(start, end)]) for e, st in asked]),
+                    strict=True,
+                )
+            }
+            runs: dict[int, list[prom.Span]] = {}
+            for x in lazy:
+                times = []
+                for a, gs in x.guards:
+                    step = max(a.interval, resolution)
+                    sets = [held[(f"count({renamed(g, pattern, base)})", step)] for g in gs]
+                    times.append(sorted(set.intersection(*sets)))
+                runs[id(x.rule)] = needed_times(times, max(x.rule.interval, resolution), start, end)
+            return lambda r: runs[id(r)]
 
         try:
             for k, level in enumerate(levels):
@@ -189,17 +243,14 @@ def run(
                     f"recording rules, level {k + 1}/{len(levels)}: {len(level)} rules "
                     f"({time.monotonic() - clock:.0f}s so far)"
                 )
-                url = target(level)
-                level = sorted(level, key=lambda r: r.name)  # a metric family in one piece
-                answers = prom.ranges(url, queries(level), start, end)
-                recorded = (
-                    (PREFIX + r.name, r.labels, a) for r, a in zip(level, answers, strict=True)
+                record(f"level{k}", target(level), level, whole)
+            if lazy:
+                progress(
+                    f"long-window rules where alerts read them: {len(lazy)} rules "
+                    f"({time.monotonic() - clock:.0f}s so far)"
                 )
-                om = work / f"level{k}.om"
-                if recorded_openmetrics(recorded, om):
-                    backfill_openmetrics(om, work / f"blocks{k}", "the recorded series")
-                    scratch.add_blocks(work / f"blocks{k}")
-                    om.unlink()
+                spans = where_read()
+                record("guarded", scratch.url, [x.rule for x in lazy], spans)
             timings["recording rules"] = time.monotonic() - clock
             found: list[Episode] = []
             steps: dict[str, int] = {}
@@ -217,9 +268,12 @@ def run(
                     if not group:
                         continue
                     url = target(group)
-                    asked = queries(group)
-                    answers = prom.ranges(url, asked, start, end)
-                    for rule, (_, step), answer in zip(group, asked, answers, strict=True):
+                    asked = [
+                        (renamed(r.expr, pattern, base), max(r.interval, resolution), whole(r))
+                        for r in group
+                    ]
+                    answers = prom.ranges(url, asked)
+                    for rule, (_, step, _), answer in zip(group, asked, answers, strict=True):
                         steps[rule.name] = step
                         result = [s.parsed() for s in answer]
                         now.extend(episodes(rule, result, start, end, step))

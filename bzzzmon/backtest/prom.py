@@ -124,13 +124,17 @@ def _merged(parts: Iterable[list[dict[str, Any]]]) -> list[RawSeries]:
     return [merged[k] for k in sorted(merged)]
 
 
-def ranges(
-    url: str, queries: Iterable[tuple[str, int]], start: int, end: int
-) -> Iterator[list[RawSeries]]:
-    """Per (expr, step) of ``queries``, in order: every series of ``expr`` evaluated at start,
-    start + step, ... <= end. The chunks run in parallel, a bounded number ahead of the one
-    handed back (the answers of a 30-day level do not fit in memory at once)."""
-    plan = [(expr, list(chunks(start, end, step)), step) for expr, step in queries]
+Span = tuple[int, int]  # [first, last] evaluation time
+
+
+def ranges(url: str, queries: Iterable[tuple[str, int, list[Span]]]) -> Iterator[list[RawSeries]]:
+    """Per (expr, step, spans) of ``queries``, in order: every series of ``expr`` evaluated at
+    first, first + step, ... <= last of each span. The chunks run in parallel, a bounded number
+    ahead of the one handed back (the answers of a 30-day level do not fit in memory at once)."""
+    plan = [
+        (expr, [c for a, b in spans for c in chunks(a, b, step)], step)
+        for expr, step, spans in queries
+    ]
     jobs = ((expr, first, last, step) for expr, parts, step in plan for first, last in parts)
     ahead: deque[Future[list[dict[str, Any]]]] = deque()
     pool = ThreadPoolExecutor(WORKERS)
@@ -156,7 +160,7 @@ def ranges(
 
 def query_range(url: str, expr: str, start: int, end: int, step: int) -> list[Series]:
     """Every series of ``expr`` evaluated at start, start + step, ... <= end."""
-    (found,) = ranges(url, [(expr, step)], start, end)
+    (found,) = ranges(url, [(expr, step, [(start, end)])])
     return [s.parsed() for s in found]
 
 

@@ -160,7 +160,7 @@ def _may_match(selector: SelectorUse, known: Mapping[str, str]) -> bool:
     return True
 
 
-def _selects(selector: SelectorUse, rule: Rule) -> bool:
+def selects(selector: SelectorUse, rule: Rule) -> bool:
     """Whether ``selector`` may read what the recording ``rule`` records."""
     if selector.name is None:
         if selector.name_regex and not re.fullmatch(selector.name_regex, rule.name):
@@ -182,7 +182,7 @@ def needed(rules: RuleSet, names: frozenset[str]) -> tuple[Rule, ...]:
         reader = readers.pop()
         for s in _selectors(reader):
             for rule in rules.recording:
-                if id(rule) not in kept and _selects(s, rule):
+                if id(rule) not in kept and selects(s, rule):
                     kept.add(id(rule))
                     readers.append(rule)
     return tuple(r for r in rules.recording if id(r) in kept)

@@ -9,6 +9,7 @@ from typing import Any
 
 from bzzzmon.backtest.compare import changes
 from bzzzmon.backtest.episodes import episodes
+from bzzzmon.backtest.guards import guarded, needed_times
 from bzzzmon.backtest.prom import MAX_POINTS, RawSeries, Series, chunks
 from bzzzmon.backtest.routing import relabel
 from bzzzmon.backtest.rules import (
@@ -189,3 +190,38 @@ def test_the_pr_summary_counts_pages_and_the_first_page_shift() -> None:
     assert only["text"] == (
         "A: 1 page(s) instead of 2 over 30d; first page 2m earlier in the incident of 2026-11-14"
     )
+
+
+def test_a_long_window_is_guarded_by_the_other_operands_of_its_alerts() -> None:
+    long_ = Rule("g", 15, "sum_over_time(r[3d]) / 2", record="long", labels={"slo": "s"})
+    short = Rule("g", 15, "sum_over_time(r[6h]) / 2", record="short", labels={"slo": "s"})
+    rival = Rule("g", 15, "sum_over_time(r[1d])", record="rival")
+    ticket = Rule(
+        "a",
+        15,
+        'long{slo="s"} > 1 and short > 1 unless max_over_time(ALERTS{tier="x"}[6h])',
+        alert="T",
+    )
+    both = Rule("a", 15, "rival > 1 and long > 2", alert="B")
+    (only,) = guarded([long_, short], [ticket], frozenset())
+    assert only.rule is long_ and only.guards == ((ticket, ("short{} > 1",)),)
+    # Read by a recording rule, or a name the budgets read: evaluated everywhere.
+    reader = Rule("g", 15, "long * 2", record="twice")
+    assert guarded([long_, short, reader], [ticket], frozenset()) == []
+    assert guarded([long_, short], [ticket], frozenset({"long"})) == []
+    # Read with an offset, or in the unless side: not guarded.
+    shifted = Rule("a", 15, "long offset 5m > 1 and short > 1", alert="O")
+    assert guarded([long_, short], [shifted], frozenset()) == []
+    unless = Rule("a", 15, "short > 1 unless long > 1", alert="U")
+    assert guarded([long_, short], [unless], frozenset()) == []
+    # Two long windows guarding each other: the shorter one is evaluated everywhere.
+    (kept,) = guarded([long_, short, rival], [both], frozenset())
+    assert kept.rule is long_ and kept.guards == ((both, ("rival{} > 1",)),)
+
+
+def test_a_guarded_rule_is_evaluated_within_the_lookback_before_each_held_time() -> None:
+    # Held at 600 and 615 (one reader), 1000 (another): the samples a 5m lookback reads.
+    runs = needed_times([[600, 615], [1000]], 15, 0, 10_000)
+    assert runs == [(315, 615), (705, 990)]  # 990: the last evaluation at or before 1000
+    assert needed_times([[100]], 60, 0, 10_000) == [(0, 60)]
+    assert needed_times([], 15, 0, 100) == []
