@@ -81,9 +81,11 @@ def guarded(
     trees = {}
     for a in alerting:
         try:
-            trees[id(a)] = _conjuncts(parse(a.expr))
+            tree = parse(a.expr)
         except PromQLError:
             return []
+        # `@ start()` depends on the query's range: a rule it reads is evaluated everywhere.
+        trees[id(a)] = ([], [tree]) if "@" in a.expr else _conjuncts(tree)
     candidates = [
         r
         for r in recording
@@ -128,7 +130,7 @@ def needed_times(
     wanted: set[int] = set()
     for times in held:
         for t in times:
-            first = max(start, t - LOOKBACK + 1)
+            first = max(start, t - LOOKBACK)  # (t - 5m, t], and t - 5m: harmless
             k = -(-(first - start) // step)
             wanted.update(range(start + k * step, min(t, end) + 1, step))
     runs: list[tuple[int, int]] = []

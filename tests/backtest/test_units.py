@@ -214,6 +214,8 @@ def test_a_long_window_is_guarded_by_the_other_operands_of_its_alerts() -> None:
     assert guarded([long_, short], [shifted], frozenset()) == []
     unless = Rule("a", 15, "short > 1 unless long > 1", alert="U")
     assert guarded([long_, short], [unless], frozenset()) == []
+    at = Rule("a", 15, "long > 1 and short @ start() > 1", alert="At")
+    assert guarded([long_, short], [at], frozenset()) == []
     # Two long windows guarding each other: the shorter one is evaluated everywhere.
     (kept,) = guarded([long_, short, rival], [both], frozenset())
     assert kept.rule is long_ and kept.guards == ((both, ("rival{} > 1",)),)
@@ -222,6 +224,6 @@ def test_a_long_window_is_guarded_by_the_other_operands_of_its_alerts() -> None:
 def test_a_guarded_rule_is_evaluated_within_the_lookback_before_each_held_time() -> None:
     # Held at 600 and 615 (one reader), 1000 (another): the samples a 5m lookback reads.
     runs = needed_times([[600, 615], [1000]], 15, 0, 10_000)
-    assert runs == [(315, 615), (705, 990)]  # 990: the last evaluation at or before 1000
+    assert runs == [(300, 615), (705, 990)]  # 990: the last evaluation at or before 1000
     assert needed_times([[100]], 60, 0, 10_000) == [(0, 60)]
     assert needed_times([], 15, 0, 100) == []
