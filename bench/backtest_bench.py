@@ -4,15 +4,17 @@ History: ``tests/backtest/history.py``'s 3 agents at 15 s (``up``, the DHT get/p
 result, the election state: the series of the two SLOs it drives, dht-operations and
 admin-elected, and of the agent and election alerts), with a DHT outage and a slow DHT burn
 per day, loaded into a real Prometheus with ``promtool tsdb create-blocks-from openmetrics``
-(not timed). The shipped specs are backtested over each length: 162 recording rules in 4
-levels, 78 alerts in 4 rounds, every group at 15 s (the period group at 4m).
+(not timed). The shipped specs are backtested over each length: of 162 recording rules the
+127 alerts and budgets read (113 in 4 levels, then 14 long-window ones where alerts read
+them), 78 alerts in 4 rounds, every group at 15 s (the period group at 4m).
 
-Measured per length: wall time, CPU of this process and of its children (the scratch
-Prometheus, promtool), the split into recording rules and alerts; and the peer:
+Measured per length: wall time, the load average at the end, CPU of this process, of its
+children (the scratch Prometheus, promtool) and of the source Prometheus, the split into
+recording rules and alerts; and the peer:
 ``promtool tsdb create-blocks-from rules`` of the level-0 recording rules alone (70 rules, the
 raw-series level) against the same source over the same range (``--no-peer`` skips it).
-CPU of the children counts the scratch Prometheus and promtool; the source Prometheus, which
-answers the level-0 and threshold-alert queries and is still running, is read from /proc.
+The children's CPU is counted as they exit; the source Prometheus, which answers the level-0
+and threshold-alert queries and is still running, is read from /proc.
 
     .venv/bin/python -m bench.backtest_bench --days 1,3 [--resolution 1m]
 """
