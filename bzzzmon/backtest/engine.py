@@ -186,14 +186,13 @@ def run(
             scratch.restart(remote=any(reads_raw(r, names) for r in batch))
             return scratch.url
 
+        def ask(rule: Rule, spans: list[prom.Span]) -> tuple[str, int, list[prom.Span]]:
+            return renamed(rule.expr, pattern, base), max(rule.interval, resolution), spans
+
         def record(name: str, url: str, batch: list[Rule], spans: Spans) -> None:
             """Evaluate ``batch`` over ``spans`` of each rule into the scratch TSDB."""
             batch = sorted(batch, key=lambda r: r.name)  # a metric family in one piece
-            asked = [
-                (renamed(r.expr, pattern, base), max(r.interval, resolution), spans(r))
-                for r in batch
-            ]
-            answers = prom.ranges(url, asked)
+            answers = prom.ranges(url, [ask(r, spans(r)) for r in batch])
             found = ((PREFIX + r.name, r.labels, a) for r, a in zip(batch, answers, strict=True))
             om = work / f"{name}.om"
             if recorded_openmetrics(found, om):
@@ -204,8 +203,9 @@ def run(
         def whole(_: Rule) -> list[prom.Span]:
             return [(start, end)]
 
-        def where_read() -> Spans:
-            """Per guarded rule: the spans its readers' guards make it matter (see guards)."""
+        def where_read() -> tuple[str, Spans]:
+            """Where the guarded rules are evaluated, and per rule the spans its readers'
+            guards make it matter (see guards)."""
             pseudo = [
                 Rule("", a.interval, g, alert=a.name)
                 for x in lazy
@@ -235,7 +235,7 @@ def run(
                     sets = [held[(f"count({renamed(g, pattern, base)})", step)] for g in gs]
                     times.append(sorted(set.intersection(*sets)))
                 runs[id(x.rule)] = needed_times(times, max(x.rule.interval, resolution), start, end)
-            return lambda r: runs[id(r)]
+            return url, lambda r: runs[id(r)]
 
         try:
             for k, level in enumerate(levels):
@@ -249,8 +249,8 @@ def run(
                     f"long-window rules where alerts read them: {len(lazy)} rules "
                     f"({time.monotonic() - clock:.0f}s so far)"
                 )
-                spans = where_read()
-                record("guarded", scratch.url, [x.rule for x in lazy], spans)
+                url, spans = where_read()
+                record("guarded", url, [x.rule for x in lazy], spans)
             timings["recording rules"] = time.monotonic() - clock
             found: list[Episode] = []
             steps: dict[str, int] = {}
@@ -268,10 +268,7 @@ def run(
                     if not group:
                         continue
                     url = target(group)
-                    asked = [
-                        (renamed(r.expr, pattern, base), max(r.interval, resolution), whole(r))
-                        for r in group
-                    ]
+                    asked = [ask(r, whole(r)) for r in group]
                     answers = prom.ranges(url, asked)
                     for rule, (_, step, _), answer in zip(group, asked, answers, strict=True):
                         steps[rule.name] = step
