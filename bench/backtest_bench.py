@@ -4,15 +4,17 @@ History: ``tests/backtest/history.py``'s 3 agents at 15 s (``up``, the DHT get/p
 result, the election state: the series of the two SLOs it drives, dht-operations and
 admin-elected, and of the agent and election alerts), with a DHT outage and a slow DHT burn
 per day, loaded into a real Prometheus with ``promtool tsdb create-blocks-from openmetrics``
-(not timed). The shipped specs are backtested over each length: 162 recording rules in 4
-levels, 78 alerts in 4 rounds, every group at 15 s (the period group at 4m).
+(not timed). The shipped specs are backtested over each length: of 162 recording rules the
+127 alerts and budgets read (113 in 4 levels, then 14 long-window ones where alerts read
+them), 78 alerts in 4 rounds, every group at 15 s (the period group at 4m).
 
-Measured per length: wall time, CPU of this process and of its children (the scratch
-Prometheus, promtool), the split into recording rules and alerts; and the peer:
+Measured per length: wall time, the load average at the end, CPU of this process, of its
+children (the scratch Prometheus, promtool) and of the source Prometheus, the split into
+recording rules and alerts; and the peer:
 ``promtool tsdb create-blocks-from rules`` of the level-0 recording rules alone (70 rules, the
 raw-series level) against the same source over the same range (``--no-peer`` skips it).
-CPU of the children counts the scratch Prometheus and promtool, not the source Prometheus,
-which answers the level-0 and threshold-alert queries (it is still running when measured).
+The children's CPU is counted as they exit; the source Prometheus, which answers the level-0
+and threshold-alert queries and is still running, is read from /proc.
 
     .venv/bin/python -m bench.backtest_bench --days 1,3 [--resolution 1m]
 """
@@ -20,6 +22,7 @@ which answers the level-0 and threshold-alert queries (it is still running when 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import tempfile
 import time
@@ -52,6 +55,20 @@ def cpu() -> tuple[float, float]:
     return own.ru_utime + own.ru_stime, kids.ru_utime + kids.ru_stime
 
 
+def source_cpu(data: Path) -> float:
+    """CPU seconds so far of the running Prometheus over ``data`` (RUSAGE_CHILDREN counts only
+    children that have exited)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            if f"--storage.tsdb.path={data}".encode() not in cmdline.read_bytes():
+                continue
+            fields = (cmdline.parent / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
+
+
 def measure(days: int, resolution: int, peer: bool) -> str:
     plan = load_plan(ROOT / "specs")
     rules = load(render_all(plan))
@@ -60,10 +77,11 @@ def measure(days: int, resolution: int, peer: bool) -> str:
         tempfile.TemporaryDirectory(prefix="backtest-bench-") as tmp,
         history_prometheus(history(days), START, Path(tmp) / "source") as url,
     ):
-        wall, (own0, kids0) = time.monotonic(), cpu()
+        data = Path(tmp) / "source" / "data"
+        wall, (own0, kids0), src0 = time.monotonic(), cpu(), source_cpu(data)
         outcome, _ = replay(plan, url, START, end, lambda _: None, resolution)
         took = time.monotonic() - wall
-        own1, kids1 = cpu()
+        (own1, kids1), src1 = cpu(), source_cpu(data)
         peer_took, kids2 = 0.0, kids1
         if peer:
             level0 = recording_levels(rules)[0]
@@ -75,7 +93,8 @@ def measure(days: int, resolution: int, peer: bool) -> str:
             _, kids2 = cpu()
     t = outcome.timings
     return (
-        f"| {days}d | {took:.1f} s | {own1 - own0:.1f} s + {kids1 - kids0:.1f} s | "
+        f"| {days}d | {took:.1f} s | {os.getloadavg()[0]:.1f} | "
+        f"{own1 - own0:.1f} s + {kids1 - kids0:.1f} s + {src1 - src0:.1f} s | "
         f"{t['recording rules']:.1f} s / {t['alerts']:.1f} s | "
         + (
             f"{peer_took:.1f} s ({kids2 - kids1:.1f} s CPU) | {took / peer_took:.2f}x |"
@@ -93,10 +112,10 @@ def main() -> None:
     args = parser.parse_args()
     resolution = 0 if args.resolution in ("0", "0s") else seconds(args.resolution)
     print(
-        "| history | backtest wall | CPU own + children | recording / alerts | "
+        "| history | backtest wall | load | CPU own + children + source | recording / alerts | "
         "peer: promtool rules backfill, level 0 | ratio |"
     )
-    print("|---|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for days in (int(d) for d in args.days.split(",")):
         print(measure(days, resolution, not args.no_peer), flush=True)
 

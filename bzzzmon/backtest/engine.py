@@ -13,6 +13,7 @@ comparisons near a threshold. Only ``for:`` and the ALERTS series are computed h
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections.abc import Callable
@@ -23,12 +24,15 @@ from pathlib import Path
 from bzzzmon import conventions as C
 from bzzzmon.backtest import BacktestError, prom
 from bzzzmon.backtest.episodes import Episode, episodes
+from bzzzmon.backtest.guards import guarded, needed_times
 from bzzzmon.backtest.rules import (
     ALERTS,
     PREFIX,
     Rule,
     RuleSet,
     alert_rounds,
+    alerts_read,
+    needed,
     raw_metrics,
     reads_own,
     reads_raw,
@@ -44,6 +48,7 @@ from bzzzmon.backtest.scratch_blocks import (
 from bzzzmon.model import Plan
 
 Progress = Callable[[str], None]
+Spans = Callable[[Rule], list[prom.Span]]  # where a rule is evaluated
 GAP = 300  # a base-rate series missing for longer than this is a gap (Prometheus' lookback)
 
 
@@ -159,7 +164,12 @@ def run(
     timings: dict[str, float] = {}
     clock = time.monotonic()
     version, limits = _check_source(source, rules, start, end)
-    levels = recording_levels(rules)
+    rates = frozenset(C.rec_name(kind, "5m") for kind in (C.REC_BAD_RATE, C.REC_TOTAL_RATE))
+    wanted = needed(rules, rates)
+    lazy = guarded(wanted, rules.alerting, rates)
+    later = {id(g.rule) for g in lazy}
+    eager = tuple(r for r in wanted if id(r) not in later)
+    levels = recording_levels(dataclasses.replace(rules, recording=eager))
     rounds = alert_rounds(rules)
     names = rules.recorded | {ALERTS}
     pattern = renamer(names)
@@ -176,24 +186,71 @@ def run(
             scratch.restart(remote=any(reads_raw(r, names) for r in batch))
             return scratch.url
 
+        def ask(rule: Rule, spans: list[prom.Span]) -> tuple[str, int, list[prom.Span]]:
+            return renamed(rule.expr, pattern, base), max(rule.interval, resolution), spans
+
+        def record(name: str, url: str, batch: list[Rule], spans: Spans) -> None:
+            """Evaluate ``batch`` over ``spans`` of each rule into the scratch TSDB."""
+            batch = sorted(batch, key=lambda r: r.name)  # a metric family in one piece
+            answers = prom.ranges(url, [ask(r, spans(r)) for r in batch])
+            found = ((PREFIX + r.name, r.labels, a) for r, a in zip(batch, answers, strict=True))
+            om = work / f"{name}.om"
+            if recorded_openmetrics(found, om):
+                backfill_openmetrics(om, work / f"{name}-blocks", "the recorded series")
+                scratch.add_blocks(work / f"{name}-blocks")
+            om.unlink()
+
+        def whole(_: Rule) -> list[prom.Span]:
+            return [(start, end)]
+
+        def where_read() -> tuple[str, Spans]:
+            """Where the guarded rules are evaluated, and per rule the spans its readers'
+            guards make it matter (see guards)."""
+            pseudo = [
+                Rule("", a.interval, g, alert=a.name)
+                for x in lazy
+                for a, gs in x.guards
+                for g in gs
+            ]
+            url = target(pseudo + [x.rule for x in lazy])
+            asked = sorted(
+                {
+                    (f"count({renamed(r.expr, pattern, base)})", max(r.interval, resolution))
+                    for r in pseudo
+                }
+            )
+            held = {
+                q: {t for s in answer for t, _ in s.values}
+                for q, answer in zip(
+                    asked,
+                    prom.ranges(url, [(e, st, [(start, end)]) for e, st in asked]),
+                    strict=True,
+                )
+            }
+            runs: dict[int, list[prom.Span]] = {}
+            for x in lazy:
+                times = []
+                for a, gs in x.guards:
+                    step = max(a.interval, resolution)
+                    sets = [held[(f"count({renamed(g, pattern, base)})", step)] for g in gs]
+                    times.append(sorted(set.intersection(*sets)))
+                runs[id(x.rule)] = needed_times(times, max(x.rule.interval, resolution), start, end)
+            return url, lambda r: runs[id(r)]
+
         try:
             for k, level in enumerate(levels):
                 progress(
                     f"recording rules, level {k + 1}/{len(levels)}: {len(level)} rules "
                     f"({time.monotonic() - clock:.0f}s so far)"
                 )
-                url = target(level)
-                recorded = []
-                for rule in level:
-                    step = max(rule.interval, resolution)
-                    expr = renamed(rule.expr, pattern, base)
-                    for series in prom.query_range(url, expr, start, end, step):
-                        recorded.append((PREFIX + rule.name, rule.labels, series))
-                om = work / f"level{k}.om"
-                if recorded_openmetrics(recorded, om):
-                    backfill_openmetrics(om, work / f"blocks{k}", "the recorded series")
-                    scratch.add_blocks(work / f"blocks{k}")
-                    om.unlink()
+                record(f"level{k}", target(level), level, whole)
+            if lazy:
+                progress(
+                    f"long-window rules where alerts read them: {len(lazy)} rules "
+                    f"({time.monotonic() - clock:.0f}s so far)"
+                )
+                url, spans = where_read()
+                record("guarded", url, [x.rule for x in lazy], spans)
             timings["recording rules"] = time.monotonic() - clock
             found: list[Episode] = []
             steps: dict[str, int] = {}
@@ -211,16 +268,17 @@ def run(
                     if not group:
                         continue
                     url = target(group)
-                    for rule in group:
-                        step = max(rule.interval, resolution)
+                    asked = [ask(r, whole(r)) for r in group]
+                    answers = prom.ranges(url, asked)
+                    for rule, (_, step, _), answer in zip(group, asked, answers, strict=True):
                         steps[rule.name] = step
-                        expr = renamed(rule.expr, pattern, base)
-                        result = prom.query_range(url, expr, start, end, step)
+                        result = [s.parsed() for s in answer]
                         now.extend(episodes(rule, result, start, end, step))
                 found.extend(now)
                 if k + 1 < len(rounds):
                     om = work / f"alerts{k}.om"
-                    if alerts_openmetrics(now, om):
+                    read = alerts_read(r for later in rounds[k + 1 :] for r in later)
+                    if alerts_openmetrics((e for e in now if read(e.labels)), om):
                         backfill_openmetrics(om, work / f"alert-blocks{k}")
                         scratch.add_blocks(work / f"alert-blocks{k}")
             timings["alerts"] = time.monotonic() - clock - timings["recording rules"]

@@ -1,16 +1,21 @@
 """The Prometheus HTTP API as a backtest uses it, and the scratch Prometheus.
 
-``query_range`` is chunked below Prometheus' limit of 11,000 points per series; chunks start on
-the same grid, so a chunked answer is the unchunked one.
+``query_range`` is chunked at Prometheus' limit of 11,000 points per series; chunks start on
+the same grid, so a chunked answer is the unchunked one. ``ranges`` asks for the chunks of many
+expressions in parallel (Prometheus evaluates each query on one core, and the long windows
+make a rule's chunks cost seconds each), handing back each expression's series in order.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections import deque
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,14 +25,28 @@ import yaml
 from bzzzmon.backtest import BacktestError
 from bzzzmon.stack.processes import LOOPBACK, ChildProcess, StackError, find_binary, free_port
 
-MAX_POINTS = 10_000  # per query_range chunk; Prometheus refuses more than 11,000
+MAX_POINTS = 11_000  # per query_range chunk: Prometheus' limit
 _TIMEOUT = 600.0
+# Parallel requests: enough to keep both of Prometheus' cores and the JSON decoding here busy.
+WORKERS = max(2, min(8, 2 * (os.cpu_count() or 1)))
 
 
 @dataclass(frozen=True)
 class Series:
     labels: dict[str, str]  # without __name__
     points: list[tuple[int, float]]  # (unix seconds, value)
+
+
+@dataclass(frozen=True)
+class RawSeries:
+    """A series as the API gives it: values as Prometheus formats them (exact, round-trip), so
+    a recorded series is written back without parsing and reformatting each sample."""
+
+    labels: dict[str, str]  # without __name__
+    values: list[list[Any]]  # [unix seconds, "value"]
+
+    def parsed(self) -> Series:
+        return Series(self.labels, [(int(t), float(v)) for t, v in self.values])
 
 
 def _get(url: str, path: str, params: dict[str, str] | None = None) -> Any:
@@ -87,24 +106,62 @@ def chunks(start: int, end: int, step: int) -> Iterator[tuple[int, int]]:
         first = last + step
 
 
-def query_range(url: str, expr: str, start: int, end: int, step: int) -> list[Series]:
-    """Every series of ``expr`` evaluated at start, start + step, ... <= end."""
-    merged: dict[tuple[tuple[str, str], ...], Series] = {}
-    for first, last in chunks(start, end, step):
-        data = _get(
-            url,
-            "/api/v1/query_range",
-            {"query": expr, "start": str(first), "end": str(last), "step": f"{step}s"},
-        )
-        for r in data.get("result", []):
+def _chunk(url: str, expr: str, first: int, last: int, step: int) -> list[dict[str, Any]]:
+    params = {"query": expr, "start": str(first), "end": str(last), "step": f"{step}s"}
+    return list((_get(url, "/api/v1/query_range", params) or {}).get("result", []))
+
+
+def _merged(parts: Iterable[list[dict[str, Any]]]) -> list[RawSeries]:
+    merged: dict[tuple[tuple[str, str], ...], RawSeries] = {}
+    for part in parts:
+        for r in part:
             labels = _labels(r["metric"])
             key = tuple(sorted(labels.items()))
-            points = [(int(float(t)), float(v)) for t, v in r["values"]]
             if key in merged:
-                merged[key].points.extend(points)
+                merged[key].values.extend(r["values"])
             else:
-                merged[key] = Series(labels, points)
+                merged[key] = RawSeries(labels, r["values"])
     return [merged[k] for k in sorted(merged)]
+
+
+Span = tuple[int, int]  # [first, last] evaluation time
+
+
+def ranges(url: str, queries: Iterable[tuple[str, int, list[Span]]]) -> Iterator[list[RawSeries]]:
+    """Per (expr, step, spans) of ``queries``, in order: every series of ``expr`` evaluated at
+    first, first + step, ... <= last of each span. The chunks run in parallel, a bounded number
+    ahead of the one handed back (the answers of a 30-day level do not fit in memory at once)."""
+    plan = [
+        (expr, [c for a, b in spans for c in chunks(a, b, step)], step)
+        for expr, step, spans in queries
+    ]
+    jobs = ((expr, first, last, step) for expr, parts, step in plan for first, last in parts)
+    ahead: deque[Future[list[dict[str, Any]]]] = deque()
+    pool = ThreadPoolExecutor(WORKERS)
+
+    def submit() -> None:
+        job = next(jobs, None)
+        if job is not None:
+            ahead.append(pool.submit(_chunk, url, *job))
+
+    try:
+        for _ in range(2 * WORKERS):
+            submit()
+        for _, parts, _ in plan:
+            answers = []
+            for _ in parts:
+                answers.append(ahead.popleft().result())
+                submit()
+            yield _merged(answers)
+    finally:
+        # On an error or Ctrl-C, do not wait for the chunks still being evaluated.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def query_range(url: str, expr: str, start: int, end: int, step: int) -> list[Series]:
+    """Every series of ``expr`` evaluated at start, start + step, ... <= end."""
+    (found,) = ranges(url, [(expr, step, [(start, end)])])
+    return [s.parsed() for s in found]
 
 
 class Scratch:

@@ -16,7 +16,7 @@ scratch Prometheus reads the source too, so unrenamed series would merge with th
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,10 +148,9 @@ def recording_levels(rules: RuleSet) -> list[list[Rule]]:
     return out
 
 
-def _may_match(selector: SelectorUse, rule: Rule) -> bool:
-    """Whether the ALERTS series of ``rule`` can match ``selector`` (labels the rule does not
-    fix, the series' own labels, are taken to match)."""
-    known = {**rule.labels, "alertname": rule.name}
+def _may_match(selector: SelectorUse, known: Mapping[str, str]) -> bool:
+    """Whether a series with the ``known`` labels can match ``selector`` (labels not known,
+    the series' own labels, are taken to match)."""
     for label, op, value in selector.matchers:
         if label not in known or label == "alertstate":
             continue
@@ -159,6 +158,34 @@ def _may_match(selector: SelectorUse, rule: Rule) -> bool:
         if hit == op.startswith("!"):
             return False
     return True
+
+
+def selects(selector: SelectorUse, rule: Rule) -> bool:
+    """Whether ``selector`` may read what the recording ``rule`` records."""
+    if selector.name is None:
+        if selector.name_regex and not re.fullmatch(selector.name_regex, rule.name):
+            return False
+    elif selector.name != rule.name:
+        return False
+    return _may_match(selector, rule.labels)
+
+
+def needed(rules: RuleSet, names: frozenset[str]) -> tuple[Rule, ...]:
+    """The recording rules an alert reads, or that record one of ``names``, directly or
+    through other recording rules: a backtest evaluates only these (an SLO's objective,
+    info and current burn-rate series feed dashboards, not alerts; each would cost a
+    query_range and its samples)."""
+    wanted = [r for r in rules.recording if r.name in names]
+    readers = list(rules.alerting) + wanted
+    kept = {id(r) for r in wanted}
+    while readers:
+        reader = readers.pop()
+        for s in _selectors(reader):
+            for rule in rules.recording:
+                if id(rule) not in kept and selects(s, rule):
+                    kept.add(id(rule))
+                    readers.append(rule)
+    return tuple(r for r in rules.recording if id(r) in kept)
 
 
 def alert_rounds(rules: RuleSet) -> list[list[Rule]]:
@@ -172,7 +199,8 @@ def alert_rounds(rules: RuleSet) -> list[list[Rule]]:
         def ready(rule: Rule) -> bool:
             for s in sources[id(rule)]:
                 for other in rules.alerting:
-                    if _may_match(s, other) and id(other) not in round_of:
+                    known = {**other.labels, "alertname": other.name}
+                    if _may_match(s, known) and id(other) not in round_of:
                         return False
             return True
 
@@ -185,6 +213,14 @@ def alert_rounds(rules: RuleSet) -> list[list[Rule]]:
         out.append(now)
         pending = [r for r in pending if id(r) not in round_of]
     return out
+
+
+def alerts_read(rules: Iterable[Rule]) -> Callable[[Mapping[str, str]], bool]:
+    """Whether an alert series with these labels may be read through ALERTS by ``rules``: only
+    those are written into the scratch for the later rounds (an ``absent()`` alert firing
+    all month is a sample at every evaluation that nothing reads)."""
+    selectors = [s for r in rules for s in _selectors(r) if s.name == ALERTS]
+    return lambda labels: any(_may_match(s, labels) for s in selectors)
 
 
 def renamer(names: frozenset[str]) -> re.Pattern[str]:

@@ -11,7 +11,7 @@ import yaml
 
 from bzzzmon.backtest import BacktestError
 from bzzzmon.backtest.episodes import Episode
-from bzzzmon.backtest.prom import Series
+from bzzzmon.backtest.prom import RawSeries
 from bzzzmon.backtest.rules import ALERTS, PREFIX, Rule, renamed, renamer
 from bzzzmon.verify.tools import ToolMissing, require, run
 
@@ -63,33 +63,28 @@ def backfill_rules(rule_file: Path, url: str, start: int, end: int, out: Path) -
     _create_blocks("rules", [*args, str(rule_file)], "the recording rules")
 
 
-def _number(value: float) -> str:
-    if value != value:
-        return "NaN"
-    if value in (float("inf"), float("-inf")):
-        return "+Inf" if value > 0 else "-Inf"
-    return repr(value)
-
-
-def recorded_openmetrics(found: Iterable[tuple[str, dict[str, str], Series]], path: Path) -> bool:
-    """Recorded series as a rule writes them: (name, rule labels, the expression's values).
-    False when there is nothing to write."""
-    families: dict[str, list[str]] = {}
-    for name, labels, series in found:
-        text = ",".join(
-            f'{k}="{_escape(v)}"' for k, v in sorted({**series.labels, **labels}.items())
-        )
-        families.setdefault(name, []).extend(
-            f"{name}{{{text}}} {_number(v)} {t}" for t, v in series.points
-        )
-    if not families:
-        return False
+def recorded_openmetrics(
+    found: Iterable[tuple[str, dict[str, str], list[RawSeries]]], path: Path
+) -> bool:
+    """Recorded series as a rule writes them: (name, rule labels, the expression's series),
+    the rules of one name in a row (a metric family is written in one piece), written as they
+    come. False when there was nothing to write."""
+    family = None
+    wrote = False
     with path.open("w", encoding="utf-8") as out:
-        for name, lines in families.items():
-            out.write(f"# TYPE {name} gauge\n")
-            out.write("\n".join(lines) + "\n")
+        for name, labels, result in found:
+            for series in result:
+                if name != family:
+                    out.write(f"# TYPE {name} gauge\n")
+                    family = name
+                text = ",".join(
+                    f'{k}="{_escape(v)}"' for k, v in sorted({**series.labels, **labels}.items())
+                )
+                head = f"{name}{{{text}}} "
+                out.write("".join(f"{head}{v} {t}\n" for t, v in series.values))
+                wrote = True
         out.write("# EOF\n")
-    return True
+    return wrote
 
 
 def _escape(value: str) -> str:
