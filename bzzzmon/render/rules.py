@@ -153,8 +153,7 @@ def meta_rules(slo: SLO) -> list[Rule]:
     labels = {C.LABEL_SLO: slo.name}
     budget = format_decimal(slo.budget)
     info = {
-        C.LABEL_SLO: slo.name,
-        C.LABEL_COMPONENT: slo.component,
+        **slo.own_labels,
         "objective": format_decimal(slo.objective),
         "period": slo.period_text,
         "sli_kind": slo.sli.kind,
@@ -221,7 +220,7 @@ def missing_group_expr(slo: SLO) -> str:
     now, while other groups remain (the whole SLI vanishing is ``absent()``'s job)."""
     by = slo.group_by
     lookback = format_duration(max((t.long for t in slo.tiers if t.kind == "page"), default=3600))
-    seen = aggregate("count", by, f"last_over_time({slo.sli.raw}[{lookback}])")
+    seen = aggregate("count", by, f"present_over_time({slo.sli.raw}[{lookback}])")
     now = aggregate("count", by, slo.sli.raw)
     return f"{seen}\nunless\n{now}\nand on ()\ncount({slo.sli.raw})"
 
@@ -229,10 +228,7 @@ def missing_group_expr(slo: SLO) -> str:
 def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
     rules: list[Rule] = []
     title = go_literal(slo.title)  # annotations are templates; the title is not
-    base_labels = {
-        C.LABEL_SLO: slo.name,
-        C.LABEL_COMPONENT: slo.component,
-    } | slo.labels
+    base_labels = slo.own_labels | slo.labels
     objective = format_decimal(slo.objective_percent)
     for tier in slo.tiers:
         expr = tier_expr(slo, tier)
