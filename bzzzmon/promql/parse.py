@@ -61,9 +61,7 @@ def _children(node: Any) -> Iterator[Any]:
         yield from args
 
 
-def selectors(
-    node: Any, under: str | None = None, counted: bool = False
-) -> Iterator[SelectorUse]:
+def selectors(node: Any, under: str | None = None, counted: bool = False) -> Iterator[SelectorUse]:
     """Every vector selector in ``node`` with the range function it is passed to, if any."""
     if isinstance(node, promql_parser.VectorSelector):
         label_matchers = []

@@ -28,6 +28,7 @@ from bzzzmon.model import SLO, Alert, BurnTier, Plan
 from bzzzmon.promql.builders import aggregate, selector_text, slo_selector
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction
+from bzzzmon.promql.parse import selectors_of
 from bzzzmon.render.output import Files, dump_yaml
 from bzzzmon.render.text import go_literal
 from bzzzmon.slo.windows import BASE_WINDOW, PERIOD_EVALUATION_INTERVAL
@@ -220,9 +221,14 @@ def missing_group_expr(slo: SLO) -> str:
     now, while other groups remain (the whole SLI vanishing is ``absent()``'s job)."""
     by = slo.group_by
     lookback = format_duration(max((t.long for t in slo.tiers if t.kind == "page"), default=3600))
-    seen = aggregate("count", by, f"present_over_time({slo.sli.raw}[{lookback}])")
-    now = aggregate("count", by, slo.sli.raw)
-    return f"{seen}\nunless\n{now}\nand on ()\ncount({slo.sli.raw})"
+    raw = slo.sli.raw
+    if any(use.name_regex for use in selectors_of(raw)):
+        # Several metrics: present_over_time() drops their names and their series with equal
+        # labels would collide; the recorded total rate is one series per group.
+        raw = _rate(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
+    seen = aggregate("count", by, f"present_over_time({raw}[{lookback}])")
+    now = aggregate("count", by, raw)
+    return f"{seen}\nunless\n{now}\nand on ()\ncount({raw})"
 
 
 def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
