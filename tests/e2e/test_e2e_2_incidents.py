@@ -59,16 +59,6 @@ def test_incident_notifies_exactly_its_receivers_and_resolves(
 
 # Still noisy (issue 11 stays open for them). Seen on the loaded CI machine:
 NOISY = {
-    "system-health-critical": "the UCXI burn can notify beside it",
-    "p2p-partition": "the p2p-connectivity burn can notify beside BZZZInsufficientPeers",
-    # The exporter's health checks of the failing component fail too: the health-check SLO
-    # burns beside the component's own.
-    "dht-error-budget-burn": "the latency burn can page before the error burn explaining it; "
-    "the health-check burn notifies beside it",
-    "slurp-error-budget-burn": "the health-check burn notifies beside it",
-    "ucxi-error-budget-burn": "the health-check burn notifies beside it",
-    # SLURP runs 2 events a second on the stack: two dead letters weigh 20% of a scaled 5m.
-    "slurp-dead-lettered": "the SLURP burn can fire beside two dead letters",
     # The stack points the bootstrap probe at the agents: a stopped agent is a bootstrap node down.
     "agent-down": "BZZZDHTBootstrapNodeDown can notify beside it (seen on 2.42)",
 }
