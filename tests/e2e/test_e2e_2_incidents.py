@@ -59,6 +59,12 @@ def test_incident_notifies_exactly_its_receivers_and_resolves(
 
 # Still noisy (issue 11 stays open for them). Seen on the loaded CI machine:
 NOISY = {
+    # The stack's history is minutes old: a ticket tier's 1d/3d window (24/72 minutes at 60x)
+    # holds only those minutes, so its lower threshold is crossed before the page's and the
+    # ticket notifies first (then the page-slow, then the page-fast of the same incident).
+    "dht-error-budget-burn": "ticket tiers notify before the page on the stack's young history",
+    "slurp-error-budget-burn": "ticket tiers notify before the page on the stack's young history",
+    "ucxi-error-budget-burn": "ticket tiers notify before the page on the stack's young history",
     # The stack points the bootstrap probe at the agents: a stopped agent is a bootstrap node down.
     "agent-down": "BZZZDHTBootstrapNodeDown can notify beside it (seen on 2.42)",
 }
