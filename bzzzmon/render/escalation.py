@@ -31,8 +31,9 @@ Explanation holds. For each explanation with a ``hold`` (``routing.explains``), 
 ExplanationHold`` fires while the cause is pending, while it fires and for ``hold`` after it
 fired::
 
-    max without (alertstate) (ALERTS{alertstate="pending", <cause>})
-    or max without (alertstate) (max_over_time(ALERTS{alertstate="firing", <cause>}[hold]))
+    max without (alertstate, alertname, severity) (ALERTS{alertstate="pending", <cause>})
+    or max without (alertstate, alertname, severity)
+       (max_over_time(ALERTS{alertstate="firing", <cause>}[hold]))
 
 with the cause's labels and ``explanation="<name>"`` (and the least severity); the inhibit rules
 use it as a source, and the route tree sends it to nobody. Pending counts because an explained
@@ -157,13 +158,19 @@ def _cause_selector(plan: Plan, matchers: list[Matcher], state: str) -> str:
     )
 
 
+# The labels a hold drops from its cause: its state, and the two the hold rule sets itself (a
+# cause pending at one severity and firing at another within the hold would otherwise give two
+# series that the rule's own labels make equal, which Prometheus refuses).
+_HOLD_DROPS = f"alertstate, alertname, {C.LABEL_SEVERITY}"
+
+
 def hold_expr(plan: Plan, inh: Inhibition) -> str:
     window = format_duration(inh.hold)
     parts = []
     for m in alternatives(inh.source):
-        parts.append(f"max without (alertstate) ({_cause_selector(plan, m, 'pending')})")
+        parts.append(f"max without ({_HOLD_DROPS}) ({_cause_selector(plan, m, 'pending')})")
         firing = _cause_selector(plan, m, "firing")
-        parts.append(f"max without (alertstate) (max_over_time({firing}[{window}]))")
+        parts.append(f"max without ({_HOLD_DROPS}) (max_over_time({firing}[{window}]))")
     return " or ".join(parts)
 
 

@@ -153,10 +153,12 @@ def test_a_good_events_ratio_sli_is_tested_too(tmp_path: Path) -> None:
         # its effects for hours.
         (
             "escalation.rules.yml",
-            'max without (alertstate) (ALERTS{alertstate="pending", '
+            "max without (alertstate, alertname, severity) "
+            '(ALERTS{alertstate="pending", '
             'alertname="BZZZNoAdminElected", '
             'alertname!="BZZZExplanationHold"})',
-            'max without (alertstate) (max_over_time(ALERTS{alertstate="pending", '
+            "max without (alertstate, alertname, severity) "
+            '(max_over_time(ALERTS{alertstate="pending", '
             'alertname="BZZZNoAdminElected", alertname!="BZZZExplanationHold"}[1h]))',
         ),
     ],
