@@ -281,6 +281,21 @@ class SLO:
     def budget_fraction(self) -> Fraction:
         return Fraction(self.budget)
 
+    @property
+    def component_from_data(self) -> bool:
+        """Grouped by ``component``: an SLO of no component of its own (the exporter's health
+        checks) whose series and alerts carry the component of the data (the checked one)."""
+        return C.LABEL_COMPONENT in self.group_by
+
+    @property
+    def own_labels(self) -> dict[str, str]:
+        """``slo`` and ``component`` as its generated series and alerts carry them; a
+        component from the data is not overwritten."""
+        own = {C.LABEL_SLO: self.name}
+        if not self.component_from_data:
+            own[C.LABEL_COMPONENT] = self.component
+        return own
+
 
 @dataclass(frozen=True)
 class Alert:

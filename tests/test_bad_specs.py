@@ -416,6 +416,26 @@ slos:
         "'=>' is not allowed",
     ),
     Case(
+        # The SLO says its component and would also take it from the data: which one is it?
+        "group-by-component-with-own-component",
+        {
+            "slo.yaml": slo().replace(
+                "    component: api\n", "    component: api\n    group_by: [instance, component]\n"
+            )
+        },
+        "slo.yaml:5:26",
+        "SLO checkout declares component 'api' and groups by component",
+        "drop `component:` to take each group's component from the data",
+    ),
+    Case(
+        # Only the component may come from the data; the SLO's own name label never.
+        "group-by-reserved-label",
+        {"slo.yaml": slo().replace("    component: api\n", "    group_by: [slo]\n")},
+        "slo.yaml:4:16",
+        "label 'slo' is set by bzzzmon on the SLO's series; it cannot group the SLI",
+        "component only in an SLO without one of its own",
+    ),
+    Case(
         "float-objective-nan",
         {"slo.yaml": slo(objective=".nan")},
         "slo.yaml:5:16",

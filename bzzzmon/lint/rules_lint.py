@@ -341,7 +341,7 @@ class _Lint:
                     f"metrics: {{{name}: counter}}, or read the {kind} without {function}()",
                 )
             ]
-        if kind == "counter" and function not in COUNTER_SAFE_FUNCTIONS:
+        if kind == "counter" and function not in COUNTER_SAFE_FUNCTIONS and not use.counted:
             how = f"under {function}()" if function else "raw"
             key = self.key(ref, "expr", "expr", "sli")
             return [

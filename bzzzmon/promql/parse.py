@@ -35,6 +35,7 @@ class SelectorUse:
     name_regex: str | None
     matchers: tuple[tuple[str, str, str], ...]  # (label, op, value)
     range_function: str | None  # the function applied to its range, e.g. "rate"
+    counted: bool = False  # directly under count(): only its series are counted, not read
 
 
 _OP_TEXT = {
@@ -60,7 +61,7 @@ def _children(node: Any) -> Iterator[Any]:
         yield from args
 
 
-def selectors(node: Any, under: str | None = None) -> Iterator[SelectorUse]:
+def selectors(node: Any, under: str | None = None, counted: bool = False) -> Iterator[SelectorUse]:
     """Every vector selector in ``node`` with the range function it is passed to, if any."""
     if isinstance(node, promql_parser.VectorSelector):
         label_matchers = []
@@ -75,7 +76,7 @@ def selectors(node: Any, under: str | None = None) -> Iterator[SelectorUse]:
             for label, op, value in label_matchers:
                 if label == "__name__" and op == "=":
                     name = value
-        yield SelectorUse(name, name_regex, tuple(label_matchers), under)
+        yield SelectorUse(name, name_regex, tuple(label_matchers), under, counted)
         return
     if isinstance(node, promql_parser.MatrixSelector):
         yield from selectors(node.vector_selector, under)
@@ -87,6 +88,9 @@ def selectors(node: Any, under: str | None = None) -> Iterator[SelectorUse]:
         return
     if isinstance(node, promql_parser.SubqueryExpr):
         yield from selectors(node.expr, None)
+        return
+    if isinstance(node, promql_parser.AggregateExpr) and str(node.op) == "count":
+        yield from selectors(node.expr, None, counted=True)
         return
     for child in _children(node):
         yield from selectors(child, None)

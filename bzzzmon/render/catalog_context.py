@@ -13,7 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bzzzmon import conventions as C
-from bzzzmon.model import MaintenanceWindow, Plan
+from bzzzmon.model import Inhibition, MaintenanceWindow, Plan
+from bzzzmon.promql.duration import humanize_duration
 from bzzzmon.render.alertmanager.inhibit import inhibit_rules
 from bzzzmon.render.alertmanager.matchers import Matcher, all_match, parse_all
 
@@ -23,6 +24,7 @@ class Relation:
     inhibition: str
     alerts: tuple[str, ...]  # the other side's alert names
     equal: tuple[str, ...]
+    when: str = "fires"  # "quiet while <alerts> <when>"
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,15 @@ class _Rule:
     source_names: tuple[str, ...]
     target_names: tuple[str, ...]
     equal: tuple[str, ...]
+    when: str
+
+
+def _when(inh: Inhibition) -> str:
+    """How long an inhibition's source hides its targets: an explanation's hold also covers the
+    cause's pending time and its windows draining (bzzzmon.render.escalation)."""
+    if not inh.hold:
+        return "fires"
+    return f"is pending or fires, and for {humanize_duration(inh.hold)} after it fired"
 
 
 class InhibitionIndex:
@@ -42,6 +53,7 @@ class InhibitionIndex:
     def __init__(self, plan: Plan, labels: list[dict[str, str]]) -> None:
         """``labels``: the fixed labels (alertname included) of every alert of the plan."""
         self.rules: list[_Rule] = []
+        when = {inh.name: _when(inh) for inh in plan.routing.inhibitions}
         for name, rule in inhibit_rules(plan):
             sources = parse_all(rule.get("source_matchers", []))
             targets = parse_all(rule.get("target_matchers", []))
@@ -53,6 +65,7 @@ class InhibitionIndex:
                     _names(labels, sources),
                     _names(labels, targets),
                     tuple(rule.get("equal", [])),
+                    when[name],
                 )
             )
 
@@ -81,7 +94,7 @@ def _names(labels: list[dict[str, str]], matchers: list[Matcher]) -> tuple[str, 
 def _merge(into: dict[str, Relation], rule: _Rule, names: tuple[str, ...]) -> None:
     old = into.get(rule.name)
     merged = tuple(dict.fromkeys((*(old.alerts if old else ()), *names)))
-    into[rule.name] = Relation(rule.name, merged, rule.equal)
+    into[rule.name] = Relation(rule.name, merged, rule.equal, rule.when)
 
 
 def window_text(window: MaintenanceWindow) -> str:

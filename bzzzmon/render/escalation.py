@@ -28,10 +28,18 @@ so whatever hides the alert hides its escalation, and the route tree sends
 inhibited for its whole life therefore escalates to nobody.
 
 Explanation holds. For each explanation with a ``hold`` (``routing.explains``), ``BZZZ
-ExplanationHold`` fires while the cause fires and for ``hold`` after it
-(``max_over_time(ALERTS{<cause>}[hold])``), with the cause's labels and
-``explanation="<name>"`` (and the least severity); the inhibit rules use it as a source, and
-the route tree sends it to nobody.
+ExplanationHold`` fires while the cause is pending, while it fires and for ``hold`` after it
+fired::
+
+    max without (alertstate, alertname, severity) (ALERTS{alertstate="pending", <cause>})
+    or max without (alertstate, alertname, severity)
+       (max_over_time(ALERTS{alertstate="firing", <cause>}[hold]))
+
+with the cause's labels and ``explanation="<name>"`` (and the least severity); the inhibit rules
+use it as a source, and the route tree sends it to nobody. Pending counts because an explained
+alert may cross its threshold before its cause has held for its ``for:`` (the DHT latency burn
+before the error burn of the same outage): it must not notify in between. A cause cancelled
+before it fired explains nothing afterwards: the pending half holds only while it is pending.
 """
 
 from __future__ import annotations
@@ -141,21 +149,28 @@ def escalation_rules(plan: Plan) -> list[Rule]:
     return [escalation_rule(plan, plan.severity(s)) for s in plan.routing.escalate]
 
 
-def _cause_selector(plan: Plan, matchers: list[Matcher]) -> str:
+def _cause_selector(plan: Plan, matchers: list[Matcher], state: str) -> str:
     # Holds carry their cause's labels, so a cause named by labels alone would match them too.
     own = ("alertname", "!=", explanation_hold_alert_name(plan))
     return selector_text(
         "ALERTS",
-        [("alertstate", "=", "firing"), *((m.name, m.op, m.value) for m in matchers), own],
+        [("alertstate", "=", state), *((m.name, m.op, m.value) for m in matchers), own],
     )
+
+
+# The labels a hold drops from its cause: its state, and the two the hold rule sets itself (a
+# cause pending at one severity and firing at another within the hold would otherwise give two
+# series that the rule's own labels make equal, which Prometheus refuses).
+_HOLD_DROPS = f"alertstate, alertname, {C.LABEL_SEVERITY}"
 
 
 def hold_expr(plan: Plan, inh: Inhibition) -> str:
     window = format_duration(inh.hold)
-    parts = [
-        f"max without (alertstate) (max_over_time({_cause_selector(plan, m)}[{window}]))"
-        for m in alternatives(inh.source)
-    ]
+    parts = []
+    for m in alternatives(inh.source):
+        parts.append(f"max without ({_HOLD_DROPS}) ({_cause_selector(plan, m, 'pending')})")
+        firing = _cause_selector(plan, m, "firing")
+        parts.append(f"max without ({_HOLD_DROPS}) (max_over_time({firing}[{window}]))")
     return " or ".join(parts)
 
 
@@ -173,9 +188,10 @@ def hold_rules(plan: Plan) -> list[Rule]:
             "annotations": {
                 C.ANNOTATION_SUMMARY: f"Holds the explanation {inh.name} (routed to nobody).",
                 C.ANNOTATION_DESCRIPTION: (
-                    f"Fires while the cause of {inh.name} fires and for "
+                    f"Fires while the cause of {inh.name} is pending, while it fires and for "
                     f"{humanize_duration(inh.hold)} after, so the alerts it explains stay "
-                    f"inhibited while their windows drain. Never notifies."
+                    f"inhibited until their cause could notify and while their windows drain. "
+                    f"Never notifies."
                 ),
                 C.ANNOTATION_RUNBOOK_URL: f"{plan.service.runbook_url}{RUNBOOK_ANCHOR}",
             },

@@ -28,6 +28,7 @@ from bzzzmon.model import SLO, Alert, BurnTier, Plan
 from bzzzmon.promql.builders import aggregate, selector_text, slo_selector
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction
+from bzzzmon.promql.parse import selectors_of
 from bzzzmon.render.output import Files, dump_yaml
 from bzzzmon.render.text import go_literal
 from bzzzmon.slo.windows import BASE_WINDOW, PERIOD_EVALUATION_INTERVAL
@@ -153,8 +154,7 @@ def meta_rules(slo: SLO) -> list[Rule]:
     labels = {C.LABEL_SLO: slo.name}
     budget = format_decimal(slo.budget)
     info = {
-        C.LABEL_SLO: slo.name,
-        C.LABEL_COMPONENT: slo.component,
+        **slo.own_labels,
         "objective": format_decimal(slo.objective),
         "period": slo.period_text,
         "sli_kind": slo.sli.kind,
@@ -221,18 +221,20 @@ def missing_group_expr(slo: SLO) -> str:
     now, while other groups remain (the whole SLI vanishing is ``absent()``'s job)."""
     by = slo.group_by
     lookback = format_duration(max((t.long for t in slo.tiers if t.kind == "page"), default=3600))
-    seen = aggregate("count", by, f"last_over_time({slo.sli.raw}[{lookback}])")
-    now = aggregate("count", by, slo.sli.raw)
-    return f"{seen}\nunless\n{now}\nand on ()\ncount({slo.sli.raw})"
+    raw = slo.sli.raw
+    if any(use.name_regex for use in selectors_of(raw)):
+        # Several metrics: present_over_time() drops their names and their series with equal
+        # labels would collide; the recorded total rate is one series per group.
+        raw = _rate(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
+    seen = aggregate("count", by, f"present_over_time({raw}[{lookback}])")
+    now = aggregate("count", by, raw)
+    return f"{seen}\nunless\n{now}\nand on ()\ncount({raw})"
 
 
 def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
     rules: list[Rule] = []
     title = go_literal(slo.title)  # annotations are templates; the title is not
-    base_labels = {
-        C.LABEL_SLO: slo.name,
-        C.LABEL_COMPONENT: slo.component,
-    } | slo.labels
+    base_labels = slo.own_labels | slo.labels
     objective = format_decimal(slo.objective_percent)
     for tier in slo.tiers:
         expr = tier_expr(slo, tier)

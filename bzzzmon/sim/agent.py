@@ -41,6 +41,10 @@ from bzzzmon.sim.faults import COMPONENTS, FaultSet
 LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 BASE_DHT_FAILURE_RATIO = 0.002
 NORMAL_REPLICATION = 3
+# SLURP events a second on the admin. A handful a second would make two dead-lettered events a
+# fifth of a 5m window scaled to seconds (and of a young stack's history), so they burned the
+# SLURP budget beside the dead-letter alert: at this rate two are well under the 1% budget.
+SLURP_EVENTS_PER_SECOND = 50.0
 _STATUS_RANK = {"healthy": 0, "degraded": 1, "unhealthy": 2}
 _STATUS_BY_RANK = {rank: status for status, rank in _STATUS_RANK.items()}
 
@@ -157,7 +161,7 @@ class AgentModel:
         limit = 0 if dead is None else int(dead.params["count"])
         if dead is None:
             self.dead_lettered = 0
-        for _ in range(self._events(2.0 * dt)):
+        for _ in range(self._events(SLURP_EVENTS_PER_SECOND * dt)):
             roll = self.rng.random()
             if roll < dead_ratio and not (limit and self.dead_lettered >= limit):
                 self.dead_lettered += 1

@@ -200,6 +200,7 @@ def _explained_reset(target: M.InhibitMatch, slos: tuple[M.SLO, ...]) -> int:
         named = not (target.alertnames or target.components or target.slos) or (
             slo.alert_name in target.alertnames
             or slo.component in target.components
+            or (slo.component_from_data and bool(target.components))
             or slo.name in target.slos
         )
         if not named or target.alert_kind not in (None, "burn_rate"):

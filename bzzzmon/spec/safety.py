@@ -201,12 +201,18 @@ def check_group_label(name: str) -> str:
     return name
 
 
+# The one reserved label an SLI may be grouped by: the component, taken from the data when the
+# SLO declares none of its own (bzzzmon.spec.slos checks that).
+DATA_GROUP_LABELS = frozenset({C.LABEL_COMPONENT})
+
+
 def check_sli_group_label(name: str) -> str:
     check_group_label(name)
-    if name in RESERVED_LABELS:
+    if name in RESERVED_LABELS - DATA_GROUP_LABELS:
         refuse(
             f"label '{name}' is set by bzzzmon on the SLO's series; it cannot group the SLI",
-            f"reserved: {', '.join(sorted(RESERVED_LABELS))}",
+            f"reserved: {', '.join(sorted(RESERVED_LABELS))} "
+            f"({', '.join(sorted(DATA_GROUP_LABELS))} only in an SLO without one of its own)",
         )
     return name
 

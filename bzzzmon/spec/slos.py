@@ -123,6 +123,15 @@ def resolve_slos(ctx: Context, service: M.Service, components: set[str]) -> tupl
     for lf, path, s in items:
         if s.component is not None:
             ctx.check_refs(lf, (*path, "component"), (s.component,), components, "component")
+            if C.LABEL_COMPONENT in s.group_by:
+                ctx.errs.add_value(
+                    lf,
+                    (*path, "group_by", s.group_by.index(C.LABEL_COMPONENT)),
+                    f"SLO {s.name} declares component '{s.component}' and groups by component: "
+                    "its series would carry both",
+                    "drop `component:` to take each group's component from the data (the "
+                    "checked component of a health-check counter), or group by another label",
+                )
         period = parse_duration(s.period)
         if period < 86400:
             ctx.errs.add_value(

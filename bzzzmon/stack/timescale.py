@@ -7,7 +7,12 @@ stack therefore loads the *generated* rule files through one mechanical rewrite:
 - every ``for:`` (and ``keep_firing_for:``) is divided by the time scale ``k``;
 - every range in an expression (``rate(x[5m])``, ``sum_over_time(r[30d])``, subquery
   ``[1h:5m]``) and every ``offset`` is divided by ``k``;
-- a group's own ``interval:`` is dropped, so every group runs at the stack's evaluation interval.
+- a group's own ``interval:`` is dropped, so every group runs at the stack's evaluation interval;
+- the seconds of a window that turn a recorded per-second rate into a count of events (the
+  low-traffic guard's ``bzzzmon_slo:sli_total_events:rate1h{...} * 3600 >= 100``) are divided
+  too: the rate now covers 1h/k, so the events in it are the rate times 3600/k seconds. Only a
+  factor that equals the window named in the rate's own name (``rate1h`` and 3600) is such
+  seconds; every other number is left alone.
 
 Nothing else changes: metric and recording-rule names (``bzzzmon_slo:sli_error:ratio_rate1h``
 keeps its name while it now covers 1h/k), label matchers, thresholds, burn factors, operators,
@@ -25,7 +30,9 @@ unscaled rules on synthetic series.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 import yaml
@@ -38,6 +45,10 @@ _DURATION = r"(?:\d+(?:ms|[ywdhms]))+"
 _DURATION_PART = re.compile(r"(\d+)(ms|[ywdhms])")
 _RANGE = re.compile(rf"\[\s*({_DURATION})?\s*(?::\s*({_DURATION})?\s*)?\]")
 _OFFSET = re.compile(rf"(?<![\w:])offset(\s+)(-?)({_DURATION})\b")
+# A recorded rate named by its window, times a number: ``...:rate1h{slo="x"} * 3600``.
+_WINDOW_SECONDS = re.compile(
+    rf':rate({_DURATION})(?:\{{(?:[^}}"\\]|"(?:[^"\\]|\\.)*")*\}})?(\s*\*\s*)(\d+)(?![\d.eE])'
+)
 _FORMAT_UNITS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1))
 
 
@@ -73,11 +84,25 @@ class TimeScale:
     def expr(self, expr: str) -> str:
         """The expression with every range, subquery step and offset scaled."""
         out: list[str] = []
-        for is_string, chunk in _split_strings(expr):
+        for is_string, chunk in _split_strings(self._window_seconds(expr)):
             out.append(chunk if is_string else self._code(chunk))
         rewritten = "".join(out)
         parse(rewritten)  # the rewrite must leave valid PromQL; PromQLError otherwise
         return rewritten
+
+    def _window_seconds(self, expr: str) -> str:
+        """Scale the seconds that multiply a rate named by its window (see the module doc)."""
+        in_string = _string_spans(expr)
+
+        def seconds(m: re.Match[str]) -> str:
+            window_ms = duration_ms(m.group(1))
+            if in_string(m.start()) or int(m.group(3)) * 1000 != window_ms:
+                return m.group(0)
+            scaled = Decimal(duration_ms(self.scale(m.group(1), is_range=True))) / 1000
+            text = format(scaled.normalize(), "f")
+            return m.group(0)[: m.start(3) - m.start()] + text
+
+        return _WINDOW_SECONDS.sub(seconds, expr)
 
     def _code(self, code: str) -> str:
         def range_(m: re.Match[str]) -> str:
@@ -103,6 +128,16 @@ class TimeScale:
                     if key in rule:
                         rule[key] = self.scale(str(rule[key]), is_range=False)
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1 << 30)
+
+
+def _string_spans(expr: str) -> Callable[[int], bool]:
+    """Whether a position of ``expr`` lies inside a string literal."""
+    spans, at = [], 0
+    for is_string, chunk in _split_strings(expr):
+        if is_string:
+            spans.append((at, at + len(chunk)))
+        at += len(chunk)
+    return lambda pos: any(a <= pos < b for a, b in spans)
 
 
 def _split_strings(expr: str) -> list[tuple[bool, str]]:

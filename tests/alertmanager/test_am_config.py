@@ -313,9 +313,23 @@ def test_escalation_rules(shipped: Rendered) -> None:
         "no-admin-is-the-election-burn",
         "dht-errors-explain-dht-latency",
         "dht-burn-explains-error-rate",
+        "slurp-burn-explains-error-rate",
+        "ucxi-burn-explains-error-rate",
         "system-health-is-the-health-check-burn",
+        "no-admin-is-the-election-health-check-burn",
+        "dht-burn-is-its-health-check-burn",
+        "slurp-burn-is-its-health-check-burn",
+        "ucxi-burn-is-its-health-check-burn",
     ]
     assert {r["alert"] for r in holds["rules"]} == {"BZZZExplanationHold"}
+    # A hold also fires while its cause is pending, and only then without its window.
+    no_admin = holds["rules"][1]["expr"]
+    assert no_admin.startswith(
+        "max without (alertstate, alertname, severity) "
+        '(ALERTS{alertstate="pending", alertname="BZZZNoAdminElected", '
+    )
+    firing_half = " or max without (alertstate, alertname, severity) (max_over_time(ALERTS{"
+    assert firing_half + 'alertstate="firing", ' in no_admin
     prometheus = prometheus_config.config(plan)
     assert prometheus["alerting"]["alert_relabel_configs"] == [
         {

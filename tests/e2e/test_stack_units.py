@@ -41,6 +41,24 @@ def test_ranges_and_offsets_are_divided(expr: str, scaled: str) -> None:
     assert SCALE.expr(expr) == scaled
 
 
+@pytest.mark.parametrize(
+    ("expr", "scaled"),
+    [
+        # The low-traffic guard: events = the rate (now over 1h/60) times the seconds of 1h/60.
+        ('r:rate1h{slo="a"} * 3600 >= 100', 'r:rate1h{slo="a"} * 60 >= 100'),
+        ('r:rate6h{slo="a}"} * 21600 >= 100', 'r:rate6h{slo="a}"} * 360 >= 100'),
+        ("r:rate1m * 60 >= 100", "r:rate1m * 3 >= 100"),  # the window's min_range, too
+        # Not the rate's window in seconds, or not a rate named by its window: left alone.
+        ("r:rate1h * 60 >= 100", "r:rate1h * 60 >= 100"),
+        ("r:ratio_rate1h * 3600", "r:ratio_rate1h * 3600"),
+        ('x{a=":rate1h * 3600"}', 'x{a=":rate1h * 3600"}'),
+        ("r:rate1h * 3600.5", "r:rate1h * 3600.5"),
+    ],
+)
+def test_seconds_of_a_rates_window_are_divided(expr: str, scaled: str) -> None:
+    assert SCALE.expr(expr) == scaled
+
+
 def test_string_literals_are_left_alone() -> None:
     expr = 'rate(x{slo="a[5m]", re=~"offset 1h|[0-9]"}[10m])'
     assert SCALE.expr(expr) == 'rate(x{slo="a[5m]", re=~"offset 1h|[0-9]"}[10s])'

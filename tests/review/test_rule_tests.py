@@ -146,6 +146,21 @@ def test_a_good_events_ratio_sli_is_tested_too(tmp_path: Path) -> None:
             'absent(bzzz_dht_operation_latency_seconds_count{job="bzzz-agent"}) '
             'or sum(rate(bzzz_dht_operation_latency_seconds_count{job="bzzz-agent"}[5m])) == 0',
         ),
+        # An explanation hold that ignores a pending cause: the explained alert would notify
+        # while its cause waits out its for:.
+        ("escalation.rules.yml", 'alertstate="pending"', 'alertstate="none"'),
+        # A hold that reads a pending cause over the whole hold: a cancelled cause would hide
+        # its effects for hours.
+        (
+            "escalation.rules.yml",
+            "max without (alertstate, alertname, severity) "
+            '(ALERTS{alertstate="pending", '
+            'alertname="BZZZNoAdminElected", '
+            'alertname!="BZZZExplanationHold"})',
+            "max without (alertstate, alertname, severity) "
+            '(max_over_time(ALERTS{alertstate="pending", '
+            'alertname="BZZZNoAdminElected", alertname!="BZZZExplanationHold"}[1h]))',
+        ),
     ],
 )
 def test_generated_tests_catch_a_broken_rule(

@@ -15,9 +15,10 @@ severity when it matches none of them); per source severity S one rule is writte
 pinned to ``severity="S"`` and its target to the severities below S.
 
 An explanation (``routing.explains``) with a ``hold`` gets a second rule whose source is its hold
-alert (``bzzzmon.render.explanations``): that alert fires while the cause fires and for ``hold``
-after, with the cause's labels, so an explained burn tier still firing while its windows drain
-stays hidden after the cause resolved.
+alert (``bzzzmon.render.escalation``): that alert fires while the cause is pending, while it fires
+and for ``hold`` after, with the cause's labels, so an explained burn tier that crosses its
+threshold before the cause's ``for:`` has passed, or still fires while its windows drain, stays
+hidden.
 
 The Watchdog is never inhibited unless a target names it (a muted heartbeat would page the
 heartbeat service's owner for nothing). Escalations are inhibited exactly as the alert they

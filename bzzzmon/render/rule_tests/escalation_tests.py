@@ -11,7 +11,8 @@ writes it when an alert resolves. Per escalation rule (resolution target R, tole
 - the Watchdog, an explanation hold and a pending alert of the severity never escalate.
 
 Per explanation hold: it fires while its cause fires, with the cause's labels, and until
-``hold`` after the cause's last firing sample, not a step longer.
+``hold`` after the cause's last firing sample, not a step longer; a cause pending and then
+cancelled holds while it is pending and not a step after.
 
 The clock's step is one minute, so these tests sample once a minute; no check sits where a
 sample is on a range's left edge (Prometheus 2 and 3 disagree there): the escalation windows
@@ -115,6 +116,25 @@ def _cause_labels(plan: Plan, inh: Inhibition) -> Labels:
     return labels
 
 
+def _pending_group(plan: Plan, rule: dict[str, Any], inh: Inhibition) -> Group:
+    """A cause pending for a while, then cancelled before it fired: the hold fires while it is
+    pending and ends with it, never holding for ``hold`` after."""
+    cause = _cause_labels(plan, inh)
+    group = Group(INTERVAL)
+    pending = 5
+    track = group.track(_alerts_series(cause, "pending"), counter=False)
+    track.hold(1, pending)
+    _gap(track, 3)
+    query = firing_query(rule["alert"], **{C.LABEL_EXPLANATION: inh.name})
+    expected = firing_labels(
+        rule["alert"], dict(rule["labels"]), {k: v for k, v in cause.items() if k != "alertname"}
+    )
+    group.expect(0, query, [expected])
+    group.expect(pending - 1, query, [expected])
+    group.expect(pending + 1, query, [])
+    return group
+
+
 def _hold_group(plan: Plan, rule: dict[str, Any], inh: Inhibition) -> Group:
     cause = _cause_labels(plan, inh)
     hold = inh.hold // STEP
@@ -146,4 +166,5 @@ def escalation_test_groups(
     holds = [i for i in plan.routing.inhibitions if i.hold]
     for rule, inh in zip(hold_rules(plan), holds, strict=True):
         groups.append(_hold_group(plan, rule, inh))
+        groups.append(_pending_group(plan, rule, inh))
     return [g.data() for g in groups]
