@@ -119,7 +119,7 @@ def test_hourly_backfill_from_a_start_late_in_its_block(tmp_path: Path) -> None:
     promserver.write_config(cfg, [], None, "60s")
     hourly = backfill.hourly_rules()[0]
     with promserver.running(cfg, data, log) as prom:
-        got = prom.query(f'{hourly["record"]}[1d]', end)  # the raw samples
+        got = prom.query(f"{hourly['record']}[1d]", end)  # the raw samples
         assert len(got) == 1 and len(got[0]["values"]) >= 5
         for ts, value in got[0]["values"]:
             assert ts >= late
