@@ -63,7 +63,7 @@ if __package__ in (None, ""):
 from bench import alert_timing_shapes as shapes
 from bench.alert_timing_scenarios import BY_NAME, INSTANCES, SCENARIOS, Scenario, encode
 from bench.alert_timing_scenarios import series_values as scenario_series
-from bench.workload import METRIC
+from bench.peers import METRIC
 from bzzzmon.promql.duration import parse_duration
 
 HORIZON = 8 * 60  # minutes observed after the fault ends

@@ -23,7 +23,7 @@ from pathlib import Path
 import yaml
 
 from bench import peers, promserver
-from bench.workload import METRIC
+from bench.peers import METRIC
 from bzzzmon import conventions as C
 
 CHUNK = 4 * 86400
