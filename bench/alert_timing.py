@@ -292,8 +292,14 @@ def run(
         files = rules[(sh, p)].files[shapes.GROUPED if sc.grouped else shapes.PLAIN]
         return measure(files, sc, history=history, period=p, work=work)
 
+    def logged(task: tuple[str, str, Scenario]) -> dict[str, Timing]:
+        r = one(task)
+        # A full run takes long on a shared machine: each cell is on stderr as soon as it is known.
+        print(f"{task[0]} {task[1]} {task[2].name}: {cell(r)}", file=sys.stderr, flush=True)
+        return r
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(one, tasks))
+        results = list(pool.map(logged, tasks))
     return {(p, sh, sc.name): r for (p, sh, sc), r in zip(tasks, results, strict=True)}
 
 
