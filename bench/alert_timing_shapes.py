@@ -176,10 +176,7 @@ def pyrra_groups(s: peers.Slo, grouping: tuple[str, ...]) -> list[dict[str, Any]
 # --- bzzzmon ----------------------------------------------------------------------------------
 def bzzzmon_spec(period: str, objective: float = OBJECTIVE) -> dict[str, Any]:
     spec = peers.bzzzmon_spec([slo(PLAIN, period, objective), slo(GROUPED, period, objective)])
-    spec["service"] |= {"alert_prefix": "Bench", "runbook_url": "https://runbooks.example/bench.md"}
-    spec["metrics"] = {"bench_requests_total": "counter"}
     for s in spec["slos"]:
-        s["alerting"]["runbook"] = f"#{s['name']}"
         if s["name"] == GROUPED:
             s["group_by"] = [GROUP_LABEL]
     return spec
