@@ -14,6 +14,10 @@ small spec), each scenario is one promtool run per shape and period:
   window the shape's rules read (short of the period) plus an hour, so every tier's windows are
   full when the fault starts. The period window never is (days of history, not a period), which
   is why budget-exhausted alerts fire on short outages here (issue 11, item 3);
+* ``group_eval_order``: the groups in file order, recordings before the alerts reading them (as
+  bzzzmon's generated tests do; unordered, promtool picks a random order per run and a tier's
+  detection moves by one interval from run to run). A live Prometheus runs its groups
+  independently, so there an alert reads values up to one interval old: add up to a minute;
 * ``alert_rule_test``: no alert expected at every minute from an hour before the fault to
   ``HORIZON`` after its end. promtool prints each alert it got instead: those lines are the
   alert states, minute by minute (``parse_promtool``).
@@ -59,7 +63,7 @@ if __package__ in (None, ""):
 from bench import alert_timing_shapes as shapes
 from bench.alert_timing_scenarios import BY_NAME, INSTANCES, SCENARIOS, Scenario, encode
 from bench.alert_timing_scenarios import series_values as scenario_series
-from bench.workload import METRIC
+from bench.peers import METRIC
 from bzzzmon.promql.duration import parse_duration
 
 HORIZON = 8 * 60  # minutes observed after the fault ends
@@ -135,6 +139,15 @@ def tier_of(labels: dict[str, str]) -> str:
     return name
 
 
+def group_names(rule_files: Iterable[Path]) -> list[str]:
+    """Every rule group's name, in file order."""
+    return [
+        str(g["name"])
+        for f in rule_files
+        for g in (yaml.safe_load(f.read_text()) or {}).get("groups", [])
+    ]
+
+
 def alert_names(rule_files: Iterable[Path]) -> list[str]:
     names: set[str] = set()
     for f in rule_files:
@@ -158,11 +171,16 @@ def history_minutes(rule_files: Iterable[Path], period: str) -> int:
 
 
 def test_file(
-    rule_files: list[Path], scenario: Scenario, slo: str, history: int, path: Path
+    rule_files: list[Path],
+    scenario: Scenario,
+    slo: str,
+    history: int,
+    path: Path,
+    horizon: int = HORIZON,
 ) -> tuple[int, int]:
     """Write the promtool test; return the first and last sample minute relative to the fault."""
     first = -BEFORE - history
-    last = scenario.fault_minutes + HORIZON
+    last = scenario.fault_minutes + horizon
     values = scenario_series(scenario, first, last)
     series = [
         {
@@ -180,6 +198,10 @@ def test_file(
     doc = {
         "rule_files": [str(f.resolve()) for f in rule_files],
         "evaluation_interval": "1m",
+        # Without it promtool evaluates the groups in a random order (Go map iteration), so an
+        # alert read its recording rules' values of this step or of the last one by chance.
+        # File order puts every shape's recordings before the alerts that read them.
+        "group_eval_order": group_names(rule_files),
         "tests": [{"interval": "1m", "input_series": series, "alert_rule_test": checks}],
     }
     path.write_text(yaml.safe_dump(doc, sort_keys=False, width=1 << 20))
@@ -206,16 +228,18 @@ def measure(
     history: int | None = None,
     period: str = "30d",
     work: Path | None = None,
+    horizon: int = HORIZON,
 ) -> dict[str, Timing]:
     """Play ``scenario`` through ``promtool test rules`` over ``rule_files``; the timing of every
     tier that fired at least once. ``slo`` names the SLO label of the input series (default: the
     shapes' plain or grouped SLO); ``history`` the healthy minutes before the observed stretch
-    (default: ``history_minutes(rule_files, period)``)."""
+    (default: ``history_minutes(rule_files, period)``); ``horizon`` the minutes observed after
+    the fault (a reset later than that reads as still firing)."""
     slo = slo or (shapes.GROUPED if scenario.grouped else shapes.PLAIN)
     history = history_minutes(rule_files, period) if history is None else history
     with tempfile.TemporaryDirectory(dir=work) as tmp:
         path = Path(tmp) / f"{scenario.name}.test.yml"
-        first, last = test_file(rule_files, scenario, slo, history, path)
+        first, last = test_file(rule_files, scenario, slo, history, path, horizon)
         res = subprocess.run(
             ["promtool", "test", "rules", str(path)], capture_output=True, text=True, check=False
         )
@@ -268,8 +292,14 @@ def run(
         files = rules[(sh, p)].files[shapes.GROUPED if sc.grouped else shapes.PLAIN]
         return measure(files, sc, history=history, period=p, work=work)
 
+    def logged(task: tuple[str, str, Scenario]) -> dict[str, Timing]:
+        r = one(task)
+        # A full run takes long on a shared machine: each cell is on stderr as soon as it is known.
+        print(f"{task[0]} {task[1]} {task[2].name}: {cell(r)}", file=sys.stderr, flush=True)
+        return r
+
     with ThreadPoolExecutor(max_workers=jobs) as pool:
-        results = list(pool.map(one, tasks))
+        results = list(pool.map(logged, tasks))
     return {(p, sh, sc.name): r for (p, sh, sc), r in zip(tasks, results, strict=True)}
 
 

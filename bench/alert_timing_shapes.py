@@ -55,10 +55,11 @@ class ShapeRules:
     period: str
     files: dict[str, list[Path]]  # SLO name -> rule files holding only that SLO's groups
     origin: str
+    catalog: Path | None = None  # bzzzmon's generated alert catalog (docs/alerts.md)
 
 
-def slo(name: str, period: str) -> peers.Slo:
-    return peers.bench_slos([name], OBJECTIVE, period)[0]
+def slo(name: str, period: str, objective: float = OBJECTIVE) -> peers.Slo:
+    return peers.bench_slos([name], objective, period)[0]
 
 
 def _round_minute(seconds: Fraction) -> int:
@@ -173,24 +174,22 @@ def pyrra_groups(s: peers.Slo, grouping: tuple[str, ...]) -> list[dict[str, Any]
 
 
 # --- bzzzmon ----------------------------------------------------------------------------------
-def bzzzmon_spec(period: str) -> dict[str, Any]:
-    spec = peers.bzzzmon_spec([slo(PLAIN, period), slo(GROUPED, period)])
-    spec["service"] |= {"alert_prefix": "Bench", "runbook_url": "https://runbooks.example/bench.md"}
-    spec["metrics"] = {"bench_requests_total": "counter"}
+def bzzzmon_spec(period: str, objective: float = OBJECTIVE) -> dict[str, Any]:
+    spec = peers.bzzzmon_spec([slo(PLAIN, period, objective), slo(GROUPED, period, objective)])
     for s in spec["slos"]:
-        s["alerting"]["runbook"] = f"#{s['name']}"
         if s["name"] == GROUPED:
             s["group_by"] = [GROUP_LABEL]
     return spec
 
 
-def build_bzzzmon(period: str, work: Path) -> tuple[list[Path], str]:
+def build_bzzzmon(period: str, work: Path, objective: float = OBJECTIVE) -> tuple[list[Path], str]:
     """The rule files ``bzzzmon build`` writes for the bench spec (exit on a failed build: the
     bench measures the real output or nothing)."""
     spec_dir, out = work / "spec", work / "out"
     shutil.rmtree(work, ignore_errors=True)
     spec_dir.mkdir(parents=True)
-    (spec_dir / "slos.yaml").write_text(yaml.safe_dump(bzzzmon_spec(period), sort_keys=False))
+    spec = bzzzmon_spec(period, objective)
+    (spec_dir / "slos.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
     cmd = [
         sys.executable,
         "-m",
@@ -256,14 +255,15 @@ def split_by_slo(files: list[Path], out_dir: Path) -> dict[str, list[Path]]:
     return {n: [_dump(prune(gs), out_dir / f"{n}.rules.yml")] for n, gs in sorted(per_slo.items())}
 
 
-def rules_for(shape: str, period: str, work: Path) -> ShapeRules:
+def rules_for(shape: str, period: str, work: Path, objective: float = OBJECTIVE) -> ShapeRules:
     d = work / f"{shape}-{period}"
     if shape == "bzzzmon":
-        files, origin = build_bzzzmon(period, d / "build")
-        return ShapeRules(shape, period, split_by_slo(files, d / "split"), origin)
+        files, origin = build_bzzzmon(period, d / "build", objective)
+        catalog = d / "build" / "out" / "docs" / "alerts.md"
+        return ShapeRules(shape, period, split_by_slo(files, d / "split"), origin, catalog)
     out: dict[str, list[Path]] = {}
     for name in (PLAIN, GROUPED):
-        s = slo(name, period)
+        s = slo(name, period, objective)
         if shape == "sloth":
             groups = sloth_groups(s)  # Sloth has no grouping: the grouped SLO is one SLI.
         else:

@@ -23,10 +23,11 @@ from pathlib import Path
 import yaml
 
 from bench import peers, promserver
-from bench.workload import METRIC
+from bench.peers import METRIC
 from bzzzmon import conventions as C
 
 CHUNK = 4 * 86400
+RULE_BLOCK = 2 * 3600  # promtool's rule backfill block length (tsdb's default block duration)
 BAD = f'{METRIC}{{code=~"5.."}}'
 TOTAL = METRIC
 
@@ -76,6 +77,28 @@ def backfill_raw(om: Path, data_dir: Path, log: Path) -> None:
     print(f"  raw counters backfilled in {time.monotonic() - t0:.0f}s", flush=True)
 
 
+def move_blocks(out: Path, data_dir: Path, log: Path) -> int:
+    """Move the blocks promtool wrote to ``out`` into ``data_dir``; none is an error (the
+    measured rules would read empty windows and look cheap)."""
+    blocks = [b for b in out.iterdir() if (b / "meta.json").exists()] if out.exists() else []
+    if not blocks:
+        raise RuntimeError(f"promtool wrote no blocks to {out}; see {log}")
+    for block in blocks:
+        shutil.move(str(block), data_dir / block.name)
+    return len(blocks)
+
+
+def block_aligned(start: int) -> int:
+    """``start`` rounded up to a rule-backfill block boundary.
+
+    ``promtool tsdb create-blocks-from rules`` writes 2h blocks and starts each at the group's
+    first evaluation (hash-offset within its interval) at or after ``start``; when that lies past
+    the first block's end it stops without writing anything (``break``, not ``continue``). For a
+    1h group and a start late in its 2h block that is most starts: the hourly pass found no
+    blocks at N=100. From a block boundary the first evaluation always falls inside the block."""
+    return -(-start // RULE_BLOCK) * RULE_BLOCK
+
+
 def backfill_recorded(
     data_dir: Path, work: Path, start: int, end: int, log: Path, eval_interval: int = 60
 ) -> None:
@@ -102,13 +125,7 @@ def backfill_recorded(
                 ],
                 log,
             )  # fmt: skip
-    moved = 0
-    # promtool writes no directory when its queries return nothing (seen at N=10 and N=100):
-    # only the --variants hourly-level shape reads these sums, so say so and go on.
-    for block in out.iterdir() if out.exists() else []:
-        if (block / "meta.json").exists():
-            shutil.move(str(block), data_dir / block.name)
-            moved += 1
+    moved = move_blocks(out, data_dir, log)
     print(f"  recorded base series backfilled ({moved} blocks, {time.monotonic() - t0:.0f}s)")
 
 
@@ -137,18 +154,12 @@ def backfill_hourly(data_dir: Path, work: Path, start: int, end: int, log: Path)
         run(
             [
                 "promtool", "tsdb", "create-blocks-from", "rules", "-q",
-                f"--url={prom.url}", f"--start={start}", f"--end={end}",
+                f"--url={prom.url}", f"--start={block_aligned(start)}", f"--end={end}",
                 f"--output-dir={out}", str(rules_file),
             ],
             log,
         )  # fmt: skip
-    moved = 0
-    # promtool writes no directory when its queries return nothing (seen at N=10 and N=100):
-    # only the --variants hourly-level shape reads these sums, so say so and go on.
-    for block in out.iterdir() if out.exists() else []:
-        if (block / "meta.json").exists():
-            shutil.move(str(block), data_dir / block.name)
-            moved += 1
+    moved = move_blocks(out, data_dir, log)
     print(f"  hourly sums backfilled ({moved} blocks, {time.monotonic() - t0:.0f}s)")
 
 

@@ -1,4 +1,5 @@
-"""Tests of the alert-timing bench (one promtool run: Sloth's shape, a 10-minute outage).
+"""Tests of the alert-timing bench (one promtool run: Sloth's shape, a 10-minute outage). The
+catalog's detection times against this bench's measurement: tests/test_catalog_detection.py.
 
 pytest bench/test_alert_timing.py
 """
@@ -93,3 +94,4 @@ def test_prune_keeps_only_what_alerts_read() -> None:
     assert [[r.get("record", r.get("alert")) for r in g["rules"]] for g in kept] == [
         ["a:rate5m", "a:rate5m:ratio", "A"]
     ]
+

@@ -8,13 +8,14 @@ from __future__ import annotations
 import argparse
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from bench import accuracy, peers, promserver, run_rule_bench, shapes
-from bench.workload import DAY, Workload, episodes_for, slo_counters
+from bench import accuracy, backfill, peers, promserver, run_rule_bench, shapes
+from bench.workload import DAY, METRIC, Workload, episodes_for, slo_counters
 from bzzzmon import conventions as C
 from bzzzmon.verify import discovery
 
@@ -81,3 +82,47 @@ def test_the_measured_prometheus_is_named_by_its_version() -> None:
     assert run_rule_bench.result_name(10, default) == "n10"
     chosen = argparse.Namespace(prometheus=sid)
     assert run_rule_bench.result_name(10, chosen) == "n10-prometheus-3.5.3"
+
+
+def test_block_aligned_rounds_up_to_the_rule_backfill_block() -> None:
+    assert backfill.block_aligned(7200 * 5) == 7200 * 5
+    assert backfill.block_aligned(7200 * 5 + 1) == 7200 * 6
+    assert backfill.block_aligned(7200 * 6 - 120) == 7200 * 6
+
+
+def test_no_blocks_written_is_an_error(tmp_path: Path) -> None:
+    (tmp_path / "out" / "not-a-block").mkdir(parents=True)
+    with pytest.raises(RuntimeError, match="wrote no blocks"):
+        backfill.move_blocks(tmp_path / "out", tmp_path / "data", tmp_path / "log")
+    with pytest.raises(RuntimeError, match="wrote no blocks"):
+        backfill.move_blocks(tmp_path / "missing", tmp_path / "data", tmp_path / "log")
+
+
+def test_hourly_backfill_from_a_start_late_in_its_block(tmp_path: Path) -> None:
+    # Ten hours of one SLO's counters (1 bad and 99 good requests a minute), then both rule
+    # passes. The hourly pass starts two minutes before a 2h block ends: promtool's first hourly
+    # evaluation from there falls past the block, where it used to stop without writing.
+    end = int(time.time()) // 7200 * 7200 - 3 * 3600
+    first = end - 10 * 3600
+    lines = ["# TYPE bench_requests counter"]
+    for code, per_min in (("500", 1), ("200", 99)):
+        sel = f'{METRIC}{{slo="svc-0000",instance="i-00",code="{code}"}}'
+        lines += [f"{sel} {k * per_min} {first + 60 * k}" for k in range((end - first) // 60 + 1)]
+    om = tmp_path / "raw.om"
+    om.write_text("\n".join([*lines, "# EOF"]) + "\n")
+    data, log = tmp_path / "data", tmp_path / "backfill.log"
+    backfill.backfill_raw(om, data, log)
+    backfill.backfill_recorded(data, tmp_path, first + 600, end, log)
+    late = backfill.block_aligned(first + 3600) + 7200 - 120
+    backfill.backfill_hourly(data, tmp_path, late, end, log)
+    cfg = tmp_path / "check.yml"
+    promserver.write_config(cfg, [], None, "60s")
+    hourly = backfill.hourly_rules()[0]
+    with promserver.running(cfg, data, log) as prom:
+        got = prom.query(f"{hourly['record']}[1d]", end)  # the raw samples
+        assert len(got) == 1 and len(got[0]["values"]) >= 5
+        for ts, value in got[0]["values"]:
+            assert ts >= late
+            want = prom.query(str(hourly["expr"]), float(ts))
+            assert float(value) == pytest.approx(float(want[0]["value"][1]), rel=1e-12)
+            assert float(value) == pytest.approx(1.0, rel=0.05)  # an hour of 1/60 per second

@@ -31,11 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bench.peers import METRIC
+
 STEP = 60
 DAY = 86400
 PERIOD_DAYS = 30
 PREROLL = 3600
-METRIC = "bench_requests_total"
 OBJECTIVE = 0.999
 
 
