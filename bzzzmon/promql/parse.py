@@ -46,7 +46,12 @@ _OP_TEXT = {
 
 
 def _matcher_op(m: Any) -> str:
-    raw = str(m.op).rsplit(".", 1)[-1]  # "MatchOp.NotRe" -> "NotRe"
+    return _op_text(str(m.op))
+
+
+@lru_cache(maxsize=64)
+def _op_text(op: str) -> str:
+    raw = op.rsplit(".", 1)[-1]  # "MatchOp.NotRe" -> "NotRe"
     return _OP_TEXT.get(raw, raw)
 
 
@@ -60,36 +65,44 @@ def _children(node: Any) -> Iterator[Any]:
         yield from args
 
 
-def selectors(node: Any, under: str | None = None) -> Iterator[SelectorUse]:
-    """Every vector selector in ``node`` with the range function it is passed to, if any."""
+def _selector_use(node: Any, under: str | None) -> SelectorUse:
+    label_matchers = []
+    name_regex = None
+    for m in node.matchers.matchers:
+        op = _matcher_op(m)
+        if m.name == "__name__" and op == "=~":
+            name_regex = m.value
+        label_matchers.append((m.name, op, m.value))
+    name = node.name
+    if name is None:
+        for label, op, value in label_matchers:
+            if label == "__name__" and op == "=":
+                name = value
+    return SelectorUse(name, name_regex, tuple(label_matchers), under)
+
+
+def _collect(node: Any, under: str | None, out: list[SelectorUse]) -> None:
+    # Into one list, not through nested generators: a walk was a fifth of the rules lint.
     if isinstance(node, promql_parser.VectorSelector):
-        label_matchers = []
-        name_regex = None
-        for m in node.matchers.matchers:
-            op = _matcher_op(m)
-            if m.name == "__name__" and op == "=~":
-                name_regex = m.value
-            label_matchers.append((m.name, op, m.value))
-        name = node.name
-        if name is None:
-            for label, op, value in label_matchers:
-                if label == "__name__" and op == "=":
-                    name = value
-        yield SelectorUse(name, name_regex, tuple(label_matchers), under)
-        return
-    if isinstance(node, promql_parser.MatrixSelector):
-        yield from selectors(node.vector_selector, under)
-        return
-    if isinstance(node, promql_parser.Call):
+        out.append(_selector_use(node, under))
+    elif isinstance(node, promql_parser.MatrixSelector):
+        _collect(node.vector_selector, under, out)
+    elif isinstance(node, promql_parser.Call):
         fname = node.func.name
         for arg in node.args:
-            yield from selectors(arg, fname)
-        return
-    if isinstance(node, promql_parser.SubqueryExpr):
-        yield from selectors(node.expr, None)
-        return
-    for child in _children(node):
-        yield from selectors(child, None)
+            _collect(arg, fname, out)
+    elif isinstance(node, promql_parser.SubqueryExpr):
+        _collect(node.expr, None, out)
+    else:
+        for child in _children(node):
+            _collect(child, None, out)
+
+
+def selectors(node: Any, under: str | None = None) -> Iterator[SelectorUse]:
+    """Every vector selector in ``node`` with the range function it is passed to, if any."""
+    out: list[SelectorUse] = []
+    _collect(node, under, out)
+    return iter(out)
 
 
 @lru_cache(maxsize=1 << 16)
