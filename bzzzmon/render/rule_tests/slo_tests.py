@@ -229,13 +229,20 @@ class SLOTests:
         self.series_labels = {C.LABEL_SLO: slo.name} | _group_labels(slo)
         self.fired: set[str] = set()  # tiers some scenario pins firing
         self.shape = replay_shape(slo)
+        self._tier_alerts: dict[str, Labels] = {}
 
     # --- helpers -------------------------------------------------------------------------------
     def _threshold(self, tier: BurnTier) -> Fraction:
         return error_ratio_threshold(tier.factor, self.slo.budget_fraction)
 
     def _tier_alert(self, tier: BurnTier) -> Labels:
-        return firing_labels(self.slo.alert_name, self.rules.tiers[tier.name], self.series_labels)
+        """The ALERTS labels of ``tier`` firing (made once per tier; every check reads them)."""
+        found = self._tier_alerts.get(tier.name)
+        if found is None:
+            found = self._tier_alerts[tier.name] = firing_labels(
+                self.slo.alert_name, self.rules.tiers[tier.name], self.series_labels
+            )
+        return found
 
     def _steps(self, seconds: int | Fraction) -> int:
         return steps_for(seconds, self.interval)
