@@ -6,6 +6,7 @@ parser's message, and ``promtool check rules`` later confirms the rendered files
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
@@ -109,8 +110,70 @@ def selectors(node: Any, under: str | None = None) -> Iterator[SelectorUse]:
 def selectors_of(text: str) -> tuple[SelectorUse, ...]:
     """``selectors(parse(text))``, computed once per expression: the spec, the renderers, the
     generated tests and the lints read the same expressions. (The trees themselves are not
-    kept: promql-parser's are large, 140 MB for 1,000 SLOs.)"""
-    return tuple(selectors(parse(text)))
+    kept: promql-parser's are large, 140 MB for 1,000 SLOs.)
+
+    Expressions that differ only in equality matchers' values (one SLO's rules and panels
+    against the next one's) are parsed once, as a skeleton with those values stood in for
+    (``_skeleton``), and the values put back into the result."""
+    skeleton = _skeleton(text)
+    if skeleton is None:
+        return tuple(selectors(parse(text)))
+    shape, values = skeleton
+    try:
+        uses = _skeleton_selectors(shape)
+    except PromQLError:
+        return tuple(selectors(parse(text)))  # the message must name the real text
+    return tuple(_filled(use, values) for use in uses)
+
+
+_STRING = re.compile(r'"([^"]*)"')
+_STAND_IN = "__bzzzmon_value_{}__"
+_STAND_IN_RE = re.compile(r"^__bzzzmon_value_(\d+)__$")
+
+
+def _skeleton(text: str) -> tuple[str, tuple[str, ...]] | None:
+    """``text`` with every non-empty value of an ``=``/``!=`` matcher replaced by a stand-in
+    string, and the values; None where strings cannot be told apart by a regular expression
+    (escapes, other quotes, comments). Only these values go: they never change whether the
+    expression parses (an empty one can, so it stays, and so do regexes, which are checked)."""
+    if "\\" in text or "'" in text or "`" in text or "#" in text or "__bzzzmon_value_" in text:
+        return None
+    parts: list[str] = []
+    values: list[str] = []
+    last = 0
+    for m in _STRING.finditer(text):
+        code = text[last : m.start()]
+        value = m.group(1)
+        before = code.rstrip()
+        if value and before.endswith("=") and not before.endswith(("==", "<=", ">=")):
+            if not value.isprintable():
+                return None  # a raw newline in a string does not parse: let the parser say so
+            parts += [code, f'"{_STAND_IN.format(len(values))}"']
+            values.append(value)
+        else:
+            parts += [code, m.group(0)]
+        last = m.end()
+    parts.append(text[last:])
+    if not values:
+        return None
+    return "".join(parts), tuple(values)
+
+
+@lru_cache(maxsize=1 << 12)
+def _skeleton_selectors(shape: str) -> tuple[SelectorUse, ...]:
+    return tuple(selectors(parse(shape)))
+
+
+def _filled(use: SelectorUse, values: tuple[str, ...]) -> SelectorUse:
+    def real(value: str) -> str:
+        m = _STAND_IN_RE.match(value)
+        return values[int(m.group(1))] if m else value
+
+    matchers = tuple((label, op, real(value)) for label, op, value in use.matchers)
+    name = use.name
+    if name is not None and _STAND_IN_RE.match(name):
+        name = real(name)
+    return SelectorUse(name, use.name_regex, matchers, use.range_function)
 
 
 def is_binary(node: Any) -> bool:
