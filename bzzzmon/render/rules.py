@@ -235,7 +235,7 @@ def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
     found = memo.get(key)
     if found is None:
         found = memo[key] = _slo_alert_rules(plan, slo)
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
