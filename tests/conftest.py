@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from bzzzmon.verify import discovery
 from bzzzmon.verify.discovery import Tool
+from bzzzmon.verify.result_cache import CACHE_ENV
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -19,6 +21,16 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT
+
+
+@pytest.fixture(scope="session", autouse=True)
+def rule_test_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Passed promtool rule-test runs, remembered by content for this session (and the CLI runs
+    it starts): the same generated tests on the same pinned promtool run once
+    (bzzzmon/verify/result_cache.py). A failing run is never remembered."""
+    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("rule-test-cache"))
+    yield
+    os.environ.pop(CACHE_ENV, None)
 
 
 def run_cli(

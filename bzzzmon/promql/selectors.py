@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from functools import lru_cache
 
 # Wider than a selector name (which is lower case), so `$Agent` is reported as 'Agent'.
 _NAME = re.compile(r"\$([A-Za-z_][A-Za-z0-9_]*)")
@@ -21,6 +22,7 @@ class UnknownSelector(ValueError):
         self.offset = offset
 
 
+@lru_cache(maxsize=1 << 16)  # the same label values are escaped for every rule, test and panel
 def escape_label_value(value: str) -> str:
     """A PromQL double-quoted string literal for ``value``."""
     escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

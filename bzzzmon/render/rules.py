@@ -29,6 +29,7 @@ from bzzzmon.promql.builders import aggregate, selector_text, slo_selector
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction
 from bzzzmon.promql.parse import selectors_of
+from bzzzmon.render.memo import plan_memo
 from bzzzmon.render.output import Files, dump_yaml
 from bzzzmon.render.text import go_literal
 from bzzzmon.slo.windows import BASE_WINDOW, PERIOD_EVALUATION_INTERVAL
@@ -232,6 +233,17 @@ def missing_group_expr(slo: SLO) -> str:
 
 
 def slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
+    """The SLO's alerting rules, rendered once per plan (the rules file, its tests, the catalog
+    and the routing checks all read them): shared, so read them, never change them."""
+    memo = plan_memo(plan)
+    key = ("slo_alert_rules", id(slo))
+    found = memo.get(key)
+    if found is None:
+        found = memo[key] = _slo_alert_rules(plan, slo)
+    return found
+
+
+def _slo_alert_rules(plan: Plan, slo: SLO) -> list[Rule]:
     rules: list[Rule] = []
     title = go_literal(slo.title)  # annotations are templates; the title is not
     base_labels = slo.own_labels | slo.labels

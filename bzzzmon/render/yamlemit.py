@@ -92,6 +92,7 @@ def _string(value: str, indent: str) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
+@lru_cache(maxsize=1 << 12, typed=True)  # a few dozen keys, met 100,000s of times
 def _key(key: Any) -> str:
     text = str(key)
     return text if plain_ok(text) else json.dumps(text, ensure_ascii=False)
@@ -113,13 +114,13 @@ def _emit(value: Any, indent: int, out: list[str]) -> None:
         for k, v in value.items():
             _entry(f"{pad}{_key(k)}:", v, indent + 2, out)
     elif _is_sequence(value):
+        item_pad, dash = f"{pad}  ", f"{pad}- "
         for item in value:
             if _is_mapping(item) and item:
-                first = True
+                lead = dash
                 for k, v in item.items():
-                    lead = f"{pad}- " if first else f"{pad}  "
                     _entry(f"{lead}{_key(k)}:", v, indent + 4, out)
-                    first = False
+                    lead = item_pad
             else:
                 _entry(f"{pad}-", item, indent + 2, out)
     else:
@@ -128,17 +129,14 @@ def _emit(value: Any, indent: int, out: list[str]) -> None:
 
 def _entry(head: str, value: Any, child_indent: int, out: list[str]) -> None:
     """``head`` is ``key:`` or ``-``; the value follows on the line or below it."""
-    if type(value) is str:
-        out.append(f"{head} {_string(value, ' ' * child_indent)}")
-    elif _is_mapping(value):
+    kind = type(value)
+    if kind is str:
+        # Most values are plain: no indentation string made for a block they do not need.
+        text = value if plain_ok(value) else _string(value, " " * child_indent)
+        out.append(f"{head} {text}")
+    elif kind is dict or kind is list or _is_mapping(value) or _is_sequence(value):
         if not value:
-            out.append(f"{head} {{}}")
-            return
-        out.append(head)
-        _emit(value, child_indent, out)
-    elif _is_sequence(value):
-        if not value:
-            out.append(f"{head} []")
+            out.append(f"{head} {{}}" if _is_mapping(value) else f"{head} []")
             return
         out.append(head)
         _emit(value, child_indent, out)

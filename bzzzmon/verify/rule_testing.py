@@ -26,6 +26,7 @@ from typing import Any
 import yaml
 
 from bzzzmon import conventions as C
+from bzzzmon.verify import result_cache
 from bzzzmon.verify.tools import ToolResult, require, run
 
 USER_TESTS_DIR = "tests"  # below the spec directory
@@ -197,7 +198,12 @@ class FileResult:
 
 def _run_promtool(test: TestFile) -> FileResult:
     start = time.monotonic()
-    result = run([require("promtool"), "test", "rules", str(test.path)], timeout=600)
+    command = [require("promtool"), "test", "rules", str(test.path)]
+    run_key = result_cache.key(command[0], test.path, test.rule_files)
+    result = result_cache.recall(run_key, command)
+    if result is None:
+        result = run(command, timeout=600)
+        result_cache.remember(run_key, result)
     cases = [] if result.ok else parse_failures(result.output)
     return FileResult(test.label, result, cases, test.checks, time.monotonic() - start)
 

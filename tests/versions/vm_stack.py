@@ -6,8 +6,11 @@ stack's client and player work unchanged.
 
 VictoriaMetrics' defaults hide the newest 30 s of data from queries (``-search.latencyOffset``)
 and vmalert evaluates 30 s in the past (``-rule.evalDelay``): with 1 minute of rule time = 1 s
-that is half an hour of rule time, so both are set to 0 here, as a deployment whose scrapes
-arrive in time may do too.
+that is half an hour of rule time. The offset is set to 0 here, the delay to 1 s (one minute of
+rule time): single-node makes a sample searchable up to a second after its scrape, so at 0 the
+2m lookback of a time SLI's missing-data rule (two scrapes here) was now and then empty, and
+that alert flapped to pending every few seconds; the stack was never quiet, and every incident
+first waited out its whole timeout (90 s of each ~110 s under load).
 """
 
 from __future__ import annotations
@@ -59,7 +62,7 @@ class VictoriaMetricsStack(Stack):
                 "-remoteWrite.flushInterval=100ms",
                 f"-notifier.url={self.alertmanager_url}",
                 f"-evaluationInterval={configs.duration(timing.evaluation_interval)}",
-                "-rule.evalDelay=0s",
+                "-rule.evalDelay=1s",
                 f"-rule.resendDelay={configs.duration(timing.resend_delay)}",
                 f"-httpListenAddr={LOOPBACK}:{port}",
                 f"-external.url={vmalert_url}",

@@ -134,8 +134,7 @@ class _Phases:
 
     def __init__(self, group: Group, feed: SLIFeed, labels: dict[str, str]) -> None:
         self.feed = feed
-        self.bad: list[Fraction] = []
-        self.total: list[Fraction] = []
+        self.samples = 0
         self.runs: list[tuple[int, int, int]] = []  # what determines bad and total, for replay_once
         if feed.kind == "time":
             assert feed.gauge is not None
@@ -149,26 +148,31 @@ class _Phases:
         if samples <= 0:
             return
         self.runs.append((samples, bad, events))
+        self.samples += samples
         if self.feed.kind == "time":
-            value = self.feed.bad_value if bad else self.feed.good_value
-            self.gauge.hold(value, samples)
-            self.bad += [Fraction(1 if bad else 0)] * samples
-            self.total += [Fraction(1)] * samples
-            return
-        if self.feed.kind == "ratio":
+            self.gauge.hold(self.feed.bad_value if bad else self.feed.good_value, samples)
+        elif self.feed.kind == "ratio":
             self.first.grow(Fraction(bad), samples)
             self.second.grow(Fraction(events - bad), samples)
         else:  # latency: the fast bucket and the count
             self.first.grow(Fraction(events - bad), samples)
             self.second.grow(Fraction(events), samples)
-        # The first sample of a counter has no increment.
-        fresh = 1 if not self.bad else 0
-        self.bad += [Fraction(0)] * fresh + [Fraction(bad)] * (samples - fresh)
-        self.total += [Fraction(0)] * fresh + [Fraction(events)] * (samples - fresh)
 
-    @property
-    def samples(self) -> int:
-        return len(self.bad)
+    def _events(self) -> tuple[tuple[Fraction, ...], tuple[Fraction, ...]]:
+        """Bad and total events of every sample, for the replay: built only when an SLO of
+        this shape has not replayed these phases yet."""
+        bad: list[Fraction] = []
+        total: list[Fraction] = []
+        for samples, level, events in self.runs:
+            if self.feed.kind == "time":
+                bad += [Fraction(1 if level else 0)] * samples
+                total += [Fraction(1)] * samples
+                continue
+            # The first sample of a counter has no increment.
+            fresh = 1 if not bad else 0
+            bad += [Fraction(0)] * fresh + [Fraction(level)] * (samples - fresh)
+            total += [Fraction(0)] * fresh + [Fraction(events)] * (samples - fresh)
+        return tuple(bad), tuple(total)
 
     def replay(self, slo: SLO, interval: int, shape: str) -> Replay:
         counter = self.feed.kind != "time"
@@ -176,7 +180,7 @@ class _Phases:
             slo,
             shape,
             (counter, interval, tuple(self.runs)),
-            lambda: Feed(interval, counter, tuple(self.bad), tuple(self.total)),
+            lambda: Feed(interval, counter, *self._events()),
         )
 
 
@@ -225,13 +229,20 @@ class SLOTests:
         self.series_labels = {C.LABEL_SLO: slo.name} | _group_labels(slo)
         self.fired: set[str] = set()  # tiers some scenario pins firing
         self.shape = replay_shape(slo)
+        self._tier_alerts: dict[str, Labels] = {}
 
     # --- helpers -------------------------------------------------------------------------------
     def _threshold(self, tier: BurnTier) -> Fraction:
         return error_ratio_threshold(tier.factor, self.slo.budget_fraction)
 
     def _tier_alert(self, tier: BurnTier) -> Labels:
-        return firing_labels(self.slo.alert_name, self.rules.tiers[tier.name], self.series_labels)
+        """The ALERTS labels of ``tier`` firing (made once per tier; every check reads them)."""
+        found = self._tier_alerts.get(tier.name)
+        if found is None:
+            found = self._tier_alerts[tier.name] = firing_labels(
+                self.slo.alert_name, self.rules.tiers[tier.name], self.series_labels
+            )
+        return found
 
     def _steps(self, seconds: int | Fraction) -> int:
         return steps_for(seconds, self.interval)

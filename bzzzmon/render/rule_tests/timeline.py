@@ -16,6 +16,7 @@ import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from bzzzmon.promql.numbers import format_fraction, to_decimal
@@ -69,10 +70,16 @@ class Track:
             samples -= 1
             if samples == 0:
                 return
+        self.samples += samples
+        if per_step.denominator == 1 and self.last.denominator == 1:
+            # Whole events (nearly every counter): integer arithmetic, printed as number() does.
+            step, begin = per_step.numerator, self.last.numerator + per_step.numerator
+            self.parts.append(f"{begin}+{step}x{samples - 1}")
+            self.last = Fraction(begin + step * (samples - 1))
+            return
         start = self.last + per_step
         self.parts.append(f"{number(start)}+{number(per_step)}x{samples - 1}")
         self.last = start + per_step * (samples - 1)
-        self.samples += samples
 
     def hold(self, value: Fraction | Decimal | int, samples: int) -> None:
         """``samples`` more samples of a gauge at ``value``."""
@@ -86,7 +93,14 @@ class Track:
 
 
 def firing_query(alertname: str, **match: str) -> str:
+    if not match:
+        return _firing_query(alertname)
     return labels_text("ALERTS", {"alertname": alertname, "alertstate": "firing"} | match)
+
+
+@lru_cache(maxsize=1 << 14)  # an SLO's tests ask the same query at every pinned step
+def _firing_query(alertname: str) -> str:
+    return labels_text("ALERTS", {"alertname": alertname, "alertstate": "firing"})
 
 
 def firing_labels(alertname: str, rule_labels: Labels, expr_labels: Labels) -> Labels:
@@ -114,16 +128,18 @@ class Group:
 
     def data(self) -> dict[str, Any]:
         tests = []
+        texts: dict[int, str] = {}  # by id: the checks of a group share their label sets
         for step, query, firing in sorted(self.checks, key=lambda c: (c[0], c[1])):
+            if len(firing) > 1:
+                firing = sorted(firing, key=lambda x: sorted(x.items()))
+            samples = []
+            for labels in firing:
+                text = texts.get(id(labels))
+                if text is None:
+                    text = texts[id(labels)] = labels_text("ALERTS", labels)
+                samples.append({"labels": text, "value": 1})
             tests.append(
-                {
-                    "expr": query,
-                    "eval_time": f"{step * self.interval}s",
-                    "exp_samples": [
-                        {"labels": labels_text("ALERTS", labels), "value": 1}
-                        for labels in sorted(firing, key=lambda x: sorted(x.items()))
-                    ],
-                }
+                {"expr": query, "eval_time": f"{step * self.interval}s", "exp_samples": samples}
             )
         return {
             "interval": f"{self.interval}s",
