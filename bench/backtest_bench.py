@@ -17,6 +17,11 @@ The children's CPU is counted as they exit; the source Prometheus, which answers
 and threshold-alert queries and is still running, is read from /proc.
 
     .venv/bin/python -m bench.backtest_bench --days 1,3 [--resolution 1m]
+    .venv/bin/python -m bench.backtest_bench --days 3 --slos 0,4,16 --no-peer
+
+``--slos`` adds that many copies of dht-operations (own names, the same SLI, so every copy has
+data) to a copy of the shipped specs: the cost against the number of SLOs with data (SLOs
+without data cost next to nothing: their windows are empty).
 """
 
 from __future__ import annotations
@@ -24,9 +29,12 @@ from __future__ import annotations
 import argparse
 import os
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
+
+import yaml
 
 from bzzzmon.backtest.rules import ALERTS, load, recording_levels
 from bzzzmon.backtest.run import replay
@@ -69,14 +77,33 @@ def source_cpu(data: Path) -> float:
     return 0.0
 
 
-def measure(days: int, resolution: int, peer: bool) -> str:
-    plan = load_plan(ROOT / "specs")
-    rules = load(render_all(plan))
+def specs_with_copies(copies: int, into: Path) -> Path:
+    """The shipped specs plus ``copies`` copies of dht-operations, in ``into``."""
+    shutil.copytree(ROOT / "specs", into)
+    if copies:
+        slos = yaml.safe_load((ROOT / "specs" / "slos.yaml").read_text())["slos"]
+        dht = next(s for s in slos if s["name"] == "dht-operations")
+        extra = [
+            dht
+            | {
+                "name": f"dht-operations-copy{k}",
+                "alerting": dht["alerting"] | {"name": f"BZZZDHTErrorBudgetBurnCopy{k}"},
+            }
+            for k in range(1, copies + 1)
+        ]
+        text = yaml.safe_dump({"apiVersion": "bzzzmon/v1", "slos": extra}, sort_keys=False)
+        (into / "bench-copies.yaml").write_text(text)
+    return into
+
+
+def measure(days: int, resolution: int, peer: bool, copies: int = 0) -> str:
     end = START + days * 86400 - STEP
     with (
         tempfile.TemporaryDirectory(prefix="backtest-bench-") as tmp,
         history_prometheus(history(days), START, Path(tmp) / "source") as url,
     ):
+        plan = load_plan(specs_with_copies(copies, Path(tmp) / "specs"))
+        rules = load(render_all(plan))
         data = Path(tmp) / "source" / "data"
         wall, (own0, kids0), src0 = time.monotonic(), cpu(), source_cpu(data)
         outcome, _ = replay(plan, url, START, end, lambda _: None, resolution)
@@ -93,7 +120,8 @@ def measure(days: int, resolution: int, peer: bool) -> str:
             _, kids2 = cpu()
     t = outcome.timings
     return (
-        f"| {days}d | {took:.1f} s | {os.getloadavg()[0]:.1f} | "
+        f"| {days}d | {len(plan.slos)} ({len(plan.slos) - copies} + {copies}) | {took:.1f} s | "
+        f"{os.getloadavg()[0]:.1f} | "
         f"{own1 - own0:.1f} s + {kids1 - kids0:.1f} s + {src1 - src0:.1f} s | "
         f"{t['recording rules']:.1f} s / {t['alerts']:.1f} s | "
         + (
@@ -109,15 +137,18 @@ def main() -> None:
     parser.add_argument("--days", default="1,3")
     parser.add_argument("--resolution", default="0")
     parser.add_argument("--no-peer", action="store_true", help="skip the peer (long histories)")
+    parser.add_argument("--slos", default="0", help="copies of dht-operations to add, e.g. 0,4,16")
     args = parser.parse_args()
     resolution = 0 if args.resolution in ("0", "0s") else seconds(args.resolution)
     print(
-        "| history | backtest wall | load | CPU own + children + source | recording / alerts | "
+        "| history | SLOs (shipped + copies) | backtest wall | load | "
+        "CPU own + children + source | recording / alerts | "
         "peer: promtool rules backfill, level 0 | ratio |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for days in (int(d) for d in args.days.split(",")):
-        print(measure(days, resolution, not args.no_peer), flush=True)
+        for copies in (int(n) for n in args.slos.split(",")):
+            print(measure(days, resolution, not args.no_peer, copies), flush=True)
 
 
 def seconds(text: str) -> int:
