@@ -29,7 +29,7 @@ FILES = sorted(
 # rule's and drops the result's; vmalert keeps both, the result's renamed exported_<label>.
 EXPORTED = {
     "alerts-exporter.test.yml": {"exported_component"},
-    "escalation.test.yml": {"exported_alertname", "exported_severity"},
+    "escalation.test.yml": {"exported_alertname"},
 }
 
 # Where vmalert-tool fires at another evaluation than promtool: (alert, eval time, the tiers firing
@@ -53,7 +53,6 @@ WINDOW: dict[str, Timing] = {
     "slo-health-checks.test.yml": [
         ("BZZZHealthCheckBudgetBurn", "6m28s", (), ("ticket-fast",)),
         ("BZZZHealthCheckBudgetBurn", "6m28s", (), ("ticket-slow",)),
-        ("BZZZHealthCheckBudgetBurn", "67h31m22s", (), ("page-fast",)),
     ],
     "slo-dht-latency.test.yml": [
         ("BZZZDHTLatencyBudgetBurn", "6m28s", (), ("ticket-fast",)),
@@ -83,9 +82,14 @@ def _one_evaluation_late(alert: str) -> Timing:
 
 
 SAME_GROUP: dict[str, Timing] = {
+    # Its page-fast holds `for: 10m` (specs/slos.yaml): it fires one evaluation late, and is
+    # never pending while the slower tiers would fire.
     "slo-health-checks.test.yml": [
-        *_one_evaluation_late("BZZZHealthCheckBudgetBurn"),
-        ("BZZZHealthCheckBudgetBurn", "67h23m17s", ("page-fast",), ()),
+        ("BZZZHealthCheckBudgetBurn", "12m56s", ("page-fast",), ()),
+        ("BZZZHealthCheckBudgetBurn", "1m37s", ("page-slow",), ()),
+        ("BZZZHealthCheckBudgetBurn", "6m28s", (), ("page-slow",)),
+        ("BZZZHealthCheckBudgetBurn", "1m37s", ("ticket-fast",), ()),
+        ("BZZZHealthCheckBudgetBurn", "1m37s", ("ticket-slow",), ()),
     ],
     "slo-dht-latency.test.yml": _one_evaluation_late("BZZZDHTLatencyBudgetBurn"),
 }
