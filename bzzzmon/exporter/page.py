@@ -36,10 +36,12 @@ class MetricsPage:
       config reload, or one whose time-dependent values have changed is rendered on demand.
     """
 
-    def __init__(self, service: ExporterService, process_page: Callable[[], bytes] = bytes) -> None:
+    def __init__(
+        self, service: ExporterService, finish: Callable[[bytes], bytes] = lambda page: page
+    ) -> None:
         self._service = service
         self._caches = PageCaches()
-        self._process_page = process_page  # appended by render(); the prober hands frames
+        self._finish = finish  # what render() adds (process metrics); the prober hands frames
         self._cached: bytes = b""
         self._landing = ""
         self._cached_key: tuple[int, int] | None = None  # (rounds, config reloads)
@@ -62,7 +64,7 @@ class MetricsPage:
 
     async def render(self) -> bytes:
         await self._ensure_current()
-        return self._cached + self._process_page()
+        return self._finish(self._cached)
 
     async def landing(self) -> str:
         """The landing page, built with the metrics page from the same snapshot."""

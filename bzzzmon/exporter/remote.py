@@ -20,7 +20,7 @@ from pathlib import Path
 from aiohttp import web
 
 from bzzzmon.exporter.frames import Frame, health, read_frame
-from bzzzmon.exporter.selfmetrics import ProcessMetrics
+from bzzzmon.exporter.selfmetrics import WithProcessMetrics
 
 OVERDUE_SECONDS = 10.0
 START_SECONDS = 60.0  # until the prober's first page
@@ -31,19 +31,12 @@ class RemotePage:
     def __init__(self, first: Frame, clock: Callable[[], float] = time.time) -> None:
         self.frame = first
         self._clock = clock
-        self._process = ProcessMetrics()
-        self._body = b""
-        self._body_of: tuple[bytes, bytes] = (b"", b"")  # the two parts self._body joins
+        self._with_process = WithProcessMetrics()
 
     async def render(self) -> bytes:
         if self._clock() > self.frame.valid_until + OVERDUE_SECONDS:
             raise web.HTTPServiceUnavailable(text="503 the prober is not answering\n")
-        page, process = self.frame.page, self._process.page()
-        # Joined once per new page or second, not per scrape: 10 scrapers would otherwise hold
-        # 10 copies of a page (350 KB at 1,000 targets) at once.
-        if page is not self._body_of[0] or process is not self._body_of[1]:
-            self._body, self._body_of = page + process, (page, process)
-        return self._body
+        return self._with_process.join(self.frame.page)
 
     async def landing(self) -> str:
         return self.frame.landing

@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from bzzzmon.exporter.auth import Verdict
 from bzzzmon.exporter.connections import HEADER_TIMEOUT, MAX_CONNECTIONS, ConnectionGate, listen
 from bzzzmon.exporter.page import MetricsPage
-from bzzzmon.exporter.selfmetrics import ProcessMetrics
+from bzzzmon.exporter.selfmetrics import WithProcessMetrics
 from bzzzmon.exporter.service import ExporterService
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -40,7 +40,7 @@ class Pages(Protocol):
 def build_app(
     service: ExporterService, gate: ConnectionGate | None = None, pages: Pages | None = None
 ) -> web.Application:
-    page = MetricsPage(service, ProcessMetrics().page) if pages is None else pages
+    page = MetricsPage(service, WithProcessMetrics().join) if pages is None else pages
     gate = ConnectionGate(MAX_CONNECTIONS) if gate is None else gate
 
     @web.middleware
