@@ -63,6 +63,19 @@ def alert(
     return ALERT.format(name=name, severity=severity, expr=expr, extra=extra)
 
 
+# A severity table whose one receiver is a Slack receiver with the given settings (line 8).
+SLACK_RECEIVER = """\
+apiVersion: bzzzmon/v1
+severities:
+  P0: {{title: a, response_time: 15m, resolution_target: 2h, receivers: [chat]}}
+  P1: {{title: b, response_time: 1h, resolution_target: 4h, receivers: [chat]}}
+  P2: {{title: c, response_time: 4h, resolution_target: 24h, receivers: [chat]}}
+  P3: {{title: d, response_time: 1d, resolution_target: 1w, receivers: [chat]}}
+receivers:
+  - {{name: chat, slack: {slack}}}
+"""
+
+
 @dataclass
 class Case:
     id: str
@@ -270,6 +283,28 @@ receivers:
         "sev.yaml:3:73",
         "unknown receiver 'pagr'",
         "known receivers: pager",
+    ),
+    Case(
+        "slack-person-as-channel",
+        {
+            "sev.yaml": SLACK_RECEIVER.format(
+                slack="{channel: '@tech-lead', api_url_file: /run/secrets/s}"
+            )
+        },
+        "sev.yaml:8:36",
+        "a Slack receiver posts to a channel, not to a person",
+        "post to a channel and mention them: channel: '#bzzz-alerts', mention: ['@tech-lead']",
+    ),
+    Case(
+        "slack-mention-template",
+        {
+            "sev.yaml": SLACK_RECEIVER.format(
+                slack="{channel: '#ops', mention: ['{{ .Status }}'], api_url_file: /run/secrets/s}"
+            )
+        },
+        "sev.yaml:8:54",
+        "a Slack mention is '@handle'",
+        "e.g. mention: ['@tech-lead']",
     ),
     Case(
         "missing-severity",

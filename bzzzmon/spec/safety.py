@@ -236,4 +236,36 @@ def safe_file_name(value: str) -> bool:
 
 SWARM_SERVICE_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$"
 
-SLACK_CHANNEL_PATTERN = r"^[#@]?[A-Za-z0-9][A-Za-z0-9._-]{0,79}$"
+# --- Slack -----------------------------------------------------------------------------------
+# A message goes to a channel: Slack's app webhooks ignore any other destination, and legacy
+# ones deliver "@user" as a private message nobody else on call sees. People are mentioned in
+# the channel instead (``mention``). Neither admits braces: both land in Alertmanager templates.
+_SLACK_CHANNEL = re.compile(r"^(#[a-z0-9][a-z0-9._-]{0,79}|[CG][A-Z0-9]{8,20})$")
+_SLACK_MENTION = re.compile(
+    r"^(@[A-Za-z0-9][A-Za-z0-9._-]{0,79}|<@[UW][A-Z0-9]{8,20}>|<!subteam\^S[A-Z0-9]{8,20}>"
+    r"|<!here>|<!channel>)$"
+)
+
+
+def check_slack_channel(value: str) -> str:
+    if value.startswith("@"):
+        refuse(
+            "a Slack receiver posts to a channel, not to a person",
+            f"post to a channel and mention them: channel: '#bzzz-alerts', mention: ['{value}']",
+        )
+    if not _SLACK_CHANNEL.match(value):
+        refuse(
+            "a Slack channel is '#name' (lowercase letters, digits, '.', '_', '-') or a channel ID",
+            "e.g. channel: '#bzzz-alerts' or channel: C0123ABCD",
+        )
+    return value
+
+
+def check_slack_mention(value: str) -> str:
+    if not _SLACK_MENTION.match(value):
+        refuse(
+            "a Slack mention is '@handle', a user '<@U…>', a group '<!subteam^S…>', "
+            "'<!here>' or '<!channel>'",
+            "e.g. mention: ['@tech-lead'] or mention: ['<!subteam^S0123ABCD>']",
+        )
+    return value

@@ -157,8 +157,13 @@ class PagerDuty(Strict):
 
 
 class Slack(Strict):
-    channel: str = Field(pattern=safety.SLACK_CHANNEL_PATTERN)
+    channel: Annotated[str, AfterValidator(safety.check_slack_channel)]
     api_url_file: SecretFile
+    mention: list[Annotated[str, AfterValidator(safety.check_slack_mention)]] = Field(
+        default_factory=list,
+        description="People or groups mentioned above each message in the channel "
+        "('@handle', '<@U…>', '<!subteam^S…>', '<!here>'), so they are notified",
+    )
 
 
 class Email(Strict):

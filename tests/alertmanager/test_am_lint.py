@@ -31,7 +31,7 @@ def test_a_per_agent_source_without_the_agent_in_equal_is_flagged(teams: Rendere
     assert set(flagged) == {"db-down-explains-cart", "p0-silences-p3"}
     finding = flagged["db-down-explains-cart"]
     assert finding.level == "warning"
-    assert finding.where == "teams/service.yaml:80:7"
+    assert finding.where == "teams/service.yaml:81:7"
     assert finding.subject == "inhibition db-down-explains-cart"
     assert finding.key == "routing.inhibitions[].equal"
     assert "per agent (instance, swarm_node, swarm_task_slot)" in finding.message

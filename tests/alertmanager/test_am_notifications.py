@@ -60,6 +60,11 @@ def test_templates_render_in_alertmanager(shipped: Rendered, tmp_path: Path) -> 
         key_file.write_text("0123456789abcdef0123456789abcdef")
         slack = receiver(plan.receiver("slack-bzzz-alerts"))["slack_configs"][0]
         slack["api_url_file"] = str(url_file)
+        # An escalation contact: the alert channel, mentioning the person above the message.
+        lead_url_file = tmp_path / "slack_lead_url"
+        lead_url_file.write_text(f"{http.url}/slack-tech-lead")
+        lead = receiver(plan.receiver("tech-lead"))["slack_configs"][0]
+        lead["api_url_file"] = str(lead_url_file)
         pager = receiver(plan.receiver("pager"))["pagerduty_configs"][0]
         pager |= {"routing_key_file": str(key_file), "url": f"{http.url}/pagerduty"}
         mail = receiver(plan.receiver("digest"))["email_configs"][0]
@@ -72,7 +77,7 @@ def test_templates_render_in_alertmanager(shipped: Rendered, tmp_path: Path) -> 
             "receivers": [
                 {
                     "name": "all",
-                    "slack_configs": [slack],
+                    "slack_configs": [slack, lead],
                     "pagerduty_configs": [pager],
                     "email_configs": [mail],
                 }
@@ -87,10 +92,17 @@ def test_templates_render_in_alertmanager(shipped: Rendered, tmp_path: Path) -> 
                 timeout=10,
             )
             assert posted.status_code == 200, posted.text
-            requests = http.requests.wait_for(2)
+            requests = http.requests.wait_for(3)
             messages = smtp.messages.wait_for(1)
     by_path = {path: json.loads(body) for path, body in requests}
-    assert set(by_path) == {"/slack", "/pagerduty"}, requests
+    assert set(by_path) == {"/slack", "/slack-tech-lead", "/pagerduty"}, requests
+    mentioned = by_path["/slack-tech-lead"]
+    assert mentioned["channel"] == "#bzzz-alerts"
+    assert mentioned["link_names"] is True
+    assert mentioned["attachments"][0]["pretext"] == "@tech-lead"
+    assert mentioned["attachments"][0]["text"] == by_path["/slack"]["attachments"][0]["text"]
+    assert "pretext" not in by_path["/slack"]["attachments"][0]
+    assert not by_path["/slack"].get("link_names")
 
     attachment = by_path["/slack"]["attachments"][0]
     assert by_path["/slack"]["channel"] == "#bzzz-alerts"

@@ -49,13 +49,16 @@ def _pagerduty(s: dict[str, Any]) -> Config:
 
 
 def _slack(s: dict[str, Any]) -> Config:
-    return {
-        "api_url_file": s["api_url_file"],
-        "channel": s["channel"],
-        "title": use(SLACK_TITLE),
-        "text": use(SLACK_TEXT),
-        "send_resolved": True,
-    }
+    config: Config = {"api_url_file": s["api_url_file"], "channel": s["channel"]}
+    if s.get("mention"):
+        # Above the message, so the mention notifies; link_names resolves "@handle" and is
+        # harmless for IDs. The spec's check admits no template characters here.
+        config["pretext"] = " ".join(s["mention"])
+        config["link_names"] = True
+    config["title"] = use(SLACK_TITLE)
+    config["text"] = use(SLACK_TEXT)
+    config["send_resolved"] = True
+    return config
 
 
 def _email(s: dict[str, Any]) -> Config:
