@@ -80,6 +80,7 @@ def take_snapshot(config: ExporterConfig, state: ExporterState, now: float) -> S
                 is_stale,
                 outcome.status,
                 outcome.checks,
+                reason=outcome.reason,
             )
         )
         ok = 1.0 if outcome.success and not is_stale else 0.0

@@ -11,12 +11,17 @@
      ``checks`` map assigns to its name (else the entry's own ``component`` field). A mapped check
      that is missing from a successful answer observes 0 for its component; a failed request
      observes 0 for every component the probe covers (every component the ``checks`` map names).
+     A ``health_checks`` target that **refused the connection** observes nothing: no process
+     listens there, which is the agent-down alert's to report, while the replicas that answer
+     say how healthy the component is. A timeout, a reset or a bad answer still observes 0 (an
+     agent that is up but broken is unhealthy).
    - A result older than ``max_result_age`` is **stale**: it observes 0 for every component it
-     covers, whatever it said when it was fresh.
+     covers, whatever it said when it was fresh (even a refused one: then the exporter's loop,
+     not the target, is what is not there).
 3. **Component score** = the mean of its observations, over all targets (agent replicas) and
    checks. A component that some probe or check is configured to measure but that has no
-   observations at all scores 0, so an agent that vanished drags the score down instead of
-   disappearing from it.
+   observations at all (:data:`NO_DATA_SCORE`: every agent refused, or vanished from discovery)
+   scores 0, so nothing answering is never mistaken for healthy.
 4. **The ``exporter`` component** scores 1 while the probe loop is current (its last round finished
    no longer than ``max_result_age`` ago) and 0 otherwise.
 5. **System score** = ``sum(w * s) / sum(w)`` over components with weight ``w > 0``. Scores are
@@ -67,6 +72,18 @@ def status_score(status: object) -> float | None:
     return STATUS_SCORES.get(status.strip().lower())
 
 
+# A measured component that nothing observed: no replica answered at all.
+NO_DATA_SCORE = 0.0
+
+
+def target_absent(probe_type: str, reason: str | None) -> bool:
+    """A ``health_checks`` target that refused the connection: nothing listens there (rule 2).
+
+    Its checks are neither passed nor failed and it adds no observation; its probe still fails
+    (``bzzz_probe_success`` 0, a ``refused`` failure counted)."""
+    return probe_type == "health_checks" and reason == "refused"
+
+
 def check_passed(score: float) -> bool:
     """A check counts as passed unless it is failing (degraded still passes)."""
     return score > 0.0
@@ -79,9 +96,13 @@ def observe(
     stale: bool,
     status: float | None,
     checks: Iterable[CheckResult],
+    *,
+    reason: str | None = None,
 ) -> list[Observation]:
     """The observations one probe result contributes (see the module docstring, rule 2)."""
     covered = tuple(covered)
+    if not stale and not success and target_absent(probe_type, reason):
+        return []
     if stale or not success:
         return [Observation(c, 0.0) for c in covered]
     if probe_type == "health_checks":
@@ -97,13 +118,14 @@ def observe(
 def component_scores(
     observations: Iterable[Observation], measured: Iterable[str]
 ) -> dict[str, float]:
-    """Mean observation per component; every ``measured`` component gets a score (0 if unseen)."""
+    """Mean observation per component; every ``measured`` component gets a score, and one with
+    no observation at all scores :data:`NO_DATA_SCORE` (not NaN, not left out)."""
     sums: dict[str, float] = {c: 0.0 for c in measured}
     counts: dict[str, int] = {c: 0 for c in sums}
     for obs in observations:
         sums[obs.component] = sums.get(obs.component, 0.0) + obs.score
         counts[obs.component] = counts.get(obs.component, 0) + 1
-    return {c: (_round(sums[c] / counts[c]) if counts[c] else 0.0) for c in sorted(sums)}
+    return {c: (_round(sums[c] / counts[c]) if counts[c] else NO_DATA_SCORE) for c in sorted(sums)}
 
 
 def exporter_score(last_round_finished: float | None, now: float, max_result_age: float) -> float:
@@ -114,10 +136,11 @@ def exporter_score(last_round_finished: float | None, now: float, max_result_age
 
 
 def system_score(scores: Mapping[str, float], weights: Mapping[str, float]) -> float:
-    """Weighted mean of component scores over components with a positive weight."""
+    """Weighted mean of component scores over components with a positive weight; with no such
+    component scored there is nothing healthy to average: :data:`NO_DATA_SCORE`."""
     total = sum(w for c, w in weights.items() if w > 0 and c in scores)
     if total <= 0:
-        return 0.0
+        return NO_DATA_SCORE
     return _round(sum(w * scores[c] for c, w in weights.items() if w > 0 and c in scores) / total)
 
 

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from bzzzmon.exporter.probes import ProbeOutcome
-from bzzzmon.exporter.scoring import check_passed
+from bzzzmon.exporter.scoring import check_passed, target_absent
 
 # Buckets of bzzz_probe_duration_seconds.
 DURATION_BUCKETS: tuple[float, ...] = (
@@ -89,6 +89,8 @@ class ExporterState:
                 self.probe_failures[(component, result.target, outcome.reason)] += 1
         if result.probe_type != "health_checks":
             return
+        if target_absent(result.probe_type, outcome.reason):
+            return  # nothing listens: its checks are neither passed nor failed (scoring, rule 2)
         if outcome.success:
             seen = set()
             for check in outcome.checks:

@@ -68,10 +68,9 @@ NOISY = {
     # The same young history: as the session's first incident, a health-check ticket tier can
     # notify before BZZZSystemHealthCritical is pending and its hold explains the burn (CI).
     "system-health-critical": "a health-check ticket tier can notify before the hold starts",
-    # The bootstrap probe no longer points at the agents (no BZZZDHTBootstrapNodeDown beside it),
-    # but the stopped agent's health checks fail (a third of all): the health-check page burns
-    # when the incident outlasts ~14 s of the scaled 1h window (or the stack is younger than it).
-    "agent-down": "the health-check burn notifies beside it",
+    # Not agent-down any more: the stopped agent refuses connections, and a refused target's
+    # health checks are neither passed nor failed (docs/exporter.md), so no health-check burn
+    # notifies beside BZZZAgentDown.
 }
 
 
