@@ -1,7 +1,7 @@
 """What a delay seen on the stack would be in production.
 
 The stack runs every rule duration ``factor`` times faster (``timescale``) and shortens
-Alertmanager's waits to about a second (``configs.Timing``). A notification's delay therefore
+Alertmanager's waits to a few seconds (``configs.Timing``). A notification's delay therefore
 splits into the rule part - from the fault switching on (off, for a resolution) to the moment
 Prometheus says the alert fired (``startsAt``; ``endsAt`` when resolved) - which scales by
 ``factor``, and Alertmanager's wait, which in production is the route's ``group_wait`` for a new
