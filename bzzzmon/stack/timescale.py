@@ -12,7 +12,9 @@ stack therefore loads the *generated* rule files through one mechanical rewrite:
   low-traffic guard's ``bzzzmon_slo:sli_total_events:rate1h{...} * 3600 >= 100``) are divided
   too: the rate now covers 1h/k, so the events in it are the rate times 3600/k seconds. Only a
   factor that equals the window named in the rate's own name (``rate1h`` and 3600) is such
-  seconds; every other number is left alone.
+  seconds; every other number is left alone, except
+- the horizon of ``predict_linear(v[6h], 86400)``, seconds of rule time like a range: the slope
+  is now taken over 6h/k, so an unscaled day ahead would extrapolate k days of production.
 
 Nothing else changes: metric and recording-rule names (``bzzzmon_slo:sli_error:ratio_rate1h``
 keeps its name while it now covers 1h/k), label matchers, thresholds, burn factors, operators,
@@ -49,6 +51,8 @@ _OFFSET = re.compile(rf"(?<![\w:])offset(\s+)(-?)({_DURATION})\b")
 _WINDOW_SECONDS = re.compile(
     rf':rate({_DURATION})(?:\{{(?:[^}}"\\]|"(?:[^"\\]|\\.)*")*\}})?(\s*\*\s*)(\d+)(?![\d.eE])'
 )
+_PREDICT_LINEAR = re.compile(r"(?<![\w:])predict_linear\s*\(")
+_NUMBER = re.compile(r"\s*(\d+(?:\.\d+)?)\s*")
 _FORMAT_UNITS = (("d", 86_400_000), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1))
 
 
@@ -84,7 +88,8 @@ class TimeScale:
     def expr(self, expr: str) -> str:
         """The expression with every range, subquery step and offset scaled."""
         out: list[str] = []
-        for is_string, chunk in _split_strings(self._window_seconds(expr)):
+        scaled = self._horizons(self._window_seconds(expr))
+        for is_string, chunk in _split_strings(scaled):
             out.append(chunk if is_string else self._code(chunk))
         rewritten = "".join(out)
         parse(rewritten)  # the rewrite must leave valid PromQL; PromQLError otherwise
@@ -103,6 +108,22 @@ class TimeScale:
             return m.group(0)[: m.start(3) - m.start()] + text
 
         return _WINDOW_SECONDS.sub(seconds, expr)
+
+    def _horizons(self, expr: str) -> str:
+        """Scale predict_linear's horizon when it is a number of seconds (see the module doc)."""
+        in_string = _string_spans(expr)
+        out, done = [], 0
+        for m in _PREDICT_LINEAR.finditer(expr):
+            if in_string(m.start()):
+                continue
+            comma, close = _second_argument(expr, m.end(), in_string)
+            number = _NUMBER.fullmatch(expr, comma + 1, close) if comma >= 0 else None
+            if number is None:
+                continue
+            scaled = Decimal(number.group(1)) / self.factor
+            out += [expr[done : number.start(1)], format(scaled.normalize(), "f")]
+            done = number.end(1)
+        return "".join(out) + expr[done:]
 
     def _code(self, code: str) -> str:
         def range_(m: re.Match[str]) -> str:
@@ -128,6 +149,25 @@ class TimeScale:
                     if key in rule:
                         rule[key] = self.scale(str(rule[key]), is_range=False)
         return yaml.safe_dump(data, sort_keys=False, allow_unicode=True, width=1 << 30)
+
+
+def _second_argument(expr: str, start: int, in_string: Callable[[int], bool]) -> tuple[int, int]:
+    """The top-level comma and the closing parenthesis of the call whose arguments begin at
+    ``start`` (-1, -1 when there is no second argument)."""
+    depth, comma = 0, -1
+    for i in range(start, len(expr)):
+        if in_string(i):
+            continue
+        c = expr[i]
+        if c in "([{":
+            depth += 1
+        elif c in ")]}":
+            if depth == 0:
+                return (comma, i) if comma >= 0 else (-1, -1)
+            depth -= 1
+        elif c == "," and depth == 0:
+            comma = i
+    return -1, -1
 
 
 def _string_spans(expr: str) -> Callable[[int], bool]:

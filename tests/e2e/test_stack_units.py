@@ -59,6 +59,25 @@ def test_seconds_of_a_rates_window_are_divided(expr: str, scaled: str) -> None:
     assert SCALE.expr(expr) == scaled
 
 
+@pytest.mark.parametrize(
+    ("expr", "scaled"),
+    [
+        # The slope is taken over 6h/60 now: a day ahead is a day of rule time, 86400/60 s.
+        (
+            'predict_linear(avail{fs!~"tmpfs|x"}[6h], 86400) < 0',
+            'predict_linear(avail{fs!~"tmpfs|x"}[6m], 1440) < 0',
+        ),
+        ("predict_linear(rate(x[1h])[6h:5m], 90)", "predict_linear(rate(x[1m])[6m:5s], 1.5)"),
+        # Not a number of seconds, or not predict_linear's horizon: left alone.
+        ("predict_linear(x[6h], 3600 * 24)", "predict_linear(x[6m], 3600 * 24)"),
+        ('x{a="predict_linear(y[1h], 86400)"}', 'x{a="predict_linear(y[1h], 86400)"}'),
+        ("my_predict_linear_total * 86400", "my_predict_linear_total * 86400"),
+    ],
+)
+def test_predict_linears_horizon_is_divided(expr: str, scaled: str) -> None:
+    assert SCALE.expr(expr) == scaled
+
+
 def test_string_literals_are_left_alone() -> None:
     expr = 'rate(x{slo="a[5m]", re=~"offset 1h|[0-9]"}[10m])'
     assert SCALE.expr(expr) == 'rate(x{slo="a[5m]", re=~"offset 1h|[0-9]"}[10s])'
@@ -144,11 +163,11 @@ def test_alertmanager_config_keeps_routing_and_replaces_integrations() -> None:
     }
     assert receivers["a b"]["webhook_configs"][0]["url"] == sink_url(sink, "a b") == f"{sink}/a%20b"
     route = config["route"]
-    assert (route["group_wait"], route["group_interval"]) == ("1000ms", "2000ms")
+    assert (route["group_wait"], route["group_interval"]) == ("3000ms", "2000ms")
     child = route["routes"][0]
     assert child["matchers"] == ['severity="P0"']
     assert (child["group_wait"], child["group_interval"], child["repeat_interval"]) == (
-        "1000ms",
+        "3000ms",
         "2000ms",
         "15m",
     )
