@@ -154,6 +154,16 @@ SCENARIOS: tuple[Scenario, ...] = (
         severity="P2",
     ),
     Scenario(
+        name="agents-mostly-down",
+        incident="Most agents down at once (network connectivity issues)",
+        runbook="#network-connectivity-issues",
+        # Two of the three; agent 0, the admin, stays up so no election alert joins in. The page
+        # explains each agent's BZZZAgentDown: one P1, no P2 ticket per agent.
+        faults=(Fault("agent_down", agent=1), Fault("agent_down", agent=2)),
+        alert="BZZZAgentsMostlyDown",
+        severity="P1",
+    ),
+    Scenario(
         name="bootstrap-node-down",
         incident="A DHT bootstrap node down",
         runbook="#p2p-network-partition-alert-bzzzinsufficientpeers",

@@ -310,6 +310,7 @@ def test_escalation_rules(shipped: Rendered) -> None:
     assert p0["annotations"]["runbook_url"].endswith("#escalation-procedures")
     assert [r["labels"]["explanation"] for r in holds["rules"]] == [
         "partition-is-the-p2p-burn",
+        "most-agents-down-explains-each",
         "no-admin-is-the-election-burn",
         "dht-errors-explain-dht-latency",
         "dht-burn-explains-error-rate",
@@ -323,7 +324,11 @@ def test_escalation_rules(shipped: Rendered) -> None:
     ]
     assert {r["alert"] for r in holds["rules"]} == {"BZZZExplanationHold"}
     # A hold also fires while its cause is pending, and only then without its window.
-    no_admin = holds["rules"][1]["expr"]
+    no_admin = next(
+        r["expr"]
+        for r in holds["rules"]
+        if r["labels"]["explanation"] == "no-admin-is-the-election-burn"
+    )
     assert no_admin.startswith(
         "max without (alertstate, alertname, severity) "
         '(ALERTS{alertstate="pending", alertname="BZZZNoAdminElected", '
