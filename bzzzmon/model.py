@@ -338,6 +338,9 @@ class Plan:
     # Where each top-level section and each of its keys is written (``service``,
     # ``service.runbook_url``, ``severities.P1``, ``metrics``): what a lint finding points at.
     keys: dict[str, Origin] = field(default_factory=dict)
+    # What the user's own promtool tests (the spec directory's tests/) expect to fire:
+    # (alertname, burn tier or None). The lint calls none of these untested.
+    hand_tested: frozenset[tuple[str, str | None]] = frozenset()
 
     def key_origin(self, key: str, section: str | None = None) -> Origin:
         """Where ``key`` (dotted) is set, else its nearest written parent, else the first file

@@ -7,9 +7,11 @@ before anything fails, so one run of ``bzzzmon build`` shows them all.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from bzzzmon import model as M
+from bzzzmon.spec import hand_tests
 from bzzzmon.spec.alerts import declared_alert_names, resolve_alerts
 from bzzzmon.spec.components import resolve_components, resolve_global_probes
 from bzzzmon.spec.context import Context
@@ -74,4 +76,9 @@ def load_plan(spec_dir: Path) -> M.Plan:
         # Report cross-file problems only once every file is well-formed; partial merges would
         # produce misleading follow-on errors.
         raise SpecErrors(errors)
-    return build_plan(files)
+    return with_hand_tests(build_plan(files), spec_dir)
+
+
+def with_hand_tests(plan: M.Plan, spec_dir: Path) -> M.Plan:
+    """The plan knowing which alerts the tests in ``spec_dir``/tests/ show firing."""
+    return dataclasses.replace(plan, hand_tested=frozenset(hand_tests.covered(spec_dir)))

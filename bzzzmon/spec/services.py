@@ -25,7 +25,7 @@ from bzzzmon import conventions as C
 from bzzzmon import model as M
 from bzzzmon.spec.errors import SpecError, SpecErrors
 from bzzzmon.spec.loader import FILE_NAME, LoadedFile, load_dir, spec_files
-from bzzzmon.spec.plan import build_plan, load_plan
+from bzzzmon.spec.plan import build_plan, load_plan, with_hand_tests
 from bzzzmon.verify.rule_testing import USER_TESTS_DIR
 
 # Sections a service's own files replace rather than merge with the shared files'.
@@ -166,7 +166,7 @@ def load_services(spec_dir: Path) -> Services:
         raise SpecErrors(errors)
     if any(_declares(lf, "service") for lf in shared):
         # The top is a service: its subdirectories are not read (a one-service directory).
-        return Services((build_plan(shared),), multi=False)
+        return Services((with_hand_tests(build_plan(shared), spec_dir),), multi=False)
     errors = [e for e in (_dir_problem(spec_dir, sub) for sub in subdirs) if e is not None]
     if errors:
         raise SpecErrors(errors)
@@ -181,7 +181,7 @@ def load_services(spec_dir: Path) -> Services:
     shared_files = {lf.doc.file for lf in shared}
     for sub, own in zip(subdirs, per_service, strict=True):
         try:
-            plan, errs = _labelled(build_plan(inherit(own, shared)))
+            plan, errs = _labelled(with_hand_tests(build_plan(inherit(own, shared)), sub))
         except SpecErrors as exc:
             errors += [_for_service(e, sub.name, shared_files) for e in exc.errors]
             continue

@@ -242,3 +242,41 @@ def test_alerts_without_generated_cases_are_reported(tmp_path: Path) -> None:
     assert untested[0].format().count("BZZZPutErrors") == 1
     # Its component has no other alert, so no test file is written for it.
     assert "prometheus/tests/alerts-dht.test.yml" not in files
+
+
+@pytest.mark.parametrize(
+    ("case", "warned"),
+    [
+        # A case that expects it to fire covers it, by alert_rule_test or by an ALERTS query.
+        ("alert_rule_test: [{alertname: BZZZPutErrors, eval_time: 5m, exp_alerts: [{}]}]", False),
+        (
+            "promql_expr_test: [{expr: 'ALERTS{alertname=\"BZZZPutErrors\"}', eval_time: 5m,"
+            " exp_samples: [{labels: 'ALERTS', value: 1}]}]",
+            False,
+        ),
+        # Asserting only that it stays quiet, or another alert firing, is no test of it.
+        ("alert_rule_test: [{alertname: BZZZPutErrors, eval_time: 5m, exp_alerts: []}]", True),
+        ("alert_rule_test: [{alertname: BZZZPutErrorz, eval_time: 5m, exp_alerts: [{}]}]", True),
+        ("alert_rule_test: [{alertname: BZZZPutErrors, exp_alerts: [{}]", True),  # not YAML
+    ],
+)
+def test_a_hand_written_test_that_fires_the_alert_silences_untested(
+    tmp_path: Path, case: str, warned: bool
+) -> None:
+    quantile = (
+        "histogram_quantile(0.99, sum by (le) "
+        "(rate(bzzz_dht_operation_latency_seconds_bucket{$agent}[5m])))"
+    )
+    plan = _spec_variant(
+        tmp_path,
+        "expr: 'sum(rate(bzzz_dht_put_operations_total{$agent, result=\"failure\"}[5m]))'",
+        f"expr: '{quantile}'",
+    )
+    (tmp_path / "specs" / "tests").mkdir()
+    (tmp_path / "specs" / "tests" / "dht.test.yml").write_text(
+        f"rule_files: [alerts-dht.rules.yml]\ntests:\n  - interval: 1m\n    {case}\n"
+    )
+    plan = load_plan(tmp_path / "specs")  # again, now with its tests/
+    findings = check(plan, render_all(plan))
+    untested = [f for f in findings if f.rule == "untested" and f.subject == "alert BZZZPutErrors"]
+    assert len(untested) == (1 if warned else 0)
