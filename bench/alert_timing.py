@@ -28,8 +28,9 @@ first: they cannot change when an alert fires and the period-long ones cost most
 Cost: promtool evaluates every rule each minute of the history, so a run is dominated by the 1d to
 4d windows: about 28 s of CPU per 30d/28d run, 13 s for 7d (90 runs in all: ~35 CPU-minutes,
 ``--jobs`` processes at a time, default one per core). ``--history 8h`` makes every run a few
-seconds and keeps the page tiers exact (their windows are at most 6h26m); ticket tiers then read
-partly empty windows and detect early.
+seconds and keeps the page tiers exact (their windows are at most 6h26m); the peers' ticket tiers
+then read partly empty windows and detect early, bzzzmon's prorate them (as a full history would,
+give or take the 5m grid their coverage counts on).
 
 The table gives, per shape, tier and scenario, ``detect/reset`` in minutes: the first minute the
 tier fires counted from the fault start (the first bad minute; its sample is scraped a minute
@@ -313,7 +314,7 @@ def table(
     if history:
         lines += [
             f"History before each fault: {history} (ticket tiers read longer windows: "
-            "their detection is early here).",
+            "the peers' detect early here, bzzzmon's are prorated).",
             "",
         ]
     for p in periods:

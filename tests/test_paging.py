@@ -34,11 +34,17 @@ def steps(seconds: float) -> int:
     return int(seconds // STEP)
 
 
-def play(slo: SLO, phases: list[tuple[float, Fraction]], rate: Fraction = PER_STEP) -> Replay:
-    """Phases of (seconds, error ratio) at ``rate`` events per step, after the healthy history."""
+def play(
+    slo: SLO,
+    phases: list[tuple[float, Fraction]],
+    rate: Fraction = PER_STEP,
+    history: float = HISTORY,
+) -> Replay:
+    """Phases of (seconds, error ratio) at ``rate`` events per step, after ``history`` seconds
+    of healthy traffic (0: a fresh install)."""
     bad: list[Fraction] = [Fraction(0)]
     total: list[Fraction] = [Fraction(0)]
-    for seconds, ratio in [(HISTORY, Fraction(0)), *phases]:
+    for seconds, ratio in [(history, Fraction(0)), *phases]:
         n = steps(seconds)
         bad += [rate * ratio] * n
         total += [rate] * n
@@ -123,3 +129,46 @@ def test_low_traffic_guard_keeps_a_night_of_few_requests_from_paging(slo: SLO) -
     assert firing(result, "page-fast") == []
     # The same ratio at normal traffic pages.
     assert firing(play(slo, [(2 * HOUR, Fraction(1, 10))]), "page-fast")
+
+
+def test_a_fresh_install_pages_a_fast_burn_before_any_ticket(slo: SLO) -> None:
+    # 10x from the first sample for 12 hours: page-slow's 6x over 6h. Read as the history's
+    # ratio, the 1d and 3d windows would be at 10x at once and ticket first; prorated, they
+    # count the part of the window without data as no errors, as a long healthy history would.
+    result = play(slo, [(12 * HOUR, Fraction(1, 100))], history=0)
+    page = firing(result, "page-slow")
+    assert page, "a 10x burn for 12 hours must page"
+    for tier in ("ticket-fast", "ticket-slow"):
+        assert firing(result, tier) == [], f"{tier} notified for an incident page-slow covered"
+    # 10x spends 6x's 5% of the budget in 3.6 hours, from an empty window as from a healthy one.
+    after_history = firing(play(slo, [(12 * HOUR, Fraction(1, 100))]), "page-slow")
+    assert abs(page[0] - (after_history[0] - steps(HISTORY))) <= steps(300) + 1
+
+
+@pytest.mark.parametrize(
+    "phases",
+    [
+        [(600, Fraction(1)), (12 * HOUR, Fraction(0))],
+        [(2 * HOUR, Fraction(2, 100)), (12 * HOUR, Fraction(0))],
+        [(2 * DAY, Fraction(4, 1000)), (DAY, Fraction(0))],
+        [(4 * DAY, Fraction(15, 10000))],
+    ],
+)
+def test_a_fault_from_the_first_sample_alerts_as_after_a_long_history(
+    slo: SLO, phases: list[tuple[float, Fraction]]
+) -> None:
+    """The tiers on prorated windows fire for the same steps, give or take the 5m grid the
+    coverage counts on and one sample, whether the fault starts on a fresh install or after
+    every window is full. (Windows up to 1h read the raw counters unprorated: on a fresh
+    install page-fast reads the first minutes' ratio, as it reads any hour's.)"""
+    fresh = play(slo, phases, history=0)
+    late = play(slo, phases)
+    offset = steps(HISTORY)
+    for tier in slo.tiers:
+        if tier.long in slo.raw_windows:
+            continue
+        a, b = firing(fresh, tier.name), [i - offset for i in firing(late, tier.name)]
+        assert bool(a) == bool(b), tier.name
+        if a:
+            assert abs(a[0] - b[0]) <= steps(300) + 1, tier.name
+            assert abs(a[-1] - b[-1]) <= steps(300) + 1, tier.name

@@ -5,7 +5,9 @@ Per SLO, four groups:
   page window up to an hour (5m, 30m, 1h by default), so page-fast sees an outage as soon as the
   counters do. Longer windows are ``sum_over_time(bad) / sum_over_time(total)`` over the two 5m
   series: traffic-weighted, cheap, and a window of hours can afford the 2.5 minutes the 5m rate
-  smears an event by.
+  smears an event by. Such a window is prorated by the share of it that holds data
+  (``window_coverage``), so on a history shorter than the window it does not read as the
+  history's ratio.
 - ``meta``: objective, budget, period, current burn rate.
 - ``period``: the whole-period ratio, its coverage of the period, the period burn rate and the
   budget remaining, every 4 minutes (the period's sum is most of the rules' cost; see
@@ -76,6 +78,19 @@ def guard_windows(slo: SLO) -> list[int]:
     return sorted({t.long for t in slo.tiers if t.kind == "page"})
 
 
+def window_coverage(slo: SLO, window: int) -> str:
+    """The share of ``window`` that holds data, up to 1: the 5m total rate counted on a fixed
+    5m grid (a subquery, so the count does not depend on the evaluation interval) against the
+    grid points a full window holds. A window longer than the history (a fresh install) has its
+    ratio multiplied by it: the missing part counts as no errors, so the burn over the window is
+    the bad events seen over the events a full window would hold, and a ticket tier's long
+    window cannot equal the short history's ratio and fire before the page tiers."""
+    total5 = _rate(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
+    w, step = format_duration(window), format_duration(BASE_WINDOW)
+    # A window that is no multiple of 5m holds floor(window / 5m) points at least.
+    return f"clamp_max(count_over_time({total5}[{w}:{step}]) / {window // BASE_WINDOW}, 1)"
+
+
 def sli_rules(slo: SLO) -> list[Rule]:
     labels = {C.LABEL_SLO: slo.name}
     rules: list[Rule] = []
@@ -102,8 +117,8 @@ def sli_rules(slo: SLO) -> list[Rule]:
             expr = f"{bad} / {_rate(C.REC_TOTAL_RATE, slo, window)}"
         else:
             bad5 = _rate(C.REC_BAD_RATE, slo, BASE_WINDOW)
-            total5 = _rate(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
             expr = f"sum_over_time({bad5}[{w}]) / sum_over_time({total5}[{w}])"
+            expr += f" * {window_coverage(slo, window)}"
         rules.append({"record": C.rec_name(C.REC_ERROR_RATIO, w), "expr": expr, "labels": labels})
     return rules
 

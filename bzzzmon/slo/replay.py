@@ -11,6 +11,9 @@ Prometheus does, in exact fractions:
   timestamps, so a raw window's ratio is the plain ratio of the increments inside it, and a
   window summed from recorded 5m rates weighs each 5m rate by its extrapolation factor;
 - a time SLI's subquery takes one point per evaluation step;
+- a window built from the recorded 5m rates is prorated by its coverage: the points of the fixed
+  5m grid (from t=0, as Prometheus aligns a subquery's steps) in the window that find a recorded
+  rate within the 5m lookback, against ``window // 5m``, at most 1;
 - an alert is pending from the first step its condition holds and fires once it has held for
   ``for:``; a tier's condition is void while a more urgent tier of the SLO was pending or firing
   at any step within its short window (the ``ALERTS`` term of the rule).
@@ -21,6 +24,7 @@ Prometheus compares in float64; a ratio that equals a threshold exactly is repor
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
@@ -131,6 +135,24 @@ class _Ratios:
         self._base_total = _prefix(
             [self._in_units(b[1], b[2] if feed.counter else _ONE) if b else 0 for b in base]
         )
+        self._covered = list(itertools.accumulate(self._grid_points(), initial=0))
+
+    def _grid_points(self) -> list[int]:
+        """Per point of the 5m grid (t = 0, 5m, ...), 1 where the coverage subquery finds a
+        recorded 5m rate: a sample within the lookback (p - 5m, p]."""
+        e, last = self.feed.interval, (self.feed.samples - 1) * self.feed.interval
+        out: list[int] = []
+        for p in range(0, last + 1, BASE_WINDOW):
+            first = max(0, (p - BASE_WINDOW) // e + 1)
+            out.append(int(self._has_base[p // e + 1] > self._has_base[first]))
+        return out
+
+    def _coverage(self, step: int, window: int) -> tuple[int, int]:
+        """What rules.window_coverage counts at ``step``: the grid points in (t - window, t]
+        that hold data, against the points a full window holds."""
+        t = step * self.feed.interval
+        first = max(0, (t - window) // BASE_WINDOW + 1)
+        return self._covered[t // BASE_WINDOW + 1] - self._covered[first], window // BASE_WINDOW
 
     def _in_units(self, value: Fraction | int, factor: Fraction) -> Fraction | int:
         return value * factor.numerator * (self._unit // factor.denominator)
@@ -178,6 +200,12 @@ class _Ratios:
                 return None
             bad = self._base_bad[step + 1] - self._base_bad[first]
             total = self._base_total[step + 1] - self._base_total[first]
+            if window != self.slo.period:  # the period group's ratio is not prorated
+                points, full = self._coverage(step, window)
+                if not points:
+                    return None  # count_over_time() of no points is empty
+                if points < full:  # a window longer than the data: the rest has no errors
+                    bad, total = bad * points, total * full
         return (bad, total) if total else None
 
     def events(self, step: int, window: int) -> Fraction | int:
@@ -249,9 +277,10 @@ _MEMO_SIZE = 4096
 
 
 def replay_shape(slo: SLO) -> str:
-    """All the replay reads of an SLO (its tiers, budget, traffic guard and raw windows), as
-    exact text: a key that hashes once, not field by field on every look-up."""
-    return repr((slo.tiers, slo.budget_fraction, slo.min_events, slo.raw_windows))
+    """All the replay reads of an SLO (its tiers, budget, traffic guard, raw windows and the
+    period, whose window is not prorated), as exact text: a key that hashes once, not field by
+    field on every look-up."""
+    return repr((slo.tiers, slo.budget_fraction, slo.min_events, slo.raw_windows, slo.period))
 
 
 def replay_once(slo: SLO, shape: str, phases: Hashable, feed: Callable[[], Feed]) -> Replay:

@@ -24,9 +24,10 @@ from tests.conftest import ROOT
 
 HOUR = 3600 // STEP
 START = 1794960000  # 2026-11-18T00:00:00Z
-# 12 hours: a 15-minute total DHT outage (page-fast), six hours of 10% DHT failures (tickets,
-# then page-slow), an agent down for 10 minutes, no admin for 5 minutes, and two agents' error
-# rates up for 30 minutes (1.6/s, above BZZZHighErrorRate's 1/s; 0.8/s, below it).
+# 12 hours: a 15-minute total DHT outage (page-fast), six hours of 10% DHT failures (page-slow;
+# no ticket: the 1d and 3d windows are prorated by the 12 hours they hold), an agent down for
+# 10 minutes, no admin for 5 minutes, and two agents' error rates up for 30 minutes (1.6/s,
+# above BZZZHighErrorRate's 1/s; 0.8/s, below it).
 HISTORY = History(
     steps=12 * HOUR,
     dht_failing=(Failing(2 * HOUR, 2 * HOUR + 60, 100), Failing(5 * HOUR, 11 * HOUR, 10)),

@@ -71,7 +71,9 @@ def test_every_alert_agrees_with_promtool(
     tiers = {
         e["full_labels"].get("tier") for e in mine if e["alertname"] == "BZZZDHTErrorBudgetBurn"
     }
-    assert {"page-fast", "page-slow", "ticket-fast"} <= tiers
+    # The six hours of 10% failures page (page-slow) and raise no ticket first: 12 hours of
+    # history fill half of ticket-fast's 1d window, which is prorated by it (2.5% < 3%).
+    assert tiers == {"page-fast", "page-slow"}
 
     times = set(range(START, END + 1, 1800))
     for e in mine:

@@ -139,6 +139,7 @@ def test_an_explanation_does_not_hide_a_concurrent_fault(plan: Plan, played: Pla
 # The stack's history is minutes old: a ticket tier's 1d/3d window (24/72 minutes at 60x) holds
 # only those minutes, so its lower threshold is crossed before a page tier's, and the ticket
 # notifies before the page that covers the incident (issue 11: windows on young history).
+# Still failing after those windows were prorated (one run; its cause not re-diagnosed since).
 @pytest.mark.xfail(reason="ticket tiers fire before the page on the stack's young history")
 def test_concurrent_faults_notify_each_receiver_once_and_nothing_else(
     plan: Plan, played: Played

@@ -31,6 +31,12 @@ SCALE = TimeScale(factor=60, min_range_ms=3000)
         ),
         ("avg_over_time((1 - (s == bool 1))[5m:])", "avg_over_time((1 - (s == bool 1))[5s:])"),
         ("max_over_time(rate(x[1h])[1d:5m])", "max_over_time(rate(x[1m])[24m:5s])"),
+        # A prorated window's coverage: window and step alike, so the points per window and
+        # the divisor stay as generated.
+        (
+            "clamp_max(count_over_time(t:rate5m[2d19h12m:5m]) / 806, 1)",
+            "clamp_max(count_over_time(t:rate5m[1h7m12s:5s]) / 806, 1)",
+        ),
         ("x offset 1h", "x offset 1m"),
         ("rate(x[1m])", "rate(x[3s])"),  # never below min_range
         ("rate(x[90s])", "rate(x[3s])"),

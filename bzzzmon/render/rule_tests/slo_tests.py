@@ -4,7 +4,8 @@ Every burn-rate check is pinned to one evaluation step: ``bzzzmon.slo.replay`` e
 generated rules exactly on the test's sample grid, and each check asserts the whole set of firing
 tiers one step before and at the step a tier starts or stops firing. Scenarios (one test group
 each), with steady traffic of EVENTS events per sample:
-- constant burn just above each tier's threshold (factor * budget) from the start: that tier
+- constant burn just above each tier's threshold (factor * budget) from the start, for as long
+  as the tier's long window when that window is prorated (built from the 5m rates): that tier
   fires, no other tier does, and it resolves after the burn stops; just below it: quiet (a time
   SLI's condition is true or false per sample: it burns by one bad sample in every n instead);
 - a 10-minute total outage after a healthy history as long as the longest window: the most
@@ -247,6 +248,14 @@ class SLOTests:
     def _steps(self, seconds: int | Fraction) -> int:
         return steps_for(seconds, self.interval)
 
+    def _filling(self, tier: BurnTier) -> int:
+        """Steps a burn from the start needs before ``tier`` can see it whole: a window built
+        from the 5m rates is prorated by the share of it that holds data, so it burns as fast as
+        the data only once the history is as long as the window."""
+        if tier.long in self.slo.raw_windows:
+            return 0
+        return self._steps(tier.long)
+
     def _fed_group(self, labels: dict[str, str] | None = None) -> tuple[Group, _Phases]:
         """A new test group and the feed of the SLI's input series in it."""
         group = Group(self.interval)
@@ -288,7 +297,7 @@ class SLOTests:
         if (Fraction(bad, EVENTS) > threshold) != above:
             return None
         group, feed = self._fed_group()
-        burning = 2 + self._steps(tier.for_) + 2
+        burning = 2 + self._steps(tier.for_) + 2 + self._filling(tier)
         feed.run(burning, bad)
         feed.run(self._steps(tier.short + BASE_WINDOW) + 3, 0)
         result = feed.replay(self.slo, self.interval, self.shape)
@@ -310,7 +319,7 @@ class SLOTests:
         if n < 2:
             return None
         group, feed = self._fed_group()
-        cycles = 2 + self._steps(tier.for_) // n + 1
+        cycles = 2 + (self._steps(tier.for_) + self._filling(tier)) // n + 1
         for _ in range(cycles):
             feed.run(n - 1, 0)
             feed.run(1, 1)
