@@ -59,9 +59,14 @@ def test_incident_notifies_exactly_its_receivers_and_resolves(
 
 # Still noisy (issue 11 stays open for them). Seen on the loaded CI machine:
 NOISY = {
-    # The error-budget-burn scenarios are no longer here: on the stack's minutes-old history a
-    # ticket tier's 1d/3d window (24/72 minutes at 60x) is prorated by the share of it that holds
-    # data, so it no longer reads the history's ratio and notifies before the page.
+    # No ticket tier notifies first any more (a window longer than the history is prorated).
+    # What is left, measured: an agent's BZZZHighErrorRate (errors > 1/s for 10m) fires before
+    # the component's page is pending, because at 50-80% failures the page's 1h window needs
+    # 11-17 minutes to cross 14.4x, and the explanation holds from the page's pending on. Seen
+    # in CI on both lanes for SLURP (60%: 14.4 min); DHT (80%) and UCXI (50%) are as close.
+    "dht-error-budget-burn": "BZZZHighErrorRate fires before the page is pending",
+    "slurp-error-budget-burn": "BZZZHighErrorRate fires before the page is pending",
+    "ucxi-error-budget-burn": "BZZZHighErrorRate fires before the page is pending",
     # The young history: as the session's first incident, a health-check ticket tier could
     # notify before BZZZSystemHealthCritical is pending and its hold explains the burn (CI).
     # Passed once on a quiet machine since the proration; kept until seen passing on CI.
