@@ -136,11 +136,11 @@ def test_an_explanation_does_not_hide_a_concurrent_fault(plan: Plan, played: Pla
     assert {(DHT.alert, "dht"), (HEALTH_CHECK_BURN, "pubsub")} <= _incidents(played)
 
 
-# The stack's history is minutes old: a ticket tier's 1d/3d window (24/72 minutes at 60x) holds
-# only those minutes, so its lower threshold is crossed before a page tier's, and the ticket
-# notifies before the page that covers the incident (issue 11: windows on young history).
-# Still failing after those windows were prorated (one run; its cause not re-diagnosed since).
-@pytest.mark.xfail(reason="ticket tiers fire before the page on the stack's young history")
+# Issue 11. The ticket tiers no longer fire first (a window longer than the stack's minutes of
+# history is prorated), yet this still fails; not re-diagnosed since. The likely cause: the DHT
+# at 80% is an incident where an agent's BZZZHighErrorRate fires before the DHT page is pending
+# (test_e2e_2_incidents.py, NOISY).
+@pytest.mark.xfail(reason="noisy beside the DHT page: see the comment (issue 11)")
 def test_concurrent_faults_notify_each_receiver_once_and_nothing_else(
     plan: Plan, played: Played
 ) -> None:
