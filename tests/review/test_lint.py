@@ -224,16 +224,21 @@ def test_cli_with_the_plain_text_runbook(tmp_path: Path) -> None:
     assert missing.exit_code == 2
 
 
-def test_alerts_without_generated_cases_are_reported(tmp_path: Path) -> None:
+def _untestable_put_errors(tmp_path: Path) -> Plan:
+    """The small spec with BZZZPutErrors as a quantile, which the generator cannot drive."""
     quantile = (
         "histogram_quantile(0.99, sum by (le) "
         "(rate(bzzz_dht_operation_latency_seconds_bucket{$agent}[5m])))"
     )
-    plan = _spec_variant(
+    return _spec_variant(
         tmp_path,
         "expr: 'sum(rate(bzzz_dht_put_operations_total{$agent, result=\"failure\"}[5m]))'",
         f"expr: '{quantile}'",
     )
+
+
+def test_alerts_without_generated_cases_are_reported(tmp_path: Path) -> None:
+    plan = _untestable_put_errors(tmp_path)
     files = render_all(plan)
     findings = check(plan, files)
     untested = [f for f in findings if f.rule == "untested" and f.subject == "alert BZZZPutErrors"]
@@ -263,15 +268,7 @@ def test_alerts_without_generated_cases_are_reported(tmp_path: Path) -> None:
 def test_a_hand_written_test_that_fires_the_alert_silences_untested(
     tmp_path: Path, case: str, warned: bool
 ) -> None:
-    quantile = (
-        "histogram_quantile(0.99, sum by (le) "
-        "(rate(bzzz_dht_operation_latency_seconds_bucket{$agent}[5m])))"
-    )
-    plan = _spec_variant(
-        tmp_path,
-        "expr: 'sum(rate(bzzz_dht_put_operations_total{$agent, result=\"failure\"}[5m]))'",
-        f"expr: '{quantile}'",
-    )
+    plan = _untestable_put_errors(tmp_path)
     (tmp_path / "specs" / "tests").mkdir()
     (tmp_path / "specs" / "tests" / "dht.test.yml").write_text(
         f"rule_files: [alerts-dht.rules.yml]\ntests:\n  - interval: 1m\n    {case}\n"
