@@ -11,12 +11,14 @@ in place of the old output. ``check`` compares instead of writing.
 
 from __future__ import annotations
 
+import gc
 import os
 import re
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -280,6 +282,28 @@ def build(
     require_tools: bool = False,
 ) -> BuildResult:
     """Compile ``specs`` into ``out``. Raises SpecErrors (bad spec), BuildError, ToolMissing."""
+    with _no_cycle_collection():
+        return _build(specs, out, check=check, verify=verify, require_tools=require_tools)
+
+
+@contextmanager
+def _no_cycle_collection() -> Iterator[None]:
+    """The cyclic garbage collector paused for the build. A build allocates millions of small
+    objects that stay alive until it ends (and makes next to no cycles: the peak memory of
+    1,000 and 3,000 SLOs is the same without it), so every collection walks a growing heap for
+    nothing: a quarter of the CPU at 1,000 SLOs, and more than linear in the SLOs."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _build(
+    specs: Path, out: Path, *, check: bool, verify: bool, require_tools: bool
+) -> BuildResult:
     services = load_services(specs)
     try:
         result = render_and_check(services)

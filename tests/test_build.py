@@ -197,3 +197,36 @@ def test_check_without_verification_stages_nothing(specs: Path, tmp_path: Path) 
     assert result.returncode == 1
     assert "missing (the spec produces it)" in result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["specs"]
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_build_pauses_the_cycle_collector_and_restores_it(
+    specs: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, enabled: bool
+) -> None:
+    """The collector is off while the build renders (its passes over the build's heap cost a
+    quarter of the CPU) and afterwards as the caller had it, also when the build fails."""
+    import gc
+
+    from bzzzmon import build as build_module
+    from bzzzmon.spec.errors import SpecErrors
+
+    seen: list[bool] = []
+    real = build_module.render_and_check
+
+    def spy(services: object) -> build_module.BuildResult:
+        seen.append(gc.isenabled())
+        return real(services)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(build_module, "render_and_check", spy)
+    was = gc.isenabled()
+    try:
+        gc.enable() if enabled else gc.disable()
+        result = build_module.build(specs, tmp_path / "out", verify=False)
+        assert result.ok and seen == [False]
+        assert gc.isenabled() is enabled
+        (specs / "spec.yaml").write_text("apiVersion: bzzzmon/v1\nservice: [\n")
+        with pytest.raises(SpecErrors):
+            build_module.build(specs, tmp_path / "out", verify=False)
+        assert gc.isenabled() is enabled, "a failed build must not leave the collector off"
+    finally:
+        gc.enable() if was else gc.disable()

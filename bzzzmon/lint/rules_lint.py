@@ -100,6 +100,8 @@ class _Lint:
         self.plan = plan
         self.files = files
         self.findings: list[Finding] = []
+        self._seen: set[Finding] = set()  # the findings, for the membership test of add()
+        self._uses: dict[str, tuple[SelectorUse, ...] | PromQLError] = {}
         self.sources: dict[str, _Source] = {}
         for alert in plan.alerts:
             self.sources[alert.name] = _Source(alert.origin, f"alert {alert.name}", "alerts[]")
@@ -122,8 +124,24 @@ class _Lint:
     ) -> None:
         assert level in ("error", "warning")
         finding = Finding(level, where[0], rule, message, where[1], key, hint)  # type: ignore[arg-type]
-        if finding not in self.findings:  # the tiers of one alert share a spec line
+        if finding not in self._seen:  # the tiers of one alert share a spec line
+            self._seen.add(finding)
             self.findings.append(finding)
+
+    def uses(self, ref: RuleRef) -> tuple[SelectorUse, ...]:
+        """The selectors of ``ref``'s expression, parsed once for both passes that read them
+        (selectors_of's own cache is bounded, and 3,000 SLOs' expressions overran it)."""
+        expr = str(ref.rule.get("expr", ""))
+        found = self._uses.get(expr)
+        if found is None:
+            try:
+                found = selectors_of(expr)
+            except PromQLError as exc:
+                found = exc
+            self._uses[expr] = found
+        if isinstance(found, PromQLError):
+            raise found
+        return found
 
     def source(self, ref: RuleRef) -> _Source | None:
         if "alert" in ref.rule:
@@ -164,7 +182,6 @@ class _Lint:
             if "alert" not in ref.rule:
                 continue
             name = str(ref.rule["alert"])
-            where = self.where(ref)
             if not name_re.match(name):
                 self._alert_name(ref, name, prefix)
             severity = (ref.rule.get("labels") or {}).get(C.LABEL_SEVERITY)
@@ -172,7 +189,7 @@ class _Lint:
                 key = self.key(ref, "severity", "severity", "alerting.tiers[].severity")
                 self.add(
                     "error",
-                    where,
+                    self.where(ref),
                     "severity",
                     f"severity {severity!r} is not one of {', '.join(C.SEVERITIES)}"
                     + (f"; set {key}" if key else ""),
@@ -189,7 +206,7 @@ class _Lint:
                 key = self.key(ref, field, field, "description")
                 self.add(
                     "error",
-                    where,
+                    self.where(ref),
                     "annotations",
                     f"annotation '{field}' is missing" + (f"; set {key}" if key else ""),
                     key,
@@ -277,14 +294,13 @@ class _Lint:
 
     def metrics(self) -> None:
         for ref in self.refs:
-            where = self.where(ref)
             try:
-                uses = selectors_of(str(ref.rule.get("expr", "")))
+                uses = self.uses(ref)
             except PromQLError as exc:
                 key = self.key(ref, "expr", "expr", "sli")
                 self.add(
                     "error",
-                    where,
+                    self.where(ref),
                     "promql",
                     f"invalid PromQL: {exc}" + (f"; set {key}" if key else ""),
                     key,
@@ -297,7 +313,7 @@ class _Lint:
                     for level, rule, message, key, hint in self._metric(ref, name, use):
                         if (name, rule) not in reported:
                             reported.add((name, rule))
-                            self.add(level, where, rule, message, key, hint)
+                            self.add(level, self.where(ref), rule, message, key, hint)
 
     def _metric(
         self, ref: RuleRef, name: str, use: SelectorUse
@@ -362,7 +378,7 @@ class _Lint:
         then collide ("vector cannot contain metrics with the same labelset")."""
         for ref in self.refs:
             try:
-                uses = selectors_of(str(ref.rule.get("expr", "")))
+                uses = self.uses(ref)
             except PromQLError:
                 continue
             for use in uses:

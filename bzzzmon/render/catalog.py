@@ -12,10 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 from bzzzmon import conventions as C
-from bzzzmon.model import SLO, Alert, Plan
+from bzzzmon.model import SLO, Alert, BurnTier, Plan
 from bzzzmon.promql.duration import format_duration, humanize_duration
 from bzzzmon.promql.numbers import format_decimal, format_fraction, to_decimal
 from bzzzmon.render.alertmanager.routes import RouteMatch, match_routes, route_tree
@@ -222,25 +223,10 @@ def alert_entries(plan: Plan) -> list[AlertEntry]:
 
 def slo_entry(slo: SLO) -> dict[str, Any]:
     budget = slo.budget_fraction
-    tiers = []
-    for t in slo.tiers:
-        threshold = error_ratio_threshold(t.factor, budget)
-        detect = detection_time(t.factor, budget, t.long, t.for_, raw=t.long in slo.raw_windows)
-        tiers.append(
-            {
-                "name": t.name,
-                "severity": t.severity,
-                "windows": f"{t.long_text} / {t.short_text}",
-                "budget_percent": format_decimal(t.budget_percent),
-                "factor": format_fraction(t.factor),
-                "threshold": percent(threshold),
-                "for": format_duration(t.for_) if t.for_ else "0s",
-                "detection": exact_duration(detect)
-                if threshold <= 1
-                else "never (threshold > 100%)",
-                "exhaustion": exact_duration(time_to_exhaustion(t.factor, slo.period)),
-            }
-        )
+    tiers = [
+        _tier_entry(t, str(t.budget_percent), budget, slo.period, t.long in slo.raw_windows)
+        for t in slo.tiers
+    ]
     return {
         "slo": slo,
         "objective": format_decimal(slo.objective_percent),
@@ -248,6 +234,27 @@ def slo_entry(slo: SLO) -> dict[str, Any]:
         "budget_time": exact_duration(budget * slo.period),
         "tiers": tiers,
         "origin": f"{slo.origin.file}:{slo.origin.line}",
+    }
+
+
+@lru_cache(maxsize=1 << 12)  # SLOs of one objective and period share their tiers' exact math
+def _tier_entry(
+    t: BurnTier, decimal_text: str, budget: Fraction, period: int, raw: bool
+) -> dict[str, str]:
+    """A tier's row of the catalog (the template only reads it). ``decimal_text`` only keys
+    the cache: 2 and 2.0 are equal Decimals (and hash alike) but print apart."""
+    threshold = error_ratio_threshold(t.factor, budget)
+    detect = detection_time(t.factor, budget, t.long, t.for_, raw=raw)
+    return {
+        "name": t.name,
+        "severity": t.severity,
+        "windows": f"{t.long_text} / {t.short_text}",
+        "budget_percent": format_decimal(t.budget_percent),
+        "factor": format_fraction(t.factor),
+        "threshold": percent(threshold),
+        "for": format_duration(t.for_) if t.for_ else "0s",
+        "detection": exact_duration(detect) if threshold <= 1 else "never (threshold > 100%)",
+        "exhaustion": exact_duration(time_to_exhaustion(t.factor, period)),
     }
 
 

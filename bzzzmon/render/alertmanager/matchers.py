@@ -64,6 +64,7 @@ def none_of(name: str, values: Sequence[str]) -> Matcher:
     return Matcher(name, "!~", "|".join(regex_escape(v) for v in values))
 
 
+@cache  # a route's few matchers are read again for every alert the catalog routes
 def parse(text: str) -> Matcher:
     m = _MATCHER.match(text)
     if not m:
