@@ -114,6 +114,9 @@ class Inhibition:
     # Seconds the inhibition outlasts the source (an explanation's hold; 0: plain inhibition).
     hold: int = 0
     explanation: bool = False
+    # Seconds ahead an explanation also holds for its cause's burn tiers predicted to cross
+    # (bzzzmon.render.escalation; 0: no prediction).
+    lead: int = 0
     any_instance: bool = False  # a per-agent source that explains every agent's targets
     origin: Origin | None = None
 
@@ -378,3 +381,25 @@ class Plan:
         for s in sections:
             found.update(self.origins.get(s, ()))
         return tuple(sorted(found))
+
+
+def lead_tiers(cause: InhibitMatch, slos: tuple[SLO, ...]) -> list[tuple[SLO, BurnTier]]:
+    """The burn tiers an explanation's ``lead`` predicts: those of the SLO alert its cause names
+    (``alertname`` and ``tiers``, narrowed by ``severities``), in the SLO's order."""
+    if len(cause.alertnames) != 1 or not cause.tiers or cause.components or cause.slos:
+        return []
+    if cause.alert_kind not in (None, "burn_rate"):
+        return []
+    return [
+        (slo, tier)
+        for slo in slos
+        if slo.alert_name == cause.alertnames[0]
+        for tier in slo.tiers
+        if tier.name in cause.tiers and (not cause.severities or tier.severity in cause.severities)
+    ]
+
+
+def alert_static_labels(slo: SLO, service_labels: dict[str, str]) -> dict[str, str]:
+    """The labels every burn alert of ``slo`` carries whatever its series: those the alerting
+    rules add (bzzzmon.render.rules); a prediction from the recorded ratios lacks them."""
+    return service_labels | slo.own_labels | slo.labels

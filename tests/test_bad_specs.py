@@ -63,6 +63,28 @@ def alert(
     return ALERT.format(name=name, severity=severity, expr=expr, extra=extra)
 
 
+EXPLANATION = """\
+apiVersion: bzzzmon/v1
+routing:
+  explains:
+    - name: x
+      cause: {{alertname: {cause}}}
+      explains: {explains}
+      equal: {equal}
+      lead: {lead}
+"""
+
+
+def explanation(
+    cause: str,
+    explains: str = "{slos: [checkout], alert_kind: burn_rate}",
+    equal: str = "[slo]",
+    lead: str = "15m",
+) -> str:
+    """An explanation with a lead (line 8, its value at column 13)."""
+    return EXPLANATION.format(cause=cause, explains=explains, equal=equal, lead=lead)
+
+
 # A severity table whose one receiver is a Slack receiver with the given settings (line 8).
 SLACK_RECEIVER = """\
 apiVersion: bzzzmon/v1
@@ -336,6 +358,60 @@ routing:
         "routing.yaml:5:27",
         "unknown alert 'ShopDwn'",
         "known alerts:",
+    ),
+    Case(
+        "lead-on-a-threshold-cause",
+        # A lead predicts burn tiers from their recorded ratios: a threshold alert has none.
+        {"alert.yaml": alert(), "slo.yaml": slo(), "routing.yaml": explanation("ShopDown")},
+        "routing.yaml:8:13",
+        "lead predicts burn-rate tiers, but the cause of x names none",
+        "give the cause just the alertname of an SLO's burn alert and its tiers",
+    ),
+    Case(
+        "lead-on-a-cause-without-tiers",
+        {
+            "alert.yaml": alert(),
+            "slo.yaml": slo(),
+            "routing.yaml": explanation("ShopCheckoutBudgetBurn"),
+        },
+        "routing.yaml:8:13",
+        "lead predicts burn-rate tiers, but the cause of x names none",
+    ),
+    Case(
+        "lead-equal-not-on-the-prediction",
+        {
+            "alert.yaml": alert(),
+            "slo.yaml": slo(),
+            "routing.yaml": explanation(
+                "ShopCheckoutBudgetBurn, tiers: [page-fast]", equal="[slo, instance]"
+            ),
+        },
+        "routing.yaml:8:13",
+        "the lead's prediction from SLO checkout's error ratios cannot carry instance",
+        "equal only labels of the SLO's group_by (none)",
+    ),
+    Case(
+        "lead-without-a-hold",
+        # The explained alert is a threshold alert, so the hold defaults to none.
+        {
+            "alert.yaml": alert(),
+            "slo.yaml": slo(),
+            "routing.yaml": explanation(
+                "ShopCheckoutBudgetBurn, tiers: [page-fast]", explains="{alertnames: [ShopDown]}"
+            ),
+        },
+        "routing.yaml:8:13",
+        "a lead widens the hold of x, which has none",
+    ),
+    Case(
+        "lead-zero",
+        {
+            "alert.yaml": alert(),
+            "slo.yaml": slo(),
+            "routing.yaml": explanation("ShopCheckoutBudgetBurn, tiers: [page-fast]", lead="0s"),
+        },
+        "routing.yaml:8:13",
+        "routing.explains[0].lead: '0s' must be longer than zero",
     ),
     Case(
         "zero-weights",

@@ -40,10 +40,12 @@ class _Rule:
 
 def _when(inh: Inhibition) -> str:
     """How long an inhibition's source hides its targets: an explanation's hold also covers the
-    cause's pending time and its windows draining (bzzzmon.render.escalation)."""
+    cause's pending time and its windows draining, and with a lead the burn on course to page
+    within it (bzzzmon.render.escalation)."""
     if not inh.hold:
         return "fires"
-    return f"is pending or fires, and for {humanize_duration(inh.hold)} after it fired"
+    ahead = f"is on course to page within {humanize_duration(inh.lead)}, " if inh.lead else ""
+    return f"{ahead}is pending or fires, and for {humanize_duration(inh.hold)} after it fired"
 
 
 class InhibitionIndex:

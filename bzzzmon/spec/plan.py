@@ -47,7 +47,9 @@ def build_plan(files: list[LoadedFile]) -> M.Plan:
     slo_names = {s.name for _, _, s in ctx.each("slos")}
     alerts = resolve_alerts(ctx, service, component_names, slo_names)
     alert_names = declared_alert_names(ctx)
-    routing = resolve_routing(ctx, receiver_names, component_names, slo_names, alert_names, slos)
+    routing = resolve_routing(
+        ctx, receiver_names, component_names, slo_names, alert_names, slos, service.labels
+    )
     check_routing_targets(ctx, routing, severities)
     exporter = resolve_exporter(ctx)
     if ctx.errs.errors:

@@ -56,6 +56,7 @@ def resolve_routing(
     slos: set[str],
     alerts: set[str],
     slo_list: tuple[M.SLO, ...],
+    service_labels: dict[str, str],
 ) -> M.Routing:
     found = ctx.single("routing")
     if found is None:
@@ -99,10 +100,22 @@ def resolve_routing(
         p = ("routing", "explains", i)
         target = _match(ctx, lf, (*p, "explains"), ex.explains, known)
         hold = parse_duration(ex.hold) if ex.hold else _explained_reset(target, slo_list)
+        cause = _match(ctx, lf, (*p, "cause"), ex.cause, known)
+        lead = 0
+        if ex.lead is not None:
+            lead = parse_duration(ex.lead)
+            _check_lead(ctx, lf, p, ex, cause, slo_list, service_labels)
+            if not hold:
+                ctx.errs.add_value(
+                    lf,
+                    (*p, "lead"),
+                    f"a lead widens the hold of {ex.name}, which has none",
+                    "give a hold too (e.g. hold: 10m), or remove lead",
+                )
         inhibitions.append(
             M.Inhibition(
                 ex.name,
-                _match(ctx, lf, (*p, "cause"), ex.cause, known),
+                cause,
                 target,
                 tuple(ex.equal),
                 any_severity=True,
@@ -110,6 +123,7 @@ def resolve_routing(
                 explanation=True,
                 any_instance=ex.any_instance,
                 origin=origin_of(lf, p),
+                lead=lead,
             )
         )
     ctx.check_refs(lf, ("routing", "catch_all"), r.catch_all, receivers, "receiver")
@@ -187,6 +201,43 @@ def check_routing_targets(
                 ("routing", "escalate", i),
                 f"severity {name} is escalated but has no escalate_to receivers",
                 f"add severities.{name}.escalate_to, or remove {name} from routing.escalate",
+            )
+
+
+def _check_lead(
+    ctx: Context,
+    lf: LoadedFile,
+    path: YPath,
+    ex: wire.Explanation,
+    cause: M.InhibitMatch,
+    slos: tuple[M.SLO, ...],
+    service_labels: dict[str, str],
+) -> None:
+    """A lead predicts burn tiers from their recorded ratios, so the cause must name burn tiers
+    of one SLO alert, and the prediction must carry every label the explanation's ``equal``
+    compares (the SLO's group_by or a label every alert of the SLO carries)."""
+    where = (*path, "lead")
+    tiers = M.lead_tiers(cause, slos)
+    if not tiers:
+        ctx.errs.add_value(
+            lf,
+            where,
+            f"lead predicts burn-rate tiers, but the cause of {ex.name} names none",
+            "give the cause just the alertname of an SLO's burn alert and its tiers, e.g. "
+            "{alertname: BZZZXErrorBudgetBurn, tiers: [page-fast, page-slow]}, or remove lead",
+        )
+        return
+    for slo in {s.name: s for s, _ in tiers}.values():
+        known = set(slo.group_by) | set(M.alert_static_labels(slo, service_labels))
+        missing = [e for e in ex.equal if e not in known]
+        if missing:
+            ctx.errs.add_value(
+                lf,
+                where,
+                f"the lead's prediction from SLO {slo.name}'s error ratios cannot carry "
+                f"{', '.join(missing)}, which equal compares",
+                f"equal only labels of the SLO's group_by ({', '.join(slo.group_by) or 'none'}) "
+                f"or that all its alerts carry, or remove lead",
             )
 
 

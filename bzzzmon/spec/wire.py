@@ -250,6 +250,13 @@ class Explanation(Strict):
         "reset does not notify after the incident (default: the longest short window of the burn "
         "tiers it explains plus 5m, 0 when it explains no burn tier)",
     )
+    lead: Duration | None = Field(
+        default=None,
+        description="Also hold while a burn tier the cause names is predicted to cross its "
+        "threshold within this long at the current burn (its short window above the threshold "
+        "now), so an explained alert quicker than the page's long window stays quiet; only for "
+        "a cause naming the burn-rate tiers of an SLO alert",
+    )
 
 
 Weekday = Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"]

@@ -136,11 +136,13 @@ def test_an_explanation_does_not_hide_a_concurrent_fault(plan: Plan, played: Pla
     assert {(DHT.alert, "dht"), (HEALTH_CHECK_BURN, "pubsub")} <= _incidents(played)
 
 
-# Issue 11. The ticket tiers no longer fire first (a window longer than the stack's minutes of
-# history is prorated), yet this still fails; not re-diagnosed since. The likely cause: the DHT
-# at 80% is an incident where an agent's BZZZHighErrorRate fires before the DHT page is pending
-# (test_e2e_2_incidents.py, NOISY).
-@pytest.mark.xfail(reason="noisy beside the DHT page: see the comment (issue 11)")
+# Issue 11, measured with --runxfail, once with the explanations' lead and once without, failing
+# alike (and xfailed in 3 more runs): the incidents are exactly the two pages, no
+# BZZZHighErrorRate, but PubSub's BZZZHealthCheckBudgetBurn (P1) reaches its receivers,
+# slack-bzzz-alerts and ticket, in two notifications each instead of one. Not the error-rate race
+# of test_e2e_2_incidents.py, then; not diagnosed further (a second notification of the same
+# Alertmanager group is the likely shape: the group holds every component's health-check burn).
+@pytest.mark.xfail(reason="PubSub's health-check page notifies twice: see the comment (issue 11)")
 def test_concurrent_faults_notify_each_receiver_once_and_nothing_else(
     plan: Plan, played: Played
 ) -> None:

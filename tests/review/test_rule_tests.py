@@ -161,6 +161,25 @@ def test_a_good_events_ratio_sli_is_tested_too(tmp_path: Path) -> None:
             '(max_over_time(ALERTS{alertstate="pending", '
             'alertname="BZZZNoAdminElected", alertname!="BZZZExplanationHold"}[1h]))',
         ),
+        # A lead without the short window now: a burn stopped after the long window crossed
+        # would still hold, and the explained alert would stay quiet while the window drains.
+        (
+            "escalation.rules.yml",
+            ' and bzzzmon_slo:sli_error:ratio_rate5m{slo="slurp-events"} > (14.4 * 0.01) and',
+            " and",
+        ),
+        # A lead predicting over the whole long window instead of the lead (15m of 1h).
+        (
+            "escalation.rules.yml",
+            'bzzzmon_slo:sli_error:ratio_rate1h{slo="slurp-events"}) * 0.25)',
+            'bzzzmon_slo:sli_error:ratio_rate1h{slo="slurp-events"}) * 1)',
+        ),
+        # A lead without the page tier's low-traffic guard.
+        (
+            "escalation.rules.yml",
+            ' and bzzzmon_slo:sli_total_events:rate1h{slo="slurp-events"} * 3600 >= 100)',
+            ")",
+        ),
     ],
 )
 def test_generated_tests_catch_a_broken_rule(

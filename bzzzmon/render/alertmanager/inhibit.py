@@ -18,7 +18,7 @@ An explanation (``routing.explains``) with a ``hold`` gets a second rule whose s
 alert (``bzzzmon.render.escalation``): that alert fires while the cause is pending, while it fires
 and for ``hold`` after, with the cause's labels, so an explained burn tier that crosses its
 threshold before the cause's ``for:`` has passed, or still fires while its windows drain, stays
-hidden.
+hidden; with a ``lead`` also while the cause's burn is on course to page within it.
 
 The Watchdog is never inhibited unless a target names it (a muted heartbeat would page the
 heartbeat service's owner for nothing). Escalations are inhibited exactly as the alert they

@@ -12,7 +12,9 @@ writes it when an alert resolves. Per escalation rule (resolution target R, tole
 
 Per explanation hold: it fires while its cause fires, with the cause's labels, and until
 ``hold`` after the cause's last firing sample, not a step longer; a cause pending and then
-cancelled holds while it is pending and not a step after.
+cancelled holds while it is pending and not a step after. With a ``lead``, fed its first tier's
+recorded ratios and no cause: a burn on course to page holds before the cause is pending; a
+stopped burn, a burn too slow to cross within the lead and too few events do not.
 
 The clock's step is one minute, so these tests sample once a minute; no check sits where a
 sample is on a range's left edge (Prometheus 2 and 3 disagree there): the escalation windows
@@ -22,10 +24,12 @@ and after its edge.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from bzzzmon import conventions as C
-from bzzzmon.model import Inhibition, Plan
+from bzzzmon.model import Inhibition, Plan, alert_static_labels, lead_tiers
+from bzzzmon.promql.duration import format_duration
 from bzzzmon.render.alertmanager.inhibit import alternatives
 from bzzzmon.render.alertmanager.matchers import example_value
 from bzzzmon.render.escalation import STEP, hold_rules, tolerance
@@ -154,6 +158,57 @@ def _hold_group(plan: Plan, rule: dict[str, Any], inh: Inhibition) -> Group:
     return group
 
 
+def _lead_group(plan: Plan, rule: dict[str, Any], inh: Inhibition) -> Group:
+    """The hold's lead on its cause's first named tier, fed the tier's recorded series with no
+    cause in ``ALERTS``: a burn on course to page holds; a burn stopped (the short window back
+    under the threshold, the long one still above it) holds not a step longer, so the explained
+    alert notifies; a short
+    window above the threshold whose burn would not cross the long window's within the lead
+    does not hold; nor, with the tier's low-traffic guard, too few events."""
+    slo, tier = lead_tiers(inh.source, plan.slos)[0]
+    thr = tier.factor * slo.budget_fraction
+    ahead = Fraction(inh.lead, tier.long)
+    group = Group(INTERVAL)
+    labels: Labels = {C.LABEL_SLO: slo.name} | {g: f"example-{g}" for g in slo.group_by}
+
+    def series(template: str, window: int) -> Track:
+        name = C.rec_name(template, format_duration(window))
+        return group.track(Series(name, tuple(sorted(labels.items()))), counter=False)
+
+    long, short = series(C.REC_ERROR_RATIO, tier.long), series(C.REC_ERROR_RATIO, tier.short)
+    guarded = tier.kind == "page" and slo.min_events > 0
+    events = series(C.REC_TOTAL_RATE, tier.long) if guarded else None
+    phase = 5
+    # On course: the long window at half the threshold, the short one twice as far above it
+    # as the prediction needs.
+    half = thr / 2
+    burning = half + 2 * (thr - half) / ahead
+    enough = Fraction(2 * slo.min_events, tier.long)
+    # The burn stopped after the long window crossed: that alone would still predict a page.
+    crossed = 2 * thr / (1 - ahead) if ahead < 1 else half
+    cases: list[tuple[Fraction, Fraction, Fraction, bool]] = [
+        (half, burning, enough, True),
+        (crossed, Fraction(0), enough, False),
+    ]
+    if ahead < 1:
+        # Above the threshold now, but on course for the long window only after the lead.
+        cases.append((Fraction(0), (thr + thr / ahead) / 2, enough, False))
+    if guarded:
+        cases.append((half, burning, enough / 4, False))
+    query = firing_query(rule["alert"], **{C.LABEL_EXPLANATION: inh.name})
+    static = alert_static_labels(slo, plan.service.labels)
+    added = {e: static[e] for e in inh.equal if e in static and e not in slo.group_by}
+    expected = firing_labels(rule["alert"], dict(rule["labels"]), labels | added)
+    for i, (lv, sv, ev, holds) in enumerate(cases):
+        long.hold(lv, phase)
+        short.hold(sv, phase)
+        if events is not None:
+            events.hold(ev, phase)
+        group.expect(i * phase, query, [expected] if holds else [])
+        group.expect(i * phase + phase - 1, query, [expected] if holds else [])
+    return group
+
+
 def escalation_test_groups(
     plan: Plan, rules: list[dict[str, Any]], interval: int = INTERVAL
 ) -> list[dict[str, Any]]:
@@ -167,4 +222,6 @@ def escalation_test_groups(
     for rule, inh in zip(hold_rules(plan), holds, strict=True):
         groups.append(_hold_group(plan, rule, inh))
         groups.append(_pending_group(plan, rule, inh))
+        if inh.lead:
+            groups.append(_lead_group(plan, rule, inh))
     return [g.data() for g in groups]
