@@ -5,6 +5,7 @@ backfilled synthetic data.
     python -m bench.run_rule_bench --n 10
     python -m bench.run_rule_bench --all            # N = 10, 100 (add --n 1000 separately)
     python -m bench.run_rule_bench --n 10 --reuse --prometheus PATH  # the same data, another binary
+    python -m bench.run_rule_bench --n 10 --reuse --base main  # and main's rules beside this tree's
 
 Results go to bench/results/ (JSON and markdown); temporary data to --work (default /tmp).
 """
@@ -26,7 +27,16 @@ from typing import Any
 if __package__ in (None, ""):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import accuracy, backfill, peers, promserver, rule_cost, samples_cost, shapes
+from bench import (
+    accuracy,
+    backfill,
+    build_vs_base,
+    peers,
+    promserver,
+    rule_cost,
+    samples_cost,
+    shapes,
+)
 from bench.live_exporter import Feeder, serving
 from bench.workload import STEP, Workload, write
 from bzzzmon import conventions as C
@@ -67,7 +77,7 @@ def prepare_data(w: Workload, work: Path, eval_interval: int, reuse: bool) -> Pa
 
 
 def rule_sets(
-    slos: list[peers.Slo], work: Path, variants: bool
+    slos: list[peers.Slo], work: Path, variants: bool, base: str | None = None
 ) -> tuple[dict[str, list[Path]], str]:
     rules_dir = work / "rules"
     shutil.rmtree(rules_dir, ignore_errors=True)
@@ -78,6 +88,12 @@ def rule_sets(
         "sloth": shapes.write_peer(peers.sloth_rules(slos), rules_dir),
         "pyrra": shapes.write_peer(peers.pyrra_rules(slos), rules_dir),
     }
+    if base is not None:
+        # The same spec built by another ref's bzzzmon: a before/after in the same run.
+        shutil.rmtree(work / "base-tree", ignore_errors=True)
+        tree = build_vs_base.export(base, work / "base-tree")
+        name = f"bzzzmon {base}"
+        sets[name], _ = shapes.build_bzzzmon(slos, rules_dir, work / "build.log", tree, "base")
     if variants:
         sets["bzzzmon period@4m"] = shapes.split_period_group(
             bz, "4m", rules_dir / "bzzzmon-period-4m"
@@ -359,7 +375,7 @@ def run_one(n: int, args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.monotonic()
     data = prepare_data(w, work, args.eval_interval, args.reuse)
     slos = peers.bench_slos(w.slo_names())
-    sets, origin = rule_sets(slos, work, args.variants)
+    sets, origin = rule_sets(slos, work, args.variants, args.base)
     result: dict[str, Any] = {
         "n_slos": n,
         "m_instances": args.m,
@@ -423,6 +439,11 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--reuse", action="store_true", help="reuse the data dir of a previous run")
     p.add_argument("--baseline", action="store_true", help="also measure Prometheus without rules")
     p.add_argument("--variants", action="store_true", help="also measure bzzzmon rule variants")
+    p.add_argument(
+        "--base",
+        metavar="REF",
+        help="also measure the rules of git ref REF's bzzzmon ('bzzzmon REF')",
+    )
     p.add_argument("--shapes", nargs="*", help="only these shapes in the cost runs")
     p.add_argument("--skip-cost", action="store_true")
     p.add_argument("--skip-accuracy", action="store_true")

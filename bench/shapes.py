@@ -33,11 +33,14 @@ BAD_5M = C.rec_name(C.REC_BAD_RATE, "5m")
 TOTAL_5M = C.rec_name(C.REC_TOTAL_RATE, "5m")
 
 
-def build_bzzzmon(slos: list[peers.Slo], work: Path, log: Path) -> tuple[list[Path], str]:
-    """Rule files from the real ``bzzzmon build``; falls back to the stand-in shape (and says so)
+def build_bzzzmon(
+    slos: list[peers.Slo], work: Path, log: Path, repo: Path = REPO, name: str = "bzzzmon"
+) -> tuple[list[Path], str]:
+    """Rule files from the real ``bzzzmon build`` of the ``bzzzmon`` package in ``repo`` (another
+    tree's, for a base measured in the same run); falls back to the stand-in shape (and says so)
     when the CLI is not usable."""
-    spec = work / "bzzzmon-spec"
-    out = work / "bzzzmon-out"
+    spec = work / f"{name}-spec"
+    out = work / f"{name}-out"
     shutil.rmtree(spec, ignore_errors=True)
     shutil.rmtree(out, ignore_errors=True)
     peers.write_bzzzmon_spec(slos, spec)
@@ -46,7 +49,7 @@ def build_bzzzmon(slos: list[peers.Slo], work: Path, log: Path) -> tuple[list[Pa
         "--specs", str(spec), "--out", str(out), "--no-verify",
     ]  # fmt: skip
     with log.open("ab") as f:
-        rc = subprocess.run(cmd, cwd=REPO, stdout=f, stderr=subprocess.STDOUT, check=False)
+        rc = subprocess.run(cmd, cwd=repo, stdout=f, stderr=subprocess.STDOUT, check=False)
     files = sorted((out / "prometheus" / "rules").glob("slo-*.rules.yml"))
     if rc.returncode == 0 and files:
         return files, "bzzzmon build"
@@ -56,13 +59,13 @@ def build_bzzzmon(slos: list[peers.Slo], work: Path, log: Path) -> tuple[list[Pa
     with log.open("ab") as f:
         rc = subprocess.run(
             [sys.executable, "-c", RENDER_RULES, str(spec), str(out)],
-            cwd=REPO, stdout=f, stderr=subprocess.STDOUT, check=False,
+            cwd=repo, stdout=f, stderr=subprocess.STDOUT, check=False,
         )  # fmt: skip
     files = sorted((out / "prometheus" / "rules").glob("slo-*.rules.yml"))
     if rc.returncode == 0 and files:
         return files, "bzzzmon.render.rules (build's lint skipped)"
     print(f"  rendering failed (rc={rc.returncode}, see {log}); using the stand-in shape")
-    path = peers.bzzzmon_shape_rules(slos).dump(work / "bzzzmon-standin" / "rules.yml")
+    path = peers.bzzzmon_shape_rules(slos).dump(work / f"{name}-standin" / "rules.yml")
     return [path], "stand-in (bench/peers.py)"
 
 
