@@ -94,4 +94,3 @@ def test_prune_keeps_only_what_alerts_read() -> None:
     assert [[r.get("record", r.get("alert")) for r in g["rules"]] for g in kept] == [
         ["a:rate5m", "a:rate5m:ratio", "A"]
     ]
-

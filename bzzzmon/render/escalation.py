@@ -82,9 +82,7 @@ from bzzzmon.promql.selectors import escape_label_value
 from bzzzmon.render.alertmanager.inhibit import alternatives
 from bzzzmon.render.alertmanager.matchers import Matcher
 from bzzzmon.render.output import Files, dump_yaml
-from bzzzmon.render.rules import _rate as rate_series
-from bzzzmon.render.rules import _ratio as ratio_series
-from bzzzmon.render.rules import threshold_text
+from bzzzmon.render.rules import rate_series, ratio_series, threshold_text
 from bzzzmon.render.text import go_literal
 from bzzzmon.spec.names import escalation_alert_name, explanation_hold_alert_name
 

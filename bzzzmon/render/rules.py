@@ -63,11 +63,13 @@ def threshold_text(factor: Fraction, budget: Fraction) -> str:
     return f"({format_fraction(factor)} * {format_fraction(budget)})"
 
 
-def _ratio(slo: SLO, window: int) -> str:
+def ratio_series(slo: SLO, window: int) -> str:
+    """The SLO's recorded error ratio over ``window`` (the tiers and the explanations' lead)."""
     return slo_selector(C.rec_name(C.REC_ERROR_RATIO, format_duration(window)), slo.name)
 
 
-def _rate(template: str, slo: SLO, window: int) -> str:
+def rate_series(template: str, slo: SLO, window: int) -> str:
+    """The SLO's recorded bad or total events per second (``template``) over ``window``."""
     return slo_selector(C.rec_name(template, format_duration(window)), slo.name)
 
 
@@ -85,7 +87,7 @@ def window_coverage(slo: SLO, window: int) -> str:
     ratio multiplied by it: the missing part counts as no errors, so the burn over the window is
     the bad events seen over the events a full window would hold, and a ticket tier's long
     window cannot equal the short history's ratio and fire before the page tiers."""
-    total5 = _rate(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
+    total5 = rate_series(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
     w, step = format_duration(window), format_duration(BASE_WINDOW)
     # A window that is no multiple of 5m holds floor(window / 5m) points at least.
     return f"clamp_max(count_over_time({total5}[{w}:{step}]) / {window // BASE_WINDOW}, 1)"
@@ -99,7 +101,7 @@ def sli_rules(slo: SLO) -> list[Rule]:
         w = format_duration(window)
         rules.append({"record": C.rec_name(C.REC_BAD_RATE, w), "expr": bad, "labels": labels})
         rules.append({"record": C.rec_name(C.REC_TOTAL_RATE, w), "expr": total, "labels": labels})
-    total5 = _rate(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
+    total5 = rate_series(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
     for window in guard_windows(slo):
         if window not in slo.raw_windows:
             # Events per second over a long page window, for the low-traffic guard.
@@ -113,10 +115,10 @@ def sli_rules(slo: SLO) -> list[Rule]:
             continue  # recorded by the period group
         w = format_duration(window)
         if window in slo.raw_windows:
-            bad = _rate(C.REC_BAD_RATE, slo, window)
-            expr = f"{bad} / {_rate(C.REC_TOTAL_RATE, slo, window)}"
+            bad = rate_series(C.REC_BAD_RATE, slo, window)
+            expr = f"{bad} / {rate_series(C.REC_TOTAL_RATE, slo, window)}"
         else:
-            bad5 = _rate(C.REC_BAD_RATE, slo, BASE_WINDOW)
+            bad5 = rate_series(C.REC_BAD_RATE, slo, BASE_WINDOW)
             expr = f"sum_over_time({bad5}[{w}]) / sum_over_time({total5}[{w}])"
             expr += f" * {window_coverage(slo, window)}"
         rules.append({"record": C.rec_name(C.REC_ERROR_RATIO, w), "expr": expr, "labels": labels})
@@ -135,9 +137,9 @@ def period_rules(slo: SLO) -> list[Rule]:
     labels = {C.LABEL_SLO: slo.name}
     budget = format_decimal(slo.budget)
     w = slo.period_text
-    bad = _rate(C.REC_BAD_RATE, slo, BASE_WINDOW)
-    total = _rate(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
-    ratio = _ratio(slo, slo.period)
+    bad = rate_series(C.REC_BAD_RATE, slo, BASE_WINDOW)
+    total = rate_series(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
+    ratio = ratio_series(slo, slo.period)
     hour = format_duration(3600)
     coverage = (
         f"clamp_max(count_over_time({ratio}[{w}]) / count_over_time({ratio}[{hour}])"
@@ -187,7 +189,7 @@ def meta_rules(slo: SLO) -> list[Rule]:
         {"record": C.REC_PERIOD_DAYS, "expr": f"vector({format_fraction(days)})", "labels": labels},
         {
             "record": C.REC_CURRENT_BURN,
-            "expr": f"{_ratio(slo, BASE_WINDOW)} / {budget}",
+            "expr": f"{ratio_series(slo, BASE_WINDOW)} / {budget}",
             "labels": labels,
         },
         {"record": C.REC_SLI_INFO, "expr": "vector(1)", "labels": dict(sorted(info.items()))},
@@ -213,9 +215,10 @@ def tier_expr(slo: SLO, tier: BurnTier) -> str:
     """Both windows above the tier's threshold; for a page tier enough events in the long window;
     and no more urgent tier of the SLO pending or firing within the short window."""
     threshold = threshold_text(tier.factor, slo.budget_fraction)
-    parts = [f"{_ratio(slo, tier.long)} > {threshold}", f"{_ratio(slo, tier.short)} > {threshold}"]
+    long, short = ratio_series(slo, tier.long), ratio_series(slo, tier.short)
+    parts = [f"{long} > {threshold}", f"{short} > {threshold}"]
     if tier.kind == "page" and slo.min_events:
-        events = _rate(C.REC_TOTAL_RATE, slo, tier.long)
+        events = rate_series(C.REC_TOTAL_RATE, slo, tier.long)
         parts.append(f"{events} * {tier.long} >= {slo.min_events}")
     expr = "\nand\n".join(parts)
     if tier.suppressed_by:
@@ -241,7 +244,7 @@ def missing_group_expr(slo: SLO) -> str:
     if any(use.name_regex for use in selectors_of(raw)):
         # Several metrics: present_over_time() drops their names and their series with equal
         # labels would collide; the recorded total rate is one series per group.
-        raw = _rate(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
+        raw = rate_series(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
     seen = aggregate("count", by, f"present_over_time({raw}[{lookback}])")
     now = aggregate("count", by, raw)
     return f"{seen}\nunless\n{now}\nand on ()\ncount({raw})"
