@@ -104,9 +104,11 @@ def sli_rules(slo: SLO) -> list[Rule]:
     total5 = rate_series(C.REC_TOTAL_RATE, slo, BASE_WINDOW)
     for window in guard_windows(slo):
         if window not in slo.raw_windows:
-            # Events per second over a long page window, for the low-traffic guard.
+            # Events per second over a long page window, for the low-traffic guard, prorated
+            # like the window's ratio: on a history shorter than the window the average alone
+            # counts the window full of traffic, and the guard passes on a few events.
             w = format_duration(window)
-            expr = f"avg_over_time({total5}[{w}])"
+            expr = f"avg_over_time({total5}[{w}]) * {window_coverage(slo, window)}"
             rules.append(
                 {"record": C.rec_name(C.REC_TOTAL_RATE, w), "expr": expr, "labels": labels}
             )

@@ -13,7 +13,8 @@ Prometheus does, in exact fractions:
 - a time SLI's subquery takes one point per evaluation step;
 - a window built from the recorded 5m rates is prorated by its coverage: the points of the fixed
   5m grid (from t=0, as Prometheus aligns a subquery's steps) in the window that find a recorded
-  rate within the 5m lookback, against ``window // 5m``, at most 1;
+  rate within the 5m lookback, against ``window // 5m``, at most 1; so are the events the
+  low-traffic guard counts over such a window;
 - an alert is pending from the first step its condition holds and fires once it has held for
   ``for:``; a tier's condition is void while a more urgent tier of the SLO was pending or firing
   at any step within its short window (the ``ALERTS`` term of the rule).
@@ -220,10 +221,15 @@ class _Ratios:
         count = self._has_base[step + 1] - self._has_base[first]
         if not count:
             return 0
+        points, full = self._coverage(step, window)
+        if not points:
+            return 0  # count_over_time() of no points is empty
         total = self._base_total[step + 1] - self._base_total[first]
         # _base_total holds increments times the extrapolation factor (in units of 1/unit):
         # / 5m gives the rate.
-        return Fraction(total, self._unit) / count / BASE_WINDOW * window
+        events = Fraction(total, self._unit) / count / BASE_WINDOW * window
+        # Prorated like the window's ratio (rules.sli_rules): a short history's events only.
+        return events * points / full if points < full else events
 
 
 def replay(slo: SLO, feed: Feed) -> Replay:

@@ -136,13 +136,18 @@ def test_an_explanation_does_not_hide_a_concurrent_fault(plan: Plan, played: Pla
     assert {(DHT.alert, "dht"), (HEALTH_CHECK_BURN, "pubsub")} <= _incidents(played)
 
 
-# Issue 11, measured with --runxfail, once with the explanations' lead and once without, failing
-# alike (and xfailed in 3 more runs): the incidents are exactly the two pages, no
-# BZZZHighErrorRate, but PubSub's BZZZHealthCheckBudgetBurn (P1) reaches its receivers,
-# slack-bzzz-alerts and ticket, in two notifications each instead of one. Not the error-rate race
-# of test_e2e_2_incidents.py, then; not diagnosed further (a second notification of the same
-# Alertmanager group is the likely shape: the group holds every component's health-check burn).
-@pytest.mark.xfail(reason="PubSub's health-check page notifies twice: see the comment (issue 11)")
+# Issue 11. Measured (a diagnostic run printing every notification and the recorded series):
+# on a young stack (this file run alone) the exporter's PubSub check counters hold seconds of
+# history when the faults start, so the page tiers' low-traffic guard holds them until their 1h
+# window holds 100 checks. Page-slow's 6h guard counted its average as a full window of traffic
+# and passed first: PubSub's page-slow notified, then page-fast a second time. That guard is now
+# prorated like the 6h ratio (docs/spec.md), and page-fast's pending comes first. What is left,
+# seen in 1 of 2 runs since, under load: the ticket receiver had two calls, slack one. The
+# likely cause, not confirmed: the P2 ticket tier (no guard; its prorated 1d window is over its
+# threshold) firing before the guarded page is pending, through the P2 route's ticket.
+@pytest.mark.xfail(
+    reason="on a young stack a ticket tier can beat the guarded page: see the comment (issue 11)"
+)
 def test_concurrent_faults_notify_each_receiver_once_and_nothing_else(
     plan: Plan, played: Played
 ) -> None:
