@@ -162,9 +162,9 @@ def _lead_group(plan: Plan, rule: dict[str, Any], inh: Inhibition) -> Group:
     """The hold's lead on its cause's first named tier, fed the tier's recorded series with no
     cause in ``ALERTS``: a burn on course to page holds; a burn stopped (the short window back
     under the threshold, the long one still above it) holds not a step longer, so the explained
-    alert notifies; a short
-    window above the threshold whose burn would not cross the long window's within the lead
-    does not hold; nor, with the tier's low-traffic guard, too few events."""
+    alert notifies; a short window above the threshold whose burn would not cross the long
+    window's within the lead does not hold; nor, with the tier's low-traffic guard, too few
+    events."""
     slo, tier = lead_tiers(inh.source, plan.slos)[0]
     thr = tier.factor * slo.budget_fraction
     ahead = Fraction(inh.lead, tier.long)
