@@ -217,6 +217,13 @@ def _with_labels(expr: str, labels: dict[str, str]) -> str:
     return expr
 
 
+def lead_labels(plan: Plan, slo: SLO, inh: Inhibition) -> dict[str, str]:
+    """The labels ``equal`` compares that the lead's prediction sets itself: those every alert
+    of ``slo`` carries but its recorded ratios lack (not its groups, which they keep)."""
+    static = alert_static_labels(slo, plan.service.labels)
+    return {e: static[e] for e in inh.equal if e in static and e not in slo.group_by}
+
+
 def lead_expr(plan: Plan, inh: Inhibition) -> str:
     """The hold's lead half: per SLO of the cause, any of its named tiers predicted to cross
     (``lead_tier_expr``), on the SLO's groups, with the labels ``equal`` compares that every
@@ -231,9 +238,7 @@ def lead_expr(plan: Plan, inh: Inhibition) -> str:
         slo = slos[name]
         predicted = " or ".join(f"({lead_tier_expr(slo, t, inh.lead)})" for t in tiers)
         grouped = f"max by ({', '.join((C.LABEL_SLO, *slo.group_by))}) ({predicted})"
-        static = alert_static_labels(slo, plan.service.labels)
-        added = {e: static[e] for e in inh.equal if e in static and e not in slo.group_by}
-        parts.append(_with_labels(grouped, added))
+        parts.append(_with_labels(grouped, lead_labels(plan, slo, inh)))
     return " or ".join(parts)
 
 

@@ -28,11 +28,11 @@ from fractions import Fraction
 from typing import Any
 
 from bzzzmon import conventions as C
-from bzzzmon.model import Inhibition, Plan, alert_static_labels, lead_tiers
+from bzzzmon.model import Inhibition, Plan, lead_tiers
 from bzzzmon.promql.duration import format_duration
 from bzzzmon.render.alertmanager.inhibit import alternatives
 from bzzzmon.render.alertmanager.matchers import example_value
-from bzzzmon.render.escalation import STEP, hold_rules, tolerance
+from bzzzmon.render.escalation import STEP, hold_rules, lead_labels, tolerance
 from bzzzmon.render.rule_tests.inputs import Series
 from bzzzmon.render.rule_tests.timeline import Group, Labels, Track, firing_labels, firing_query
 from bzzzmon.spec.names import explanation_hold_alert_name
@@ -196,8 +196,7 @@ def _lead_group(plan: Plan, rule: dict[str, Any], inh: Inhibition) -> Group:
     if guarded:
         cases.append((half, burning, enough / 4, False))
     query = firing_query(rule["alert"], **{C.LABEL_EXPLANATION: inh.name})
-    static = alert_static_labels(slo, plan.service.labels)
-    added = {e: static[e] for e in inh.equal if e in static and e not in slo.group_by}
+    added = lead_labels(plan, slo, inh)
     expected = firing_labels(rule["alert"], dict(rule["labels"]), labels | added)
     for i, (lv, sv, ev, holds) in enumerate(cases):
         long.hold(lv, phase)
