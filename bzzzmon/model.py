@@ -285,6 +285,16 @@ class SLO:
         return Fraction(self.budget)
 
     @property
+    def raw_guard_window(self) -> int | None:
+        """The longest long window of a guarded page tier read from the raw counters (page-fast's
+        1h). On a history shorter than it, a tier with a longer window holds the same events, so
+        it needs this window's guard too (bzzzmon.render.rules.tier_expr)."""
+        if not self.min_events:
+            return None
+        raw = [t.long for t in self.tiers if t.kind == "page" and t.long in self.raw_windows]
+        return max(raw, default=None)
+
+    @property
     def component_from_data(self) -> bool:
         """Grouped by ``component``: an SLO of no component of its own (the exporter's health
         checks) whose series and alerts carry the component of the data (the checked one)."""

@@ -145,6 +145,30 @@ def test_a_fresh_install_pages_a_fast_burn_before_any_ticket(slo: SLO) -> None:
     assert abs(page[0] - (after_history[0] - steps(HISTORY))) <= steps(300) + 1
 
 
+def test_a_fresh_install_at_low_traffic_pages_an_outage_once_and_tickets_nothing(
+    slo: SLO,
+) -> None:
+    """Issue 11, measured on a young live stack: every request failing from the first minutes,
+    3 a minute, so page-fast's guard holds it until its raw 1h window counts 100 (33 minutes),
+    while the prorated 1d window is over ticket-fast's threshold within minutes. The ticket must
+    wait for page-fast's guard, on the same events (no history before them), and then page-fast
+    is pending and holds it."""
+    slow = Fraction(3 * STEP, 60)
+    result = play(slo, [(300, Fraction(0)), (2 * HOUR, Fraction(1))], rate=slow, history=0)
+    page = firing(result, "page-fast")
+    assert page, "an outage from the first minutes must page once 100 requests are seen"
+    assert 33 <= page[0] * STEP / 60 <= 33 + 2 + 2 * STEP / 60  # the guard, then for: 2m
+    for tier in ("page-slow", "ticket-fast", "ticket-slow"):
+        assert "pending" not in result.states[tier], f"{tier} alerted before page-fast held it"
+        assert firing(result, tier) == [], f"{tier} notified for an incident page-fast covered"
+    # Once page-fast's window is covered the clause is void: a long low-traffic burn that the
+    # guards keep from paging still tickets (10 requests an hour, a tenth of them failing).
+    night = Fraction(10 * STEP, 3600)
+    tickets = play(slo, [(DAY, Fraction(1, 10))], rate=night)
+    assert firing(tickets, "page-fast") == firing(tickets, "page-slow") == []
+    assert firing(tickets, "ticket-fast")
+
+
 @pytest.mark.parametrize(
     "phases",
     [

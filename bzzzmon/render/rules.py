@@ -215,13 +215,25 @@ def _group_text(slo: SLO) -> str:
 
 def tier_expr(slo: SLO, tier: BurnTier) -> str:
     """Both windows above the tier's threshold; for a page tier enough events in the long window;
-    and no more urgent tier of the SLO pending or firing within the short window."""
+    for a tier slower than page-fast, on a history shorter than page-fast's window, page-fast's
+    events too; and no more urgent tier of the SLO pending or firing within the short window."""
     threshold = threshold_text(tier.factor, slo.budget_fraction)
     long, short = ratio_series(slo, tier.long), ratio_series(slo, tier.short)
     parts = [f"{long} > {threshold}", f"{short} > {threshold}"]
     if tier.kind == "page" and slo.min_events:
         events = rate_series(C.REC_TOTAL_RATE, slo, tier.long)
         parts.append(f"{events} * {tier.long} >= {slo.min_events}")
+    young = slo.raw_guard_window
+    if young is not None and tier.long > young:
+        # On a history shorter than page-fast's window both windows hold the same events, which
+        # the raw counters and the 5m rates count a few apart: a slower tier (a ticket has no
+        # guard of its own) takes page-fast's guard there, so it cannot pass before page-fast is
+        # pending, which holds it (measured on a young live stack: a ticket, then the page).
+        events = rate_series(C.REC_TOTAL_RATE, slo, young)
+        parts.append(
+            f"(\n  {events} * {young} >= {slo.min_events}\n  or\n"
+            f"  {window_coverage(slo, young)} >= 1\n)"
+        )
     expr = "\nand\n".join(parts)
     if tier.suppressed_by:
         on = ", ".join((C.LABEL_SLO, *slo.group_by))

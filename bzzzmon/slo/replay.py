@@ -15,6 +15,8 @@ Prometheus does, in exact fractions:
   5m grid (from t=0, as Prometheus aligns a subquery's steps) in the window that find a recorded
   rate within the 5m lookback, against ``window // 5m``, at most 1; so are the events the
   low-traffic guard counts over such a window;
+- a tier slower than page-fast also needs page-fast's events while page-fast's window is not
+  covered (the history is shorter than it);
 - an alert is pending from the first step its condition holds and fires once it has held for
   ``for:``; a tier's condition is void while a more urgent tier of the SLO was pending or firing
   at any step within its short window (the ``ALERTS`` term of the rule).
@@ -148,7 +150,7 @@ class _Ratios:
             out.append(int(self._has_base[p // e + 1] > self._has_base[first]))
         return out
 
-    def _coverage(self, step: int, window: int) -> tuple[int, int]:
+    def coverage(self, step: int, window: int) -> tuple[int, int]:
         """What rules.window_coverage counts at ``step``: the grid points in (t - window, t]
         that hold data, against the points a full window holds."""
         t = step * self.feed.interval
@@ -202,7 +204,7 @@ class _Ratios:
             bad = self._base_bad[step + 1] - self._base_bad[first]
             total = self._base_total[step + 1] - self._base_total[first]
             if window != self.slo.period:  # the period group's ratio is not prorated
-                points, full = self._coverage(step, window)
+                points, full = self.coverage(step, window)
                 if not points:
                     return None  # count_over_time() of no points is empty
                 if points < full:  # a window longer than the data: the rest has no errors
@@ -221,7 +223,7 @@ class _Ratios:
         count = self._has_base[step + 1] - self._has_base[first]
         if not count:
             return 0
-        points, full = self._coverage(step, window)
+        points, full = self.coverage(step, window)
         if not points:
             return 0  # count_over_time() of no points is empty
         total = self._base_total[step + 1] - self._base_total[first]
@@ -255,6 +257,7 @@ def replay(slo: SLO, feed: Feed) -> Replay:
         return any(last_active.get(name, -1) >= first for name in tier.suppressed_by)
 
     thresholds = {t.name: error_ratio_threshold(t.factor, budget) for t in slo.tiers}
+    young = slo.raw_guard_window
     for step in range(feed.samples):
         for tier in slo.tiers:  # in rule order: a suppressor's state at this step is known
             threshold = thresholds[tier.name]
@@ -263,6 +266,9 @@ def replay(slo: SLO, feed: Feed) -> Replay:
             )
             if holds and tier.kind == "page" and slo.min_events:
                 holds = ratios.events(step, tier.long) >= slo.min_events
+            if holds and young is not None and tier.long > young:
+                points, full = ratios.coverage(step, young)
+                holds = ratios.events(step, young) >= slo.min_events or points >= full
             out.states[tier.name].append("")  # placeholder so suppressed() sees this step
             if holds and tier.suppressed_by and suppressed(tier, step):
                 holds = False
