@@ -470,3 +470,49 @@ def test_silence_reads_the_one_alertmanager_of_several(tmp_path: Path) -> None:
         "web/service.yaml": service("web", "Web", "web", "web-availability", extra),
     }
     assert alertmanager_url(None, write(tmp_path, files)) == "https://am.example"
+
+
+WATCHER = """\
+apiVersion: bzzzmon/v1
+service:
+  name: watcher
+  alert_prefix: Watcher
+  selectors:
+    prom: {job: prometheus}
+    am: {job: alertmanager}
+  runbook_url: https://runbooks.example/watcher.md
+  grafana_url: https://grafana.example
+metrics:
+  prometheus_config_last_reload_successful: gauge
+alerts:
+  - name: WatcherPrometheusDown
+    severity: P1
+    expr: 'up{$prom} == 0'
+    summary: down
+    description: down
+"""
+
+
+def test_a_service_watching_prometheus_reads_the_builtin_jobs(tmp_path: Path) -> None:
+    """Every prometheus.yml scrapes Prometheus and Alertmanager at their fixed addresses: a
+    service whose selectors name those jobs reads them, and no second job of that name (nor a
+    targets file for one) is rendered, in its own build or composed."""
+    out, _ = build(tmp_path, {**BASE, "watcher/service.yaml": WATCHER})
+    prometheus = load(out, "prometheus/prometheus.yml")
+    jobs = [j["job_name"] for j in prometheus["scrape_configs"]]
+    assert jobs.count("prometheus") == jobs.count("alertmanager") == 1
+    (self_job,) = [j for j in prometheus["scrape_configs"] if j["job_name"] == "prometheus"]
+    assert self_job == {
+        "job_name": "prometheus",
+        "static_configs": [{"targets": ["localhost:9090"]}],
+    }
+    files = tree(out)
+    assert "prometheus/targets/prometheus.yml" not in files
+    assert "prometheus/targets/alertmanager.yml" not in files
+    from bzzzmon.build import render_all
+    from bzzzmon.spec.services import load_service
+
+    plan, _ = load_service(out.parent / "specs", "watcher")
+    own = yaml.safe_load(render_all(plan)["prometheus/prometheus.yml"])
+    names = [j["job_name"] for j in own["scrape_configs"]]
+    assert sorted(names) == ["alertmanager", "prometheus"]
