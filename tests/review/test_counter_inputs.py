@@ -18,15 +18,23 @@ import yaml
 
 from tests.conftest import run_cli
 
-SPEC = """\
+
+def _service(name: str, prefix: str) -> str:
+    return f"""\
 apiVersion: bzzzmon/v1
 service:
-  name: shop
-  alert_prefix: Shop
+  name: {name}
+  alert_prefix: {prefix}
   selectors:
-    app: {job: shop}
-  runbook_url: https://runbooks.example/shop.md
+    app: {{job: {name}}}
+  runbook_url: https://runbooks.example/{name}.md
   grafana_url: https://grafana.example
+"""
+
+
+SPEC = (
+    _service("shop", "Shop")
+    + """\
 metrics:
   shop_dropped_total: counter
   shop_errors_total: counter
@@ -51,12 +59,13 @@ alerts:
     summary: errors
     description: errors
 """
+)
 
 
-def _build(tmp_path: Path) -> tuple[Path, str]:
+def _build(tmp_path: Path, spec: str = SPEC) -> tuple[Path, str]:
     specs = tmp_path / "specs"
     specs.mkdir()
-    (specs / "service.yaml").write_text(SPEC, encoding="utf-8")
+    (specs / "service.yaml").write_text(spec, encoding="utf-8")
     out = tmp_path / "generated"
     result = run_cli("build", "--specs", str(specs), "--out", str(out))
     assert result.returncode == 0, result.stdout + result.stderr
@@ -91,15 +100,9 @@ def test_a_quotient_of_counter_rates_is_untested_not_wrongly_tested(tmp_path: Pa
     assert not [s for s in series if "shop_requests_total" in s]
 
 
-SLO_SPEC = """\
-apiVersion: bzzzmon/v1
-service:
-  name: rules
-  alert_prefix: Rules
-  selectors:
-    app: {job: rules}
-  runbook_url: https://runbooks.example/rules.md
-  grafana_url: https://grafana.example
+SLO_SPEC = (
+    _service("rules", "Rules")
+    + """\
 metrics:
   rules_evaluation_failures_total: counter
   rules_evaluations_total: counter
@@ -112,15 +115,11 @@ slos:
         bad: 'rules_evaluation_failures_total{$app}'
         total: 'rules_evaluations_total{$app}'
 """
+)
 
 
 def test_a_bad_counter_of_its_own_is_counted_in_the_total(tmp_path: Path) -> None:
-    specs = tmp_path / "specs"
-    specs.mkdir()
-    (specs / "service.yaml").write_text(SLO_SPEC, encoding="utf-8")
-    out = tmp_path / "generated"
-    result = run_cli("build", "--specs", str(specs), "--out", str(out))
-    assert result.returncode == 0, result.stdout + result.stderr
+    out, _ = _build(tmp_path, SLO_SPEC)
     doc = yaml.safe_load((out / "prometheus/tests/slo-evaluation.test.yml").read_text("utf-8"))
     totals = [
         s["values"]
@@ -133,5 +132,5 @@ def test_a_bad_counter_of_its_own_is_counted_in_the_total(tmp_path: Path) -> Non
     # by none: the stretches without traffic), never by the good ones only.
     steps = {step for values in totals for step in re.findall(r"\+(\d+)x\d+", values)}
     assert steps == {"0", "100000"}, totals
-    result = run_cli("test", "--out", str(out), "--specs", str(specs))
+    result = run_cli("test", "--out", str(out), "--specs", str(tmp_path / "specs"))
     assert result.returncode == 0, result.stdout + result.stderr
