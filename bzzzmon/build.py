@@ -96,6 +96,11 @@ class BuildResult:
     failures: list[ToolResult] = field(default_factory=list)
     stale: list[str] = field(default_factory=list)  # with check=True: files that differ
     plans: list[Plan] = field(default_factory=list)  # every service's (``plan`` is the first)
+    multi: bool = False  # one service per subdirectory: the composed layout
+
+    @property
+    def services(self) -> Services:
+        return Services(tuple(self.plans or [self.plan]), self.multi)
 
     @property
     def errors(self) -> list[Finding]:
@@ -123,7 +128,7 @@ def render_and_check(services: Services, checks: Sequence[Check] = CHECKS) -> Bu
             plan, files = services.plans[0], compose.compose(rendered)
         except compose.UnplacedFile as exc:
             raise BuildError(f"a renderer produced {exc}, which has no place per service") from exc
-    return BuildResult(plan, files, findings, plans=list(services.plans))
+    return BuildResult(plan, files, findings, plans=list(services.plans), multi=services.multi)
 
 
 def render_all(plan: Plan) -> Files:

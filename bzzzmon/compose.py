@@ -1,7 +1,7 @@
 """The output of several services from one specs directory (``bzzzmon.spec.services``).
 
 Each service is rendered and checked by the one-service pipeline on its own; this module then
-moves its own files into its subfolders (``conventions.SERVICE_DIRS``: rule files and their
+moves its own files into its subfolders (``conventions.service_paths``: rule files and their
 tests under ``prometheus/<service>/``, dashboards, catalog and exporter config under
 ``<dir>/<service>/``) and composes the files one Prometheus, Alertmanager and Grafana share:
 ``prometheus.yml`` and its targets, ``alertmanager.yml`` with its templates and tests, the
@@ -9,7 +9,8 @@ Grafana provisioning. What would collide is a spec error at the later service's 
 an alert name or a recorded series two services generate, a scrape job both render differently
 or both claim as their own, a receiver or maintenance window declared differently under one
 name, different ``service.alertmanager_url`` (one Alertmanager, one set of templates), a
-dashboard uid both have, a Swarm stack (the composed stack of several services is not rendered).
+dashboard uid both have, a Swarm stack two services ask for (one stack, named by the one service
+with ``service.swarm``, serves them all: ``swarm_stack.render_composed``).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import yaml
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Origin, Plan
-from bzzzmon.render import alertmanager, prometheus_config
+from bzzzmon.render import alertmanager, prometheus_config, swarm_stack
 from bzzzmon.render.dashboards import provisioning
 from bzzzmon.render.output import Files, dump_yaml, rendered_yaml
 from bzzzmon.render.prometheus_config import service_jobs
@@ -65,9 +66,9 @@ def merged_plan(plans: list[Plan]) -> Plan:
 
 def relocate(service: str, path: str) -> str:
     """Where a service's own file goes in the composed output."""
-    for flat, own in C.SERVICE_DIRS:
+    for flat, own in zip(C.service_paths().dirs(), C.service_paths(service).dirs(), strict=True):
         if path.startswith(flat + "/"):
-            return own.format(service=service) + path[len(flat) :]
+            return own + path[len(flat) :]
     raise UnplacedFile(path)
 
 
@@ -243,16 +244,22 @@ def _clashing_dashboards(rendered: Rendered) -> list[SpecError]:
     ]
 
 
-def _no_stack(rendered: Rendered) -> list[SpecError]:
+def _stack_plans(rendered: Rendered) -> list[Plan]:
+    return [plan for plan, files in rendered if C.SWARM_STACK in files]
+
+
+def _one_stack(rendered: Rendered) -> list[SpecError]:
+    """One Swarm stack serves the directory: one service names it (``service.swarm``)."""
+    deployed = _stack_plans(rendered)
     return [
         origin_error(
             plan.key_origin("service.swarm"),
-            f"service '{plan.service.name}' asks for the Swarm stack (service.swarm), which a "
-            "directory of several services does not render",
-            "keep a Swarm-deployed service in a directory of its own",
+            f"service '{plan.service.name}' asks for the Swarm stack (service.swarm), as "
+            f"service '{deployed[0].service.name}' does",
+            f"first at {deployed[0].key_origin('service.swarm')}; one stack serves every "
+            "service of a directory: keep service.swarm on the service whose exporter it runs",
         )
-        for plan, files in rendered
-        if C.SWARM_STACK in files
+        for plan in deployed[1:]
     ]
 
 
@@ -279,7 +286,7 @@ def check(rendered: Rendered) -> list[SpecError]:
         )
         + _one_alertmanager(plans)
         + _clashing_dashboards(rendered)
-        + _no_stack(rendered)
+        + _one_stack(rendered)
     )
 
 
@@ -312,10 +319,12 @@ def compose(rendered: Rendered) -> Files:
     files: Files = {}
     for plan, own in rendered:
         for path, text in own.items():
-            if path in _SHARED or path.startswith(_TARGETS):
+            if path in _SHARED or path.startswith(_TARGETS) or path == C.SWARM_STACK:
                 continue
             files[relocate(plan.service.name, path)] = text
     files.update(prometheus_config.render_composed(plans, merged))
     files.update(alertmanager.render_composed(plans, merged))
     files.update(_provisioning(rendered, merged))
+    for plan in _stack_plans(rendered):  # one at most (``_one_stack``)
+        files.update(swarm_stack.render_composed(plan, plans, merged))
     return dict(sorted(files.items()))

@@ -6,7 +6,9 @@ them out, so a rename is one edit.
 
 from __future__ import annotations
 
+import posixpath
 import re
+from dataclasses import dataclass
 
 # --- Spec wire format --------------------------------------------------------------------------
 SEVERITIES = ("P0", "P1", "P2", "P3")
@@ -268,8 +270,11 @@ VAR_COMPONENT = "component"
 
 # Where the deployment mounts generated/grafana/dashboards/ (the dashboards provider reads it).
 # A service's are named after it (its Grafana folder after its alert prefix); BZZZ's here.
+GRAFANA_DASHBOARDS_ROOT = "/var/lib/grafana/dashboards"
+
+
 def grafana_dashboards_path(service: str) -> str:
-    return f"/var/lib/grafana/dashboards/{service}"
+    return f"{GRAFANA_DASHBOARDS_ROOT}/{service}"
 
 
 GRAFANA_DASHBOARDS_PATH = grafana_dashboards_path("bzzz")
@@ -381,12 +386,60 @@ LABEL_SERVICE = "service"
 # alertmanager.yml (and its tests and templates), the targets and the Grafana provisioning are
 # composed of every service's. Rule files keep ``../rules/`` from their tests.
 SERVICE_PROMETHEUS_DIR = "prometheus/{service}"
-SERVICE_DIRS = (
-    (RULES_DIR, SERVICE_PROMETHEUS_DIR + "/rules"),
-    (TESTS_DIR, SERVICE_PROMETHEUS_DIR + "/tests"),
-    (GRAFANA_DASHBOARDS_DIR, GRAFANA_DASHBOARDS_DIR + "/{service}"),
-    ("docs", "docs/{service}"),
-    ("exporter", "exporter/{service}"),
-)
 SERVICE_RULES_GLOB = SERVICE_PROMETHEUS_DIR.format(service="*") + "/rules/*.yml"
 SERVICE_TESTS_GLOB = SERVICE_PROMETHEUS_DIR.format(service="*") + "/tests/*.yml"
+
+
+@dataclass(frozen=True)
+class ServicePaths:
+    """Where one service's own files are in a generated tree: the one-service layout
+    (``service_paths()``) or its subfolders in a directory of several (``service_paths(name)``).
+    Every reader of a service's rules, tests, dashboards, catalog or exporter config asks here."""
+
+    rules_dir: str
+    tests_dir: str
+    dashboards_dir: str
+    docs_dir: str
+    exporter_dir: str
+
+    @property
+    def catalog(self) -> str:
+        return f"{self.docs_dir}/{posixpath.basename(ALERT_CATALOG)}"
+
+    @property
+    def exporter_config(self) -> str:
+        return f"{self.exporter_dir}/{posixpath.basename(EXPORTER_CONFIG)}"
+
+    @property
+    def escalation_rules(self) -> str:
+        return f"{self.rules_dir}/{posixpath.basename(ESCALATION_RULES)}"
+
+    def dirs(self) -> tuple[str, ...]:
+        return (
+            self.rules_dir,
+            self.tests_dir,
+            self.dashboards_dir,
+            self.docs_dir,
+            self.exporter_dir,
+        )
+
+
+def service_paths(service: str | None = None) -> ServicePaths:
+    """``None``: the one-service layout (``prometheus/rules/``, ``docs/alerts.md``, ...)."""
+    if service is None:
+        return ServicePaths(
+            RULES_DIR,
+            TESTS_DIR,
+            GRAFANA_DASHBOARDS_DIR,
+            posixpath.dirname(ALERT_CATALOG),
+            posixpath.dirname(EXPORTER_CONFIG),
+        )
+    prometheus = SERVICE_PROMETHEUS_DIR.format(service=service)
+    flat = service_paths()
+    return ServicePaths(
+        f"{prometheus}/rules",
+        f"{prometheus}/tests",
+        f"{flat.dashboards_dir}/{service}",
+        f"{flat.docs_dir}/{service}",
+        f"{flat.exporter_dir}/{service}",
+    )

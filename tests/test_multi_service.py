@@ -212,6 +212,12 @@ alerts:
 """
 
 
+SWARM = (
+    "  swarm: {agent_service: stack_agent, agent_port: 1, exporter_service: stack_exporter, "
+    "exporter_port: 2}\n"
+)
+
+
 @dataclass
 class Bad:
     id: str
@@ -270,19 +276,14 @@ BAD = [
         "a service directory name uses letters, digits",
     ),
     Bad(
-        "swarm",
+        "two-swarm-services",
         {
-            "web/service.yaml": service(
-                "web",
-                "Web",
-                "web",
-                "web-availability",
-                extra="  swarm: {agent_service: s_a, agent_port: 1, exporter_service: s_e, "
-                "exporter_port: 2}\n",
-            )
+            "api/service.yaml": service("api", "Api", "api", "api-availability", extra=SWARM),
+            "web/service.yaml": service("web", "Web", "web", "web-availability", extra=SWARM),
         },
         "web/service.yaml:9:3",
-        "asks for the Swarm stack (service.swarm)",
+        "service 'web' asks for the Swarm stack (service.swarm), as service 'api' does",
+        "first at specs/api/service.yaml:9:3; one stack serves every service",
     ),
     Bad(
         "same-job",
@@ -351,11 +352,167 @@ def test_bad_multi_service_spec(case: Bad, tmp_path: Path) -> None:
     assert_refused(tmp_path, specs, case.where, case.message, case.hint)
 
 
-def test_diff_refuses_several_services_clearly(tmp_path: Path) -> None:
-    """bzzzmon diff compares one-service directories: a multi-service one is a usage error, not
-    an empty build (everything "added") or a traceback."""
-    specs = write(tmp_path, BASE)
-    result = run_cli("diff", "--base", str(specs), "--specs", str(specs))
-    assert result.returncode == 2, result.stdout + result.stderr
-    assert "holds several services" in result.stderr
+def test_one_swarm_service_of_several_has_the_stack(tmp_path: Path) -> None:
+    files = {**BASE, "web/service.yaml": service("web", "Web", "web", "web-availability", SWARM)}
+    out, _ = build(tmp_path, files)
+    stack = load(out, "swarm/monitoring.stack.yml")
+    assert set(stack["services"]) >= {"prometheus", "alertmanager", "grafana", "exporter"}
+    # Named by web's swarm.exporter_service (stack_exporter: stack "stack"); it runs web's
+    # exporter config, and the composed prometheus.yml has every service's rules.
+    (volume,) = stack["services"]["exporter"]["volumes"]
+    assert volume["source"] == "../exporter/web/exporter.yml"
+    assert load(out, "prometheus/prometheus.yml")["rule_files"] == [
+        "api/rules/*.yml",
+        "web/rules/*.yml",
+    ]
+    # Web's jobs are Swarm-discovered, api's are not.
+    jobs = {j["job_name"]: j for j in load(out, "prometheus/prometheus.yml")["scrape_configs"]}
+    assert "dockerswarm_sd_configs" in jobs["bzzz-exporter"]
+    assert "dockerswarm_sd_configs" not in jobs["api"]
+
+
+def test_no_swarm_service_no_stack(tmp_path: Path) -> None:
+    out, _ = build(tmp_path, BASE)
+    assert not [p for p in tree(out) if p.startswith("swarm/")]
+
+
+def diff(specs: Path, *service: str) -> tuple[int, str, str]:
+    result = run_cli("diff", "--base", str(specs), "--specs", str(specs), *service)
     assert "Traceback" not in result.stderr
+    return result.returncode, result.stdout, result.stderr
+
+
+def test_a_one_service_command_reads_the_service_named(tmp_path: Path) -> None:
+    """bzzzmon diff (like backtest and demo) reads one service: --service names it."""
+    specs = write(tmp_path, BASE)
+    code, out, err = diff(specs, "--service", "web")
+    assert code == 0, out + err
+    code, out, err = diff(specs, "--service", "nope")
+    assert code == 2
+    assert "holds no service 'nope' (services: api, web)" in err and not out
+
+
+def test_several_services_and_none_named_is_a_usage_error(tmp_path: Path) -> None:
+    """Neither service is deployed (swarm, probes): the choice is the user's, not the first."""
+    specs = write(tmp_path, BASE)
+    code, out, err = diff(specs)
+    assert code == 2, out + err
+    assert "holds several services (api, web); pass --service NAME" in err
+    assert not out
+
+
+def test_the_swarm_service_is_the_default(tmp_path: Path) -> None:
+    from bzzzmon.spec.services import load_service
+
+    files = {**BASE, "web/service.yaml": service("web", "Web", "web", "web-availability", SWARM)}
+    specs = write(tmp_path, files)
+    plan, paths = load_service(specs)
+    assert plan.service.name == "web"
+    assert paths.rules_dir == "prometheus/web/rules"
+    assert paths.catalog == "docs/web/alerts.md"
+    assert diff(specs)[0] == 0
+    plan, paths = load_service(specs, "api")
+    assert (plan.service.name, paths.exporter_config) == ("api", "exporter/api/exporter.yml")
+
+
+def test_a_one_service_directory_keeps_the_flat_paths(tmp_path: Path) -> None:
+    from bzzzmon import conventions as C
+    from bzzzmon.spec.services import load_service
+
+    plan, paths = load_service(write(tmp_path, {"service.yaml": service("shop", "Shop", "shop")}))
+    assert plan.service.name == "shop"
+    assert (paths.rules_dir, paths.tests_dir, paths.catalog, paths.exporter_config) == (
+        C.RULES_DIR,
+        C.TESTS_DIR,
+        C.ALERT_CATALOG,
+        C.EXPORTER_CONFIG,
+    )
+    assert paths.escalation_rules == C.ESCALATION_RULES
+
+
+def test_diff_of_a_service_that_moved_into_a_directory_of_several(tmp_path: Path) -> None:
+    """A one-service base against the same service, now one of several: its alerts and SLOs
+    are unchanged (only the service label every alert of several carries is new)."""
+    one = {"service.yaml": service("api", "Api", "api", "api-availability"), "shared.yaml": SHARED}
+    base = write(tmp_path / "base", one)
+    specs = write(tmp_path / "head", BASE)
+    result = run_cli(
+        "diff", "--base", str(base), "--specs", str(specs), "--service", "api", "--format", "json"
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    changes = yaml.safe_load(result.stdout)["changes"]
+    assert changes  # the six alerts of the SLO, each with its new label and nothing else
+    assert {(c["section"], c["action"], c["field"], c["new"]) for c in changes} == {
+        ("alert", "changed", "label service", "api")
+    }
+    assert len(changes) == 6
+
+
+def test_the_stack_builds_one_service_of_several(tmp_path: Path) -> None:
+    """The live test stack renders the chosen service in the one-service layout it reads."""
+    from bzzzmon.stack.prepare import build_plan
+
+    specs = write(tmp_path, BASE)
+    plan = build_plan(specs, tmp_path / "out", service="web")
+    assert plan.service.name == "web" and plan.service.labels["service"] == "web"
+    files = tree(tmp_path / "out")
+    assert "prometheus/rules/slo-web-availability.rules.yml" in files
+    assert not [p for p in files if "api" in p]
+
+
+def test_silence_reads_the_one_alertmanager_of_several(tmp_path: Path) -> None:
+    from bzzzmon.cli.silence_cmd import alertmanager_url
+
+    extra = "  alertmanager_url: https://am.example\n"
+    files = {
+        **BASE,
+        "api/service.yaml": service("api", "Api", "api", "api-availability", extra),
+        "web/service.yaml": service("web", "Web", "web", "web-availability", extra),
+    }
+    assert alertmanager_url(None, write(tmp_path, files)) == "https://am.example"
+
+
+WATCHER = """\
+apiVersion: bzzzmon/v1
+service:
+  name: watcher
+  alert_prefix: Watcher
+  selectors:
+    prom: {job: prometheus}
+    am: {job: alertmanager}
+  runbook_url: https://runbooks.example/watcher.md
+  grafana_url: https://grafana.example
+metrics:
+  prometheus_config_last_reload_successful: gauge
+alerts:
+  - name: WatcherPrometheusDown
+    severity: P1
+    expr: 'up{$prom} == 0'
+    summary: down
+    description: down
+"""
+
+
+def test_a_service_watching_prometheus_reads_the_builtin_jobs(tmp_path: Path) -> None:
+    """Every prometheus.yml scrapes Prometheus and Alertmanager at their fixed addresses: a
+    service whose selectors name those jobs reads them, and no second job of that name (nor a
+    targets file for one) is rendered, in its own build or composed."""
+    out, _ = build(tmp_path, {**BASE, "watcher/service.yaml": WATCHER})
+    prometheus = load(out, "prometheus/prometheus.yml")
+    jobs = [j["job_name"] for j in prometheus["scrape_configs"]]
+    assert jobs.count("prometheus") == jobs.count("alertmanager") == 1
+    (self_job,) = [j for j in prometheus["scrape_configs"] if j["job_name"] == "prometheus"]
+    assert self_job == {
+        "job_name": "prometheus",
+        "static_configs": [{"targets": ["localhost:9090"]}],
+    }
+    files = tree(out)
+    assert "prometheus/targets/prometheus.yml" not in files
+    assert "prometheus/targets/alertmanager.yml" not in files
+    from bzzzmon.build import render_all
+    from bzzzmon.spec.services import load_service
+
+    plan, _ = load_service(out.parent / "specs", "watcher")
+    own = yaml.safe_load(render_all(plan)["prometheus/prometheus.yml"])
+    names = [j["job_name"] for j in own["scrape_configs"]]
+    assert sorted(names) == ["alertmanager", "prometheus"]

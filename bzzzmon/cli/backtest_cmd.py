@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from bzzzmon.cli.common import fail, format_option, specs_option
+from bzzzmon.cli.common import fail, format_option, load_one_service, service_option, specs_option
 
 ALIGN = 60  # the range snaps to whole minutes: the same command gives the same grid
 
@@ -84,6 +84,7 @@ def progress(message: str) -> None:
 @click.option("--prometheus", "url", required=True, help="The Prometheus holding the history.")
 @range_options
 @specs_option("The spec directory whose rules are replayed.")
+@service_option("replay")
 @format_option()
 @click.option(
     "--out", "out", default=None, type=click.Path(path_type=Path), help="Write the report here."
@@ -95,6 +96,7 @@ def backtest(
     end: str | None,
     resolution: str,
     specs: Path,
+    service: str | None,
     fmt: str,
     out: Path | None,
 ) -> None:
@@ -105,7 +107,6 @@ def backtest(
     from bzzzmon.backtest import BacktestError
     from bzzzmon.backtest.report import render
     from bzzzmon.backtest.run import backtest_plan
-    from bzzzmon.spec.plan import load_plan
 
     first, last = time_range(since, start, end)
     step = seconds_option(resolution)
@@ -115,7 +116,8 @@ def backtest(
 
     try:
         check(url)  # before compiling the spec: an unreachable URL is told at once
-        data = backtest_plan(load_plan(specs), url, first, last, progress, step)
+        plan, _ = load_one_service(specs, service)
+        data = backtest_plan(plan, url, first, last, progress, step)
     except BacktestError as exc:
         fail(str(exc))
     except KeyboardInterrupt:

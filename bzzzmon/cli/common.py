@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from bzzzmon.conventions import ServicePaths
+    from bzzzmon.model import Plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -30,6 +34,30 @@ def specs_option(help_text: str = "Directory of spec files.") -> Callable[[F], F
         type=click.Path(path_type=Path),
         help=help_text,
     )
+
+
+def service_option(what: str = "read") -> Callable[[F], F]:
+    """``--service NAME``: the service of a directory of several services a command reads."""
+    return click.option(
+        "--service",
+        "service",
+        default=None,
+        metavar="NAME",
+        help=f"The service to {what}, in a directory of several services [default: the only "
+        "one, or the one with service.swarm, or the one with probes].",
+    )
+
+
+def load_one_service(specs: Path, service: str | None) -> tuple[Plan, ServicePaths]:
+    """``(plan, paths)`` of one service of ``specs``; a usage error (exit 2) when ``--service``
+    names none or several services leave the choice open. A bad spec raises ``SpecErrors``,
+    which the command group reports."""
+    from bzzzmon.spec.services import ServiceChoiceError, load_service
+
+    try:
+        return load_service(specs, service)
+    except ServiceChoiceError as exc:
+        fail(str(exc))
 
 
 def out_option(help_text: str) -> Callable[[F], F]:

@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from bzzzmon import conventions as C
-from bzzzmon.cli.common import EXIT_FAILED, fail
+from bzzzmon.cli.common import EXIT_FAILED, fail, service_option
+from bzzzmon.spec.services import ServiceChoiceError
 from bzzzmon.stack import Notification, Stack, StackError, StackOptions, TimeScale
 from bzzzmon.stack.player import IncidentResult, background, play
 from bzzzmon.stack.prepare import build_verified
@@ -201,6 +202,7 @@ def _play_all(stack: Stack, chosen: Sequence[Scenario], timeout: float) -> int:
     type=click.Path(path_type=Path, file_okay=False),
     help="Directory of spec files to build and run.",
 )
+@service_option("run")
 @click.option("--scenario", "name", default=None, help="Play only this incident (see --list).")
 @click.option("--list", "list_only", is_flag=True, help="List the incidents and exit.")
 @click.option(
@@ -217,7 +219,14 @@ def _play_all(stack: Stack, chosen: Sequence[Scenario], timeout: float) -> int:
     show_default=True,
     help="Seconds to wait for each notification before giving up.",
 )
-def demo(specs: Path, name: str | None, list_only: bool, time_scale: int, timeout: float) -> None:
+def demo(
+    specs: Path,
+    service: str | None,
+    name: str | None,
+    list_only: bool,
+    time_scale: int,
+    timeout: float,
+) -> None:
     """Build the spec and run it for real on 127.0.0.1 (simulated BZZZ agents, the exporter,
     Prometheus, Alertmanager and a webhook sink standing in for every receiver), then play the
     runbook's incidents one after another and show who was notified, and when."""
@@ -235,7 +244,7 @@ def demo(specs: Path, name: str | None, list_only: bool, time_scale: int, timeou
         fail(str(exc))
     previous = exit_on_signals()  # SIGTERM/SIGHUP unwind like Ctrl-C: temp files go too
     try:
-        failed = _run(specs, chosen, time_scale, timeout)
+        failed = _run(specs, service, chosen, time_scale, timeout)
     except KeyboardInterrupt:
         click.echo("\ninterrupted; everything the demo started is stopped", err=True)
         raise SystemExit(130) from None
@@ -245,17 +254,21 @@ def demo(specs: Path, name: str | None, list_only: bool, time_scale: int, timeou
         raise SystemExit(EXIT_FAILED)
 
 
-def _run(specs: Path, chosen: Sequence[Scenario], time_scale: int, timeout: float) -> int:
+def _run(
+    specs: Path, service: str | None, chosen: Sequence[Scenario], time_scale: int, timeout: float
+) -> int:
     with tempfile.TemporaryDirectory(prefix="bzzzmon-demo-") as tmp:
         click.echo(f"building {specs} ...")
         try:
-            plan = build_verified(specs, Path(tmp) / "generated")
+            plan, paths = build_verified(specs, Path(tmp) / "generated", service)
         except StackError as exc:
             fail(str(exc), EXIT_FAILED)
+        except ServiceChoiceError as exc:
+            fail(str(exc))
         click.echo("starting the simulator, exporter, Alertmanager and Prometheus on 127.0.0.1 ...")
         options = StackOptions(time_scale=TimeScale(factor=time_scale))
         try:
-            with Stack(plan, Path(tmp) / "generated", options) as stack:
+            with Stack(plan, Path(tmp) / "generated", options, paths) as stack:
                 click.echo(f"  Prometheus   {stack.prometheus_url}")
                 click.echo(f"  Alertmanager {stack.alertmanager_url}")
                 click.echo(f"  exporter     {stack.exporter_url}/metrics")

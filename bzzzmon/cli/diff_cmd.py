@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from bzzzmon.cli.backtest_cmd import range_options, seconds_option, time_range
-from bzzzmon.cli.common import fail, format_option, specs_option
+from bzzzmon.cli.common import fail, format_option, service_option, specs_option
 
 
 @click.command(name="diff")
@@ -19,6 +19,7 @@ from bzzzmon.cli.common import fail, format_option, specs_option
     "[default: the merge base of HEAD with origin/main or main].",
 )
 @specs_option("The current spec directory.")
+@service_option("compare")
 @format_option()
 @click.option(
     "--backtest",
@@ -30,6 +31,7 @@ from bzzzmon.cli.common import fail, format_option, specs_option
 def diff(
     base: str | None,
     specs: Path,
+    service: str | None,
     fmt: str,
     backtest_url: str | None,
     since: str | None,
@@ -49,8 +51,11 @@ def diff(
         fail(f"--specs {specs} is not a directory")
     try:
         chosen = base if base is not None else default_base(specs.resolve().parent)
-        old, name = compile_base(chosen, specs)
-        new = compile_dir(specs)
+        # The current side first: it says which service is meant when --service is not given.
+        new = compile_dir(specs, service)
+        if service is None and new.plan is not None:
+            service = new.plan.service.name
+        old, name = compile_base(chosen, specs, service)
     except BaseError as exc:
         fail(str(exc))
     report = compare(old, new, name, str(specs))

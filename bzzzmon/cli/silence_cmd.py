@@ -34,7 +34,7 @@ from bzzzmon.alertmanager_api import (
 )
 from bzzzmon.cli.common import F, fail
 from bzzzmon.promql.duration import DurationError, parse_duration
-from bzzzmon.spec.plan import load_plan
+from bzzzmon.spec.services import load_services
 
 
 def _target_options(func: F) -> F:
@@ -57,9 +57,13 @@ def alertmanager_url(alertmanager: str | None, specs: Path | None) -> str:
     if alertmanager:
         return alertmanager
     if specs is not None:
-        plan = load_plan(specs)  # a bad spec is reported by the command group
-        if plan.service.alertmanager_url:
-            return plan.service.alertmanager_url
+        # A bad spec is reported by the command group. Every service of a directory of several
+        # is served by one Alertmanager (the build refuses different URLs): any service's.
+        urls = sorted({p.service.alertmanager_url for p in load_services(specs).plans})
+        if len(urls) > 1:
+            fail(f"--specs {specs}: its services set different alertmanager_url values")
+        if urls[0]:
+            return urls[0]
     return DEFAULT_URL
 
 

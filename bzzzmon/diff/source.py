@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from bzzzmon.diff.compare import Build
-from bzzzmon.spec.services import load_services, service_dirs
+from bzzzmon.spec.services import ServiceChoiceError, choose, load_services, service_dirs
 
 
 class BaseError(ValueError):
@@ -39,23 +39,28 @@ def default_base(cwd: Path) -> str:
     raise BaseError("no main or origin/main branch to diff against; pass --base REF or DIR")
 
 
-def compile_dir(specs: Path) -> Build:
-    """Compile a spec directory; a missing or empty one is an empty build (all added)."""
+def compile_dir(specs: Path, service: str | None = None, *, missing_ok: bool = False) -> Build:
+    """Compile one service of a spec directory (``services.choose``) as a one-service build,
+    so a service compares with itself before and after it moved into a directory of several;
+    a missing or empty directory is an empty build (all added), and so is a base
+    (``missing_ok``) of several services without that one (a service added)."""
     if not specs.is_dir() or not (any(specs.glob("*.y*ml")) or service_dirs(specs)):
         return Build(None, {})
     from bzzzmon.build import render_all
 
     services = load_services(specs)
-    if services.multi:
-        raise BaseError(
-            f"{specs} holds several services (one per subdirectory); "
-            "bzzzmon diff compares one-service directories"
-        )
-    plan = services.plans[0]
+    if not services.multi:
+        service = None  # a one-service directory is that service, whatever its name was
+    elif missing_ok and service not in {p.service.name for p in services.plans}:
+        return Build(None, {})
+    try:
+        plan = choose(services, service, str(specs))
+    except ServiceChoiceError as exc:
+        raise BaseError(str(exc)) from exc
     return Build(plan, render_all(plan))
 
 
-def compile_ref(ref: str, specs: Path) -> Build:
+def compile_ref(ref: str, specs: Path, service: str | None = None) -> Build:
     """Compile the spec directory as it was at git ``ref``."""
     cwd = specs.resolve().parent if specs.exists() else Path.cwd()
     top = _ok(["rev-parse", "--show-toplevel"], cwd)
@@ -76,12 +81,12 @@ def compile_ref(ref: str, specs: Path) -> Build:
                 tar.extractall(root, filter="data")
         # The same directory name as the current spec, so generated headers compare equal.
         extracted = root / rel
-        return compile_dir(extracted)
+        return compile_dir(extracted, service, missing_ok=True)
 
 
-def compile_base(base: str, specs: Path) -> tuple[Build, str]:
+def compile_base(base: str, specs: Path, service: str | None = None) -> tuple[Build, str]:
     """(build, name) of ``base``: a directory of specs, or a git ref."""
     path = Path(base)
     if path.is_dir():
-        return compile_dir(path), str(path)
-    return compile_ref(base, specs), base
+        return compile_dir(path, service, missing_ok=True), str(path)
+    return compile_ref(base, specs, service), base

@@ -160,6 +160,12 @@ def _jobs(plan: Plan) -> list[dict[str, Any]]:
     return own + [job for job in _part_jobs(plan) if job["job_name"] not in names]
 
 
+# Prometheus scrapes itself and its Alertmanager at fixed addresses in every config: a service
+# that watches them (a selector naming job prometheus or alertmanager) reads these static jobs,
+# never a second, discovered job of the same name.
+_BUILTIN_JOBS = frozenset({C.ALERTMANAGER_JOB, C.PROMETHEUS_JOB})
+
+
 def config(plan: Plan) -> dict[str, Any]:
     return {
         "global": {
@@ -177,7 +183,7 @@ def config(plan: Plan) -> dict[str, Any]:
             ],
         },
         "scrape_configs": [
-            *_jobs(plan),
+            *(job for job in _jobs(plan) if job["job_name"] not in _BUILTIN_JOBS),
             {
                 "job_name": C.ALERTMANAGER_JOB,
                 "static_configs": [{"targets": [C.ALERTMANAGER_TARGET]}],
@@ -202,7 +208,8 @@ def render(plan: Plan) -> Files:
 
 
 def _target_jobs(plan: Plan) -> list[str]:
-    return list(dict.fromkeys([*(j for j, _, _ in service_jobs(plan)), *_part_job_names(plan)]))
+    jobs = [*(j for j, _, _ in service_jobs(plan)), *_part_job_names(plan)]
+    return list(dict.fromkeys(j for j in jobs if j not in _BUILTIN_JOBS))
 
 
 def _targets(jobs: list[str], sources: tuple[str, ...]) -> Files:

@@ -16,12 +16,18 @@ this file, which the Docker CLI resolves), so they run on the nodes labelled
 ``STACK_NODE_LABEL=true``, where the checkout is. Every secret a generated config reads from
 ``/run/secrets/`` is an external Docker secret of that name: created once by the operator, never
 written here.
+
+In a directory of several services the one service with ``service.swarm`` names the stack
+(``render_composed``): its Prometheus reads the composed prometheus.yml (every service's rules and
+jobs), Alertmanager the composed alertmanager.yml (every service's receivers' secrets), Grafana
+every service's dashboards folder, and the exporter that service's exporter.yml.
 """
 
 from __future__ import annotations
 
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from bzzzmon import conventions as C
@@ -36,6 +42,34 @@ COMPOSE_VERSION = "3.8"
 _GENERATED = ".."
 _PLACED = f"node.labels.{C.STACK_NODE_LABEL} == true"
 _DEFAULT_RETENTION = 15 * 86400  # Prometheus's own default, when the spec has no SLO
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """What the stack's services read, from one service's output or from several composed."""
+
+    prometheus_config: dict[str, Any]
+    plans: tuple[Plan, ...]  # every service Prometheus and Alertmanager serve
+    dashboards_target: str  # where generated/grafana/dashboards/ is mounted
+    exporter_config: str  # the exporter's config, below generated/
+
+
+def _layout(plan: Plan) -> _Layout:
+    return _Layout(
+        prometheus_config.config(plan),
+        (plan,),
+        C.grafana_dashboards_path(plan.service.name),
+        C.service_paths().exporter_config,
+    )
+
+
+def _composed_layout(plan: Plan, plans: Sequence[Plan]) -> _Layout:
+    return _Layout(
+        prometheus_config.composed_config(list(plans)),
+        tuple(plans),
+        C.GRAFANA_DASHBOARDS_ROOT,  # the providers read <root>/<service>
+        C.service_paths(plan.service.name).exporter_config,
+    )
 
 
 def _bind(source: str, target: str, **extra: Any) -> dict[str, Any]:
@@ -61,8 +95,8 @@ def _secret_files(data: Any) -> Iterator[str]:
             yield from _secret_files(item)
 
 
-def _retention(plan: Plan) -> str:
-    longest = max((s.period for s in plan.slos), default=0)
+def _retention(plans: Sequence[Plan]) -> str:
+    longest = max((s.period for plan in plans for s in plan.slos), default=0)
     return format_duration(longest * C.RETENTION_PERIODS if longest else _DEFAULT_RETENTION)
 
 
@@ -78,7 +112,7 @@ def _global() -> dict[str, Any]:
     return {"mode": "global", "restart_policy": {"condition": "any"}}
 
 
-def _prometheus(plan: Plan) -> dict[str, Any]:
+def _prometheus(layout: _Layout) -> dict[str, Any]:
     return {
         "image": C.IMAGE_PROMETHEUS,
         # Swarm discovery reads the Docker socket, which only root may open.
@@ -86,7 +120,7 @@ def _prometheus(plan: Plan) -> dict[str, Any]:
         "command": [
             "--config.file=/etc/prometheus/prometheus.yml",
             "--storage.tsdb.path=/prometheus",
-            f"--storage.tsdb.retention.time={_retention(plan)}",
+            f"--storage.tsdb.retention.time={_retention(layout.plans)}",
             # The runbook's "Prometheus Data Backup" takes TSDB snapshots through the admin API.
             "--web.enable-admin-api",
         ],
@@ -119,7 +153,7 @@ def _alertmanager(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _grafana(plan: Plan) -> dict[str, Any]:
+def _grafana(plan: Plan, layout: _Layout) -> dict[str, Any]:
     environment = {
         "GF_SECURITY_ADMIN_PASSWORD__FILE": f"{C.SECRETS_DIR}/{C.GRAFANA_ADMIN_PASSWORD_SECRET}",
         "GF_USERS_ALLOW_SIGN_UP": "false",
@@ -131,7 +165,7 @@ def _grafana(plan: Plan) -> dict[str, Any]:
         "environment": environment,
         "volumes": [
             _generated("grafana/provisioning", "/etc/grafana/provisioning"),
-            _generated("grafana/dashboards", C.GRAFANA_DASHBOARDS_PATH),
+            _generated(C.GRAFANA_DASHBOARDS_DIR, layout.dashboards_target),
             {"type": "volume", "source": "grafana-data", "target": "/var/lib/grafana"},
         ],
         "ports": [{"target": C.GRAFANA_PORT, "published": C.GRAFANA_PORT, "protocol": "tcp"}],
@@ -140,7 +174,7 @@ def _grafana(plan: Plan) -> dict[str, Any]:
     }
 
 
-def _exporter(plan: Plan) -> dict[str, Any]:
+def _exporter(plan: Plan, layout: _Layout) -> dict[str, Any]:
     port = plan.service.swarm.exporter_port if plan.service.swarm else 9109
     return {
         "image": C.IMAGE_EXPORTER,
@@ -153,7 +187,7 @@ def _exporter(plan: Plan) -> dict[str, Any]:
             "--web-config",
             f"{C.SECRETS_DIR}/{C.EXPORTER_WEB_CONFIG_SECRET}",
         ],
-        "volumes": [_generated(C.EXPORTER_CONFIG, "/etc/bzzzmon/exporter.yml")],
+        "volumes": [_generated(layout.exporter_config, "/etc/bzzzmon/exporter.yml")],
         "networks": [C.MONITORING_NETWORK, C.AGENTS_NETWORK],
         "deploy": _central(),
     }
@@ -244,19 +278,22 @@ def _with_secrets(service: dict[str, Any], names: list[str]) -> dict[str, Any]:
     return service
 
 
-def build(plan: Plan) -> dict[str, Any] | None:
+def build(plan: Plan, layout: _Layout | None = None) -> dict[str, Any] | None:
+    """The stack file of ``plan``'s stack; ``layout``: what it reads (``plan``'s own output
+    unless given)."""
     found = stack_namespace(plan)
     if found is None:
         return None
+    layout = layout or _layout(plan)
     _, exporter_name = found
-    receiver_settings = [r.settings for r in plan.receivers]
+    receiver_settings = [r.settings for p in layout.plans for r in p.receivers]
     services: dict[str, Any] = {
         "prometheus": _with_secrets(
-            _prometheus(plan), list(_secret_files(prometheus_config.config(plan)))
+            _prometheus(layout), list(_secret_files(layout.prometheus_config))
         ),
         "alertmanager": _with_secrets(_alertmanager(plan), list(_secret_files(receiver_settings))),
-        "grafana": _with_secrets(_grafana(plan), [C.GRAFANA_ADMIN_PASSWORD_SECRET]),
-        exporter_name: _with_secrets(_exporter(plan), _exporter_secrets(plan)),
+        "grafana": _with_secrets(_grafana(plan, layout), [C.GRAFANA_ADMIN_PASSWORD_SECRET]),
+        exporter_name: _with_secrets(_exporter(plan, layout), _exporter_secrets(plan)),
     }
     for part in declared_parts(plan):
         services[part.name] = _part(part)
@@ -276,9 +313,20 @@ def build(plan: Plan) -> dict[str, Any] | None:
     }
 
 
+_SOURCES = ("service", "selectors", "slos", "routing", "receivers")
+
+
 def render(plan: Plan) -> Files:
     data = build(plan)
     if data is None:
         return {}
-    sources = plan.files_of("service", "selectors", "slos", "routing", "receivers")
-    return {C.SWARM_STACK: dump_yaml(data, sources)}
+    return {C.SWARM_STACK: dump_yaml(data, plan.files_of(*_SOURCES))}
+
+
+def render_composed(plan: Plan, plans: Sequence[Plan], merged: Plan) -> Files:
+    """The stack file of ``plan``, the one service of ``plans`` with ``service.swarm``, serving
+    every service of the directory; ``merged`` names their spec files in the header."""
+    data = build(plan, _composed_layout(plan, plans))
+    if data is None:
+        return {}
+    return {C.SWARM_STACK: dump_yaml(data, merged.files_of(*_SOURCES))}

@@ -196,3 +196,43 @@ def load_services(spec_dir: Path) -> Services:
     if errors:
         raise SpecErrors(errors)
     return Services(tuple(plans), multi=True)
+
+
+class ServiceChoiceError(ValueError):
+    """No service of that name, or several and none named: a usage error (exit status 2)."""
+
+
+def choose(services: Services, name: str | None, where: str = "the specs directory") -> M.Plan:
+    """The service a one-service command reads: the one named, else the only one, else the
+    deployed one if only one is (the one with ``service.swarm``, else the one with probes)."""
+    plans = services.plans
+    names = ", ".join(p.service.name for p in plans)
+    if name is not None:
+        for plan in plans:
+            if plan.service.name == name:
+                return plan
+        raise ServiceChoiceError(f"{where} holds no service '{name}' (services: {names})")
+    if len(plans) == 1:
+        return plans[0]
+    for deployed in (
+        [p for p in plans if p.service.swarm is not None],
+        [p for p in plans if p.probed],
+    ):
+        if len(deployed) == 1:
+            return deployed[0]
+    raise ServiceChoiceError(
+        f"{where} holds several services ({names}); pass --service NAME to choose one"
+    )
+
+
+def paths_of(services: Services, plan: M.Plan) -> C.ServicePaths:
+    """Where ``plan``'s own files are in the tree ``services`` build into."""
+    return C.service_paths(plan.service.name if services.multi else None)
+
+
+def load_service(spec_dir: Path, name: str | None = None) -> tuple[M.Plan, C.ServicePaths]:
+    """One service of ``spec_dir`` (``choose``) and where its files are in its build. Raises
+    ``SpecErrors`` (a bad spec) or ``ServiceChoiceError``."""
+    services = load_services(spec_dir)
+    plan = choose(services, name, str(spec_dir))
+    return plan, paths_of(services, plan)

@@ -6,9 +6,10 @@ import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 
+from bzzzmon import conventions as C
 from bzzzmon.build import build, render_all, write_tree
 from bzzzmon.model import Plan
-from bzzzmon.spec.plan import load_plan
+from bzzzmon.spec.services import choose, load_service, paths_of
 from bzzzmon.stack.processes import StackError
 
 
@@ -29,15 +30,21 @@ def with_resolution_targets(plan: Plan, targets: Mapping[str, int]) -> Plan:
     return dataclasses.replace(plan, severities=severities)
 
 
-def build_verified(specs: Path, out: Path) -> Plan:
+def build_verified(
+    specs: Path, out: Path, service: str | None = None
+) -> tuple[Plan, C.ServicePaths]:
     """``bzzzmon build`` into ``out`` (a fresh directory), verified by promtool/amtool when
-    present; StackError when the spec or a verifier fails."""
+    present: the plan of the service the stack runs (``services.choose``) and where its files
+    are in ``out``. StackError when the spec or a verifier fails; ``ServiceChoiceError`` when
+    ``service`` names none of a directory of several (or none is named and several could be)."""
     result = build(specs, out)
     problems = [f.format() for f in result.errors]
     problems += [f"$ {' '.join(r.command)}\n{r.output}" for r in result.failures]
     if problems:
         raise StackError("the build failed:\n" + "\n".join(problems))
-    return result.plan
+    services = result.services
+    plan = choose(services, service, str(specs))
+    return plan, paths_of(services, plan)
 
 
 def build_plan(
@@ -46,11 +53,13 @@ def build_plan(
     *,
     resolution_targets: Mapping[str, int] | None = None,
     escalation_tolerance: int | None = None,
+    service: str | None = None,
 ) -> Plan:
-    """Render ``specs`` (with shortened resolution targets and another escalation tolerance, if
-    given) into ``out`` unverified: the stack's Prometheus and Alertmanager load and so check
-    every file themselves."""
-    plan = load_plan(specs)
+    """Render one service of ``specs`` (``services.choose``; with shortened resolution targets
+    and another escalation tolerance, if given) into ``out`` unverified, in the one-service
+    layout the stack reads by default: the stack's Prometheus and Alertmanager load and so
+    check every file themselves."""
+    plan, _ = load_service(specs, service)
     if resolution_targets:
         plan = with_resolution_targets(plan, resolution_targets)
     if escalation_tolerance is not None:

@@ -120,9 +120,18 @@ class StackOptions:
 
 
 class Stack:
-    def __init__(self, plan: Plan, generated: Path, options: StackOptions | None = None) -> None:
+    def __init__(
+        self,
+        plan: Plan,
+        generated: Path,
+        options: StackOptions | None = None,
+        paths: C.ServicePaths | None = None,
+    ) -> None:
+        """``paths``: where ``plan``'s own files are in ``generated`` (the one-service layout
+        unless given: a build of several services has them in its subfolders)."""
         self.plan = plan
         self.generated = Path(generated)
+        self.paths = paths or C.service_paths()
         self.options = options or StackOptions()
         self.workdir: Path | None = None
         self.sim: Simulator | None = None
@@ -154,7 +163,7 @@ class Stack:
         try:
             self.workdir = Path(tempfile.mkdtemp(prefix="bzzzmon-stack-"))
             self.sink.start()
-            exporter = configs.load_yaml(self.generated / C.EXPORTER_CONFIG)
+            exporter = configs.load_yaml(self.generated / self.paths.exporter_config)
             self.sim = Simulator(
                 agents=self.options.agents,
                 host=LOOPBACK,
@@ -324,7 +333,7 @@ class Stack:
         directory and how many rule groups the files hold."""
         rules = self._dir(into)
         groups = 0
-        for source in sorted((self.generated / C.RULES_DIR).glob("*.yml")):
+        for source in sorted((self.generated / self.paths.rules_dir).glob("*.yml")):
             text = source.read_text(encoding="utf-8")
             (rules / source.name).write_text(
                 self.options.time_scale.rule_file(text), encoding="utf-8"

@@ -74,11 +74,18 @@ def dry_run(out: Path) -> ToolResult | None:
     return run([require("vmalert"), "-dryRun", *(f"-rule={f}" for f in files)])
 
 
-def unittest(out: Path, into: Path, tests: list[Path] | None = None) -> list[ToolResult]:
-    """``vmalert-tool unittest`` on each generated test file (or ``tests``), side by side;
-    the converted files are written to ``into``."""
-    rules_dir = out / C.RULES_DIR
-    chosen = tests if tests is not None else sorted((out / C.TESTS_DIR).glob("*.yml"))
+def unittest(
+    out: Path,
+    into: Path,
+    tests: list[Path] | None = None,
+    paths: C.ServicePaths | None = None,
+) -> list[ToolResult]:
+    """``vmalert-tool unittest`` on each generated test file (or ``tests``) of one service
+    (``paths``: where its files are in ``out``, the one-service layout unless given), side by
+    side; the converted files are written to ``into``."""
+    paths = paths or C.service_paths()
+    rules_dir = out / paths.rules_dir
+    chosen = tests if tests is not None else sorted((out / paths.tests_dir).glob("*.yml"))
     converted = []
     for test in chosen:
         target = into / test.name

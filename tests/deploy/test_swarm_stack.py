@@ -210,3 +210,91 @@ def test_a_heartbeat_outside_the_stack_runs_no_dead_man(tmp_path: Path) -> None:
     stack = yaml.safe_load(render_all(plan)[C.SWARM_STACK])
     assert "bzzz-deadman" not in stack["services"]
     assert not any("deadman" in name for name in stack["services"])
+
+
+# --- one Swarm-deployed service in a directory of several ---------------------------------------
+API = """\
+apiVersion: bzzzmon/v1
+service:
+  name: api
+  alert_prefix: Api
+  selectors:
+    app: {job: api}
+  runbook_url: https://runbooks.example/api.md
+  grafana_url: https://grafana.chorus.services
+  alertmanager_url: https://alertmanager.chorus.services
+metrics:
+  http_requests_total: counter
+slos:
+  - name: api-availability
+    objective: 99.9
+    period: 90d
+    sli:
+      ratio:
+        bad: 'http_requests_total{$app, code=~"5.."}'
+        total: 'http_requests_total{$app}'
+"""
+
+
+@pytest.fixture(scope="module")
+def composed(tmp_path_factory: pytest.TempPathFactory) -> Files:
+    """The shipped BZZZ spec as specs/bzzz/ beside a service without Swarm (specs/api/)."""
+    from bzzzmon.build import render_and_check
+    from bzzzmon.spec.services import load_services
+
+    specs = tmp_path_factory.mktemp("multi") / "specs"
+    shutil.copytree(REPO / "specs", specs / "bzzz")
+    (specs / "api").mkdir()
+    (specs / "api" / "service.yaml").write_text(API, encoding="utf-8")
+    result = render_and_check(load_services(specs))
+    assert not result.errors, [e.format() for e in result.errors]
+    return result.files
+
+
+def test_the_swarm_service_of_several_names_the_one_stack(composed: Files) -> None:
+    stack = yaml.safe_load(composed[C.SWARM_STACK])
+    errors = sorted(_validator().iter_errors(stack), key=lambda e: list(e.absolute_path))
+    assert not errors, [f"{list(e.absolute_path)}: {e.message}" for e in errors]
+    services = stack["services"]
+    # BZZZ's exporter, reading BZZZ's own exporter.yml; no stack part of the other service.
+    assert "bzzz-exporter" in services and not [n for n in services if "api" in n]
+    (exporter_config,) = [v["source"] for v in services["bzzz-exporter"]["volumes"]]
+    assert exporter_config == "../" + C.service_paths("bzzz").exporter_config
+    assert C.EXPORTER_CONFIG not in composed  # nothing at the one-service place
+    test_binds_name_generated_directories(composed, stack)
+    # Prometheus reads the composed prometheus.yml: every service's rules, from its mount.
+    prometheus = yaml.safe_load(composed[C.PROMETHEUS_CONFIG])
+    mount = next(v for v in services["prometheus"]["volumes"] if v["target"] == "/etc/prometheus")
+    assert mount["source"] == "../prometheus"
+    for pattern in prometheus["rule_files"]:
+        folder = f"prometheus/{pattern.rsplit('/', 1)[0]}/"
+        assert any(p.startswith(folder) for p in composed), pattern
+    assert prometheus["rule_files"] == ["api/rules/*.yml", "bzzz/rules/*.yml"]
+    # Retention: the longest SLO period of either service (api's 90d), twice.
+    (flag,) = [c for c in services["prometheus"]["command"] if "retention.time=" in c]
+    assert parse_duration(flag.split("=", 1)[1]) == 2 * 90 * 86400
+
+
+def test_grafana_mounts_every_services_dashboards(composed: Files) -> None:
+    stack = yaml.safe_load(composed[C.SWARM_STACK])
+    grafana = stack["services"]["grafana"]
+    mount = next(v for v in grafana["volumes"] if v["source"] == "../grafana/dashboards")
+    providers = yaml.safe_load(composed["grafana/provisioning/dashboards/bzzzmon.yml"])
+    paths = sorted(p["options"]["path"] for p in providers["providers"])
+    assert paths == [f"{C.GRAFANA_DASHBOARDS_ROOT}/api", f"{C.GRAFANA_DASHBOARDS_ROOT}/bzzz"]
+    for path in paths:  # each provider's folder is in the mount and holds dashboards
+        inside = path.removeprefix(mount["target"] + "/")
+        assert inside != path
+        assert any(p.startswith(f"grafana/dashboards/{inside}/") for p in composed), path
+
+
+def test_the_composed_stack_mounts_every_secret_the_composed_configs_read(
+    composed: Files,
+) -> None:
+    services = yaml.safe_load(composed[C.SWARM_STACK])["services"]
+    for service, path in (
+        ("alertmanager", C.ALERTMANAGER_CONFIG),
+        ("prometheus", C.PROMETHEUS_CONFIG),
+    ):
+        found = _secret_paths(composed[path])
+        assert found and found <= set(services[service].get("secrets", [])), service

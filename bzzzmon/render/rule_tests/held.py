@@ -146,6 +146,9 @@ def derive_driven(expr: str, metrics: Metrics) -> Driven:
         raise reason
     if not all(_passes_at_one(d) for d in divisors):
         raise Underivable("a divisor's condition does not hold at 1")
+    if any(metrics.get(use.name or "") == "counter" for d in divisors for use in selectors(d)):
+        # Held at a constant, a counter's rate is 0 and the quotient never the driver's.
+        raise Underivable("a divisor reads a counter")
     value = derive(node.prettify(), metrics)
     if by is not None:
         series = value.series.with_labels({label: f"test-{label}" for label in by})

@@ -38,6 +38,7 @@ from bzzzmon.render.rule_tests.inputs import (
     concrete,
     derive,
     equality_labels,
+    matches,
     one_selector,
     split_selected,
     unwrap,
@@ -63,7 +64,9 @@ class SLIFeed:
     """The input series of an SLI and how to drive them: ``bad`` events of EVENTS per sample."""
 
     kind: str
-    counters: tuple[Series, Series]  # ratio: (bad, rest); latency: (fast bucket, count)
+    # ratio: (bad, rest of the total, or the total when bad_in_total is False); latency: (fast
+    # bucket, count)
+    counters: tuple[Series, Series]
     bad_in_total: bool
     gauge: Series | None = None
     good_value: Fraction = Fraction(0)
@@ -89,7 +92,9 @@ def sli_feed(slo: SLO, metrics: Metrics) -> SLIFeed:
             return SLIFeed(
                 "ratio",
                 (bad.with_labels(extra), rest.with_labels(extra)),
-                bad_in_total=True,
+                # A bad counter of its own (failures_total beside evaluations_total) is not one
+                # of the total's series: the total's then counts the bad events too.
+                bad_in_total=matches(one_selector(total), bad),
             )
         good, bad = split_selected(sli.inputs["good"], total, metrics)
         return SLIFeed(
@@ -154,7 +159,7 @@ class _Phases:
             self.gauge.hold(self.feed.bad_value if bad else self.feed.good_value, samples)
         elif self.feed.kind == "ratio":
             self.first.grow(Fraction(bad), samples)
-            self.second.grow(Fraction(events - bad), samples)
+            self.second.grow(Fraction(events - bad if self.feed.bad_in_total else events), samples)
         else:  # latency: the fast bucket and the count
             self.first.grow(Fraction(events - bad), samples)
             self.second.grow(Fraction(events), samples)

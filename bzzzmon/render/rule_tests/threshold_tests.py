@@ -97,6 +97,12 @@ class ThresholdTests:
             near = threshold - step if op in (">", ">=", "!=") else threshold + step
             if op in ("==", "!="):
                 raise Underivable("equality on a rate")
+            if near < 0:
+                # A counter never falls: the quiet side of ``rate > 0`` is a flat counter (a
+                # negative rate would be a counter reset, which promtool reads as growth).
+                if op != ">" or threshold != 0:
+                    raise Underivable("a counter's rate is never on the quiet side")
+                near = Decimal(0)
         firing = [self._firing(value.output_labels)]
         groups = []
 
