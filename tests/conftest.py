@@ -27,10 +27,13 @@ def repo_root() -> Path:
 def rule_test_cache(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     """Passed promtool rule-test runs, remembered by content for this session (and the CLI runs
     it starts): the same generated tests on the same pinned promtool run once
-    (bzzzmon/verify/result_cache.py). A failing run is never remembered."""
-    os.environ[CACHE_ENV] = str(tmp_path_factory.mktemp("rule-test-cache"))
+    (bzzzmon/verify/result_cache.py). A failing run is never remembered. scripts/run-pytest.sh
+    names one directory for all its lanes, so a pass one lane made is not made again in another."""
+    shared = os.environ.get(CACHE_ENV)
+    os.environ[CACHE_ENV] = shared or str(tmp_path_factory.mktemp("rule-test-cache"))
     yield
-    os.environ.pop(CACHE_ENV, None)
+    if shared is None:
+        os.environ.pop(CACHE_ENV, None)
 
 
 def run_cli(

@@ -4,8 +4,9 @@ The suite runs the same generated tests through the same pinned promtool from se
 golden builds, ``bzzzmon test``, the version matrix, the review checks): a pass is a fact of the
 bytes of the test file, of its rule files and of the binary, so a second run over identical bytes
 is skipped. Only when ``BZZZMON_RULE_TEST_CACHE`` names a directory (tests/conftest.py sets one per
-session), only for passes (a failure always reruns, so its report is promtool's own), and only for
-a binary of a pinned tools directory (a stand-in script's answer need not follow its input).
+session, scripts/run-pytest.sh one for all its lanes), only for passes (a failure always reruns, so
+its report is promtool's own), and only for a binary of a pinned tools directory (a stand-in
+script's answer need not follow its input).
 """
 
 from __future__ import annotations
