@@ -177,6 +177,8 @@ def _play_all(stack: Stack, chosen: Sequence[Scenario], timeout: float) -> int:
             failed += 1
             rows.append([s.incident, s.alert, s.severity, "-", "-", "not notified", "-"])
             continue
+        for labels in result.standing:
+            progress.say(f"    still firing from before: {labels.get('alertname')} {dict(labels)}")
         for labels in result.unsettled:
             progress.say(f"    still notifiable: {labels.get('alertname')} {dict(labels)}")
         failed += list(result.receivers) != notified_receivers(stack.plan, result.labels)

@@ -36,6 +36,8 @@ class IncidentResult:
     notifications: tuple[Notification, ...] = ()
     # Alerts Alertmanager still held as notifiable when the settling gave up (labels).
     unsettled: tuple[Mapping[str, str], ...] = ()
+    # An earlier incident's alerts, told and still firing when this one started (labels).
+    standing: tuple[Mapping[str, str], ...] = ()
 
     @property
     def time_to_notify(self) -> float:
@@ -78,16 +80,27 @@ def notifiable(stack: Stack) -> list[Mapping[str, str]]:
     ]
 
 
+def told(stack: Stack, labels: Mapping[str, str]) -> bool:
+    """The sink's last notification of exactly this alert says it fires: its receivers know,
+    and Alertmanager tells them again only after the route's repeat_interval."""
+    mine = [n for n in stack.sink.notifications(labels) if dict(n.labels) == dict(labels)]
+    return bool(mine) and mine[-1].status == "firing"
+
+
 # Evaluations in a row with nothing about to notify before a fault goes on: an SLO burning from
 # the stack's own start-up (windows holding its first samples) is no incident's.
 QUIET_EVALUATIONS = 5
 
 
-def wait_quiet(stack: Stack, timeout: float) -> None:
+def wait_quiet(stack: Stack, timeout: float) -> tuple[Mapping[str, str], ...]:
     """Wait until, for ``QUIET_EVALUATIONS`` evaluations in a row, Prometheus holds no pending
     alert and Alertmanager nothing that could notify (background aside). Alerts firing but
-    inhibited or explained (a long ticket tail, a spent budget) do not count. When ``timeout``
-    runs out the incident starts anyway: its own assertions then show what was not quiet."""
+    inhibited or explained (a long ticket tail) do not count. When ``timeout`` runs out the
+    incident starts anyway: its own assertions then show what was not quiet.
+
+    Returns the standing alerts: notifiable, and already told (``told``). A budget an earlier
+    incident really spent stays exhausted for the period (30 d of rule time is hours on the
+    stack): it is that incident's, and no tail of the next one to wait for (``settle``)."""
     quiet = background(stack.plan)
     needed = QUIET_EVALUATIONS * stack.options.timing.evaluation_interval
     since = [time.monotonic()]
@@ -104,17 +117,24 @@ def wait_quiet(stack: Stack, timeout: float) -> None:
 
     with contextlib.suppress(StackTimeout):
         stack.wait_until(quiet_long_enough, timeout=timeout, what="the stack to be quiet")
+    return tuple(a for a in notifiable(stack) if told(stack, a))
 
 
-def settle(stack: Stack, timeout: float) -> list[Mapping[str, str]]:
-    """Wait until Alertmanager holds nothing that could notify, then one more flush for the
-    resolved notifications; the alerts still notifiable when ``timeout`` ran out."""
+def settle(
+    stack: Stack, timeout: float, standing: Sequence[Mapping[str, str]] = ()
+) -> list[Mapping[str, str]]:
+    """Wait until Alertmanager holds nothing that could notify but the ``standing`` alerts
+    (``wait_quiet``'s), then one more flush for the resolved notifications; the alerts still
+    notifiable when ``timeout`` ran out."""
+    earlier = [dict(a) for a in standing]
+
+    def tail() -> list[Mapping[str, str]]:
+        return [a for a in notifiable(stack) if dict(a) not in earlier]
+
     try:
-        stack.wait_until(
-            lambda: not notifiable(stack), timeout=timeout, what="the incident's tail to settle"
-        )
+        stack.wait_until(lambda: not tail(), timeout=timeout, what="the incident's tail to settle")
     except StackTimeout:
-        return notifiable(stack)
+        return tail()
     finally:
         time.sleep(stack.options.timing.group_interval + 1)
     return []
@@ -144,7 +164,7 @@ def play(
         if on_wait is not None:
             on_wait(alert_state(stack, labels), elapsed)
 
-    wait_quiet(stack, timeout)
+    standing = wait_quiet(stack, timeout)
     fault_on = time.time()
     for fault in scenario.faults:
         stack.sim.set_fault(fault.name, fault.agent, **fault.params)
@@ -179,7 +199,7 @@ def play(
     resolved = stack.wait_until(
         all_resolved, timeout=timeout, what=f"{scenario.alert} to resolve", on_poll=waiting
     )
-    unsettled = settle(stack, settle_timeout)
+    unsettled = settle(stack, settle_timeout, standing)
     quiet = background(stack.plan)
     caused = [n for n in sink.notifications(since=fault_on) if n.alertname not in quiet]
     return IncidentResult(
@@ -193,4 +213,5 @@ def play(
         resolved=max(n.received for n in resolved),
         notifications=tuple(caused),
         unsettled=tuple(unsettled),
+        standing=standing,
     )

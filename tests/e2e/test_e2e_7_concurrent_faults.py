@@ -41,6 +41,7 @@ class Played:
     firing: tuple[Notification, ...]  # every firing notification, the background aside
     dht_check_burn_held: bool  # the DHT's health-check page was firing and inhibited
     unsettled: tuple[object, ...]
+    standing: tuple[object, ...]  # an earlier test's alerts, told and firing at the start
 
 
 _PLAYED: list[Played] = []
@@ -85,7 +86,7 @@ def played(stack: Stack, plan: Plan) -> Iterator[Played]:
             timeout=broad.hold / stack.options.time_scale.factor + TIMEOUT,
             what=f"the hold of {BROAD} to end",
         )
-        wait_quiet(stack, TIMEOUT)
+        standing = wait_quiet(stack, TIMEOUT)
         start = time.time()
         for fault in (*DHT.faults, CHECKS_FAIL):
             stack.sim.set_fault(fault.name, fault.agent, **fault.params)
@@ -106,14 +107,14 @@ def played(stack: Stack, plan: Plan) -> Iterator[Played]:
         except StackTimeout:
             held = False
         stack.sim.clear_faults()
-        unsettled = settle(stack, TIMEOUT / 2)
+        unsettled = settle(stack, TIMEOUT / 2, standing)
         quiet = background(plan)
         firing = tuple(
             n
             for n in stack.sink.notifications(since=start)
             if n.status == "firing" and n.alertname not in quiet
         )
-        _PLAYED.append(Played(start, firing, held, tuple(unsettled)))
+        _PLAYED.append(Played(start, firing, held, tuple(unsettled), standing))
     yield _PLAYED[0]
 
 
@@ -142,9 +143,10 @@ def test_an_explanation_does_not_hide_a_concurrent_fault(plan: Plan, played: Pla
 # threshold first (ticket-fast firing 3 s before page-fast was pending), so the ticket receiver
 # had the ticket, then the page. A tier slower than page-fast now takes page-fast's guard while
 # page-fast's window is not covered (docs/spec.md), and page-fast, pending first, holds it.
-# CI on 3 Dec 2026 (both Prometheus lanes, loaded): the notifications were exact, but an alert
-# had not resolved within the settle wait (`unsettled`); not yet diagnosed.
-@pytest.mark.xfail(reason="an alert can stay unsettled after the faults clear (issue 11)")
+# CI on 3 Dec 2026 had the notifications exact but an alert unsettled: after the earlier tests'
+# long no-admin P0s the admin-elected budget was really spent (BZZZAdminElectionBudgetExhausted,
+# told and firing for the 30d period). It is an earlier incident's standing alert, not this one's
+# tail: wait_quiet returns it, settle leaves it out, and this test pins that it notified nobody.
 def test_concurrent_faults_notify_each_receiver_once_and_nothing_else(
     plan: Plan, played: Played
 ) -> None:
@@ -160,3 +162,4 @@ def test_concurrent_faults_notify_each_receiver_once_and_nothing_else(
         page = next(n for n in mine if n.labels.get(C.LABEL_TIER) == "page-fast")
         assert calls == {r: 1 for r in notified_receivers(plan, page.labels)}, alertname
     assert played.unsettled == ()
+    assert not [n for n in played.firing if dict(n.labels) in [dict(a) for a in played.standing]]
