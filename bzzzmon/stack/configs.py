@@ -45,8 +45,9 @@ class Timing:
     max_result_age: float = 5.0
     # Longer than a scrape plus an evaluation: one fault seen by several agents at neighbouring
     # scrapes fires a tick or two apart and must still make one notification, as production's
-    # 30s-2m waits over 15s scrapes do (at 1s, a partition of three agents notified twice).
-    group_wait: float = 3.0
+    # 30s-2m waits over 15s scrapes do (at 1s, a partition of three agents notified twice; at
+    # 3s, a partition once notified twice at load 6, where the simulator's scrapes lag).
+    group_wait: float = 4.0
     group_interval: float = 2.0
     resend_delay: float = 2.0
 
