@@ -158,11 +158,11 @@ class _Phases:
         if self.feed.kind == "time":
             self.gauge.hold(self.feed.bad_value if bad else self.feed.good_value, samples)
         elif self.feed.kind == "ratio":
-            self.first.grow(Fraction(bad), samples)
-            self.second.grow(Fraction(events - bad if self.feed.bad_in_total else events), samples)
+            self.first.grow(bad, samples)
+            self.second.grow(events - bad if self.feed.bad_in_total else events, samples)
         else:  # latency: the fast bucket and the count
-            self.first.grow(Fraction(events - bad), samples)
-            self.second.grow(Fraction(events), samples)
+            self.first.grow(events - bad, samples)
+            self.second.grow(events, samples)
 
     def _events(self) -> tuple[tuple[Fraction, ...], tuple[Fraction, ...]]:
         """Bad and total events of every sample, for the replay: built only when an SLO of
