@@ -123,10 +123,10 @@ def selectors_of(text: str) -> tuple[SelectorUse, ...]:
         return tuple(selectors(parse(text)))
     shape, values = skeleton
     try:
-        slotted = _skeleton_selectors(shape)
+        uses = _skeleton_selectors(shape)
     except PromQLError:
         return tuple(selectors(parse(text)))  # the message must name the real text
-    return tuple(use if slots is None else _filled(use, slots, values) for use, slots in slotted)
+    return tuple(_filled(use, values) for use in uses)
 
 
 _STRING = re.compile(r'"([^"]*)"')
@@ -143,61 +143,39 @@ def _skeleton(text: str) -> tuple[str, tuple[str, ...]] | None:
         return None
     parts: list[str] = []
     values: list[str] = []
-    copied = code = 0  # text[:copied] is in parts; code starts after the string before
+    last = 0
     for m in _STRING.finditer(text):
+        code = text[last : m.start()]
         value = m.group(1)
-        if value and _after_equality(text, code, m.start()):
+        before = code.rstrip()
+        if value and before.endswith("=") and not before.endswith(("==", "<=", ">=")):
             if not value.isprintable():
                 return None  # a raw newline in a string does not parse: let the parser say so
-            parts += [text[copied : m.start(1)], _STAND_IN.format(len(values))]
+            parts += [code, f'"{_STAND_IN.format(len(values))}"']
             values.append(value)
-            copied = m.end(1)
-        code = m.end()
+        else:
+            parts += [code, m.group(0)]
+        last = m.end()
+    parts.append(text[last:])
     if not values:
         return None
-    parts.append(text[copied:])
     return "".join(parts), tuple(values)
 
 
-def _after_equality(text: str, begin: int, quote: int) -> bool:
-    """Does the code in ``text[begin:quote]`` end with ``=`` or ``!=`` (spaces after it
-    allowed), not ``==``, ``<=`` or ``>=``? Indexes instead of slices: once per string."""
-    end = quote
-    while end > begin and text[end - 1].isspace():
-        end -= 1
-    return end > begin and text[end - 1] == "=" and not (end - 2 >= begin and text[end - 2] in "=<>")
-
-
-# Where a skeleton's selector holds stand-ins: the name's value index (or None) and each
-# matcher's; None for a selector with none (it is the real one as it is).
-_Slots = tuple[int | None, tuple[int | None, ...]]
-
-
 @lru_cache(maxsize=1 << 12)
-def _skeleton_selectors(shape: str) -> tuple[tuple[SelectorUse, _Slots | None], ...]:
-    return tuple((use, _slots(use)) for use in selectors(parse(shape)))
+def _skeleton_selectors(shape: str) -> tuple[SelectorUse, ...]:
+    return tuple(selectors(parse(shape)))
 
 
-def _slot(value: str) -> int | None:
-    m = _STAND_IN_RE.match(value)
-    return int(m.group(1)) if m else None
+def _filled(use: SelectorUse, values: tuple[str, ...]) -> SelectorUse:
+    def real(value: str) -> str:
+        m = _STAND_IN_RE.match(value)
+        return values[int(m.group(1))] if m else value
 
-
-def _slots(use: SelectorUse) -> _Slots | None:
-    name = _slot(use.name) if use.name is not None else None
-    matchers = tuple(_slot(value) for _label, _op, value in use.matchers)
-    if name is None and all(i is None for i in matchers):
-        return None
-    return name, matchers
-
-
-def _filled(use: SelectorUse, slots: _Slots, values: tuple[str, ...]) -> SelectorUse:
-    name_slot, matcher_slots = slots
-    matchers = tuple(
-        m if i is None else (m[0], m[1], values[i])
-        for m, i in zip(use.matchers, matcher_slots, strict=True)
-    )
-    name = use.name if name_slot is None else values[name_slot]
+    matchers = tuple((label, op, real(value)) for label, op, value in use.matchers)
+    name = use.name
+    if name is not None and _STAND_IN_RE.match(name):
+        name = real(name)
     return SelectorUse(name, use.name_regex, matchers, use.range_function, use.counted)
 
 
