@@ -57,10 +57,13 @@ def dump_json(data: Any) -> str:
 
 
 def _to_json(obj: Any) -> Any:
-    to_json = getattr(obj, "to_json", None)
-    if callable(to_json):
-        return to_json()
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+    try:  # called for every SDK node: no getattr() and callable() first
+        to_json = obj.to_json
+    except AttributeError:
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable") from None
+    if not callable(to_json):
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+    return to_json()
 
 
 def sdk_json(obj: Any, indent: bool = False) -> bytes:

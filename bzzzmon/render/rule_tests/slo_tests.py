@@ -449,7 +449,9 @@ def slo_test_groups(plan: Plan, slo: SLO, interval: int) -> tuple[list[dict[str,
     """The test groups, and a note for every tier no scenario makes fire. Raises Underivable
     when the SLI cannot be driven by generated series."""
     tests = SLOTests(plan, slo, interval)
-    groups = [g.data() for g in tests.groups()]
+    found = tests.groups()
+    texts: dict[int, str] = {}  # the tiers' firing labels, one set per SLO, kept alive by found
+    groups = [g.data(texts) for g in found]
     notes = [
         f"{slo.alert_name} tier {t.name}: no generated input fires it without a more urgent "
         f"tier covering it (a time SLI's bad sample weighs 1/n of a short window)"

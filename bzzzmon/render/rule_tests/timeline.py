@@ -128,9 +128,11 @@ class Group:
         """At sample ``step``, ``query`` over ALERTS returns exactly ``firing`` (label sets)."""
         self.checks.append((max(step, 0), query, firing))
 
-    def data(self) -> dict[str, Any]:
+    def data(self, texts: dict[int, str] | None = None) -> dict[str, Any]:
+        """``texts``: label sets' texts by id, shared by groups whose checks share the label
+        sets (they must stay alive as long as it)."""
         tests = []
-        texts: dict[int, str] = {}  # by id: the checks of a group share their label sets
+        texts = {} if texts is None else texts
         for step, query, firing in sorted(self.checks, key=lambda c: (c[0], c[1])):
             if len(firing) > 1:
                 firing = sorted(firing, key=lambda x: sorted(x.items()))
