@@ -123,7 +123,9 @@ def _emit(value: Any, indent: int, out: list[str]) -> None:
         out.append(f"{pad}{scalar(value, pad)}")
 
 
-def _items(value: Mapping[Any, Any], lead: str, pad: str, child_indent: int, out: list[str]) -> None:
+def _items(
+    value: Mapping[Any, Any], lead: str, pad: str, child_indent: int, out: list[str]
+) -> None:
     """A mapping's entries, the first after ``lead`` (``- `` in a list), the others after
     ``pad``. Plain string values, most of every file, are written here without a call."""
     for k, v in value.items():
