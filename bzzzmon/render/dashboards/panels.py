@@ -88,6 +88,8 @@ def _ref_id(index: int) -> str:
 def _float(value: Number) -> float | int:
     # JSON has only binary floats; thresholds are drawn, the exact value stays in the queries.
     # Whole numbers stay integers, so a byte threshold reads 3221225472, not 3221225472.0.
+    if type(value) is int:
+        return value
     if Fraction(value).denominator == 1:
         return int(value)
     return float(value)

@@ -39,6 +39,8 @@ def pick_interval(windows: list[int]) -> int:
 
 def steps_for(seconds: int | Fraction, interval: int) -> int:
     """Whole intervals covering ``seconds``."""
+    if type(seconds) is int:
+        return max(0, -(-seconds // interval))  # the same ceiling in integers
     return max(0, math.ceil(Fraction(seconds) / interval))
 
 
