@@ -26,7 +26,7 @@ from bzzzmon.model import Plan
 from bzzzmon.promql.duration import parse_duration
 from bzzzmon.promql.parse import PromQLError, selectors_of
 from bzzzmon.render.dashboards import queries as Q
-from bzzzmon.render.output import Files, rendered_yaml, sdk_data
+from bzzzmon.render.output import Files, rendered_yaml, sdk_json
 
 COUNTER_FUNCTIONS = frozenset({"rate", "irate", "increase"})
 HISTOGRAM_SUFFIXES = ("_bucket", "_count", "_sum")
@@ -100,11 +100,12 @@ class _Checker:
         # what is wrong (a metric, a window), the key to set.
         self.findings.append(Finding("error", where, rule, message, "", key, hint or _RENDERER))
 
-    def dashboard(self, path: str, board: dict[str, Any]) -> None:
+    def dashboard(self, path: str, board: dict[str, Any], text: str = "") -> None:
+        """``text``: the file ``board`` was read from, if any."""
         uid = str(board.get("uid", ""))
         if not uid:
             self.add(path, "dashboard-uid", "dashboard has no uid")
-        if _sdk_round_trip(board) != board:
+        if not _reads_back(board, text):
             self.add(
                 f"dashboard {uid or path}",
                 "dashboard-model",
@@ -214,12 +215,16 @@ class _Checker:
 _RENDERER = "the dashboards are generated from the spec: this is a bzzzmon bug, please report it"
 
 
-def _sdk_round_trip(board: dict[str, Any]) -> Any:
+def _reads_back(board: dict[str, Any], text: str) -> bool:
+    """Does the SDK's model of ``board`` give ``board`` back? Text as bzzzmon writes it means
+    the same data, so a dashboard rendered by this build is compared without decoding again."""
     try:
-        model = Dashboard.from_json(board)
-        return sdk_data(model)
+        again = sdk_json(Dashboard.from_json(board), indent=True)
     except (KeyError, TypeError, ValueError, AttributeError):
-        return None
+        return False
+    if text and again.decode("utf-8") + "\n" == text:
+        return True
+    return bool(orjson.loads(again) == board)
 
 
 def _links(plan: Plan, uids: set[str]) -> Iterator[Finding]:
@@ -258,7 +263,7 @@ def check(plan: Plan, files: Files) -> list[Finding]:
         if uid in uids:
             checker.add(path, "dashboard-uid", f"uid {uid} is used by another dashboard")
         uids.add(uid)
-        checker.dashboard(path, board)
+        checker.dashboard(path, board, files[path])
     if any(p.startswith(C.GRAFANA_DASHBOARDS_DIR + "/") for p in files):
         checker.findings.extend(_links(plan, uids))
     return sorted(checker.findings)

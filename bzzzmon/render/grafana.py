@@ -9,9 +9,9 @@ from __future__ import annotations
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
 from bzzzmon.render.dashboards import exporter, overview, provisioning, slo
-from bzzzmon.render.dashboards.panels import DashboardSpec, build_dashboard
+from bzzzmon.render.dashboards.panels import DashboardSpec, dashboard_json
 from bzzzmon.render.dashboards.queries import runnable_queries
-from bzzzmon.render.output import Files, dump_json
+from bzzzmon.render.output import Files
 
 
 def dashboard_file(uid: str) -> str:
@@ -26,7 +26,7 @@ def dashboard_specs(plan: Plan) -> list[DashboardSpec]:
 def render(plan: Plan) -> Files:
     files: Files = {}
     for spec in dashboard_specs(plan):
-        files[dashboard_file(spec.uid)] = dump_json(build_dashboard(spec))
+        files[dashboard_file(spec.uid)] = dashboard_json(spec)
     files.update(provisioning.render(plan))
     return files
 

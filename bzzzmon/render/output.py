@@ -39,9 +39,12 @@ def header(sources: Iterable[str], comment: str = "#") -> str:
     )
 
 
-def dump_yaml(data: Any, sources: Iterable[str]) -> str:
+def dump_yaml(data: Any, sources: Iterable[str], *, remember: bool = True) -> str:
+    """``remember``: keep ``data`` for rendered_yaml until forget_rendered(); a renderer whose
+    files no check reads (the rule tests) passes False, so its data is freed at once."""
     text = header(sources) + emit(data)
-    _remember(text, data)
+    if remember:
+        _remember(text, data)
     return text
 
 
@@ -57,17 +60,27 @@ def dump_json(data: Any) -> str:
 
 
 def _to_json(obj: Any) -> Any:
-    to_json = getattr(obj, "to_json", None)
-    if callable(to_json):
-        return to_json()
-    raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+    try:  # called for every SDK node: no getattr() and callable() first
+        to_json = obj.to_json
+    except AttributeError:
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable") from None
+    if not callable(to_json):
+        raise TypeError(f"{type(obj).__name__} is not JSON serializable")
+    return to_json()
+
+
+def sdk_json(obj: Any, indent: bool = False) -> bytes:
+    """The JSON of a grafana-foundation-sdk object tree (its nodes have ``to_json()``), through
+    orjson (the standard library's encoder calls back into Python for every node; it was a
+    tenth of a large build). With ``indent``, the bytes ``dump_json(sdk_data(obj))`` writes."""
+    option = orjson.OPT_NON_STR_KEYS | (orjson.OPT_INDENT_2 if indent else 0)
+    return orjson.dumps(obj, default=_to_json, option=option)
 
 
 def sdk_data(obj: Any) -> Any:
-    """Plain JSON data of a grafana-foundation-sdk object tree (its nodes have ``to_json()``):
-    what ``json.loads(json.dumps(obj, cls=JSONEncoder))`` gives, through orjson (the standard
-    library's encoder calls back into Python for every node; it was a tenth of a large build)."""
-    return orjson.loads(orjson.dumps(obj, default=_to_json, option=orjson.OPT_NON_STR_KEYS))
+    """Plain JSON data of a grafana-foundation-sdk object tree: what
+    ``json.loads(json.dumps(obj, cls=JSONEncoder))`` gives."""
+    return orjson.loads(sdk_json(obj))
 
 
 _FastLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -110,21 +110,31 @@ def _is_sequence(value: Any) -> bool:
 
 def _emit(value: Any, indent: int, out: list[str]) -> None:
     pad = " " * indent
-    if _is_mapping(value):
-        for k, v in value.items():
-            _entry(f"{pad}{_key(k)}:", v, indent + 2, out)
+    if type(value) is not list and _is_mapping(value):  # a list: no ABC check
+        _items(value, pad, pad, indent + 2, out)
     elif _is_sequence(value):
         item_pad, dash = f"{pad}  ", f"{pad}- "
         for item in value:
             if _is_mapping(item) and item:
-                lead = dash
-                for k, v in item.items():
-                    _entry(f"{lead}{_key(k)}:", v, indent + 4, out)
-                    lead = item_pad
+                _items(item, dash, item_pad, indent + 4, out)
             else:
                 _entry(f"{pad}-", item, indent + 2, out)
     else:
         out.append(f"{pad}{scalar(value, pad)}")
+
+
+def _items(
+    value: Mapping[Any, Any], lead: str, pad: str, child_indent: int, out: list[str]
+) -> None:
+    """A mapping's entries, the first after ``lead`` (``- `` in a list), the others after
+    ``pad``. Plain string values, most of every file, are written here without a call."""
+    for k, v in value.items():
+        head = f"{lead}{_key(k)}:"
+        lead = pad
+        if type(v) is str and plain_ok(v):
+            out.append(f"{head} {v}")
+        else:
+            _entry(head, v, child_indent, out)
 
 
 def _entry(head: str, value: Any, child_indent: int, out: list[str]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from functools import lru_cache
 
 from bzzzmon import conventions as C
 from bzzzmon import model as M
@@ -231,22 +232,7 @@ def _tiers(
     a = s.alerting
     tiers: list[M.BurnTier] = []
     if a.tiers is None:
-        for tmpl in default_tiers(period):
-            sev = a.page if tmpl.kind == "page" else a.ticket
-            factor = burn_factor(tmpl.budget_percent, period, tmpl.long)
-            tiers.append(
-                M.BurnTier(
-                    tmpl.name,
-                    tmpl.long,
-                    tmpl.short,
-                    tmpl.budget_percent,
-                    factor,
-                    sev,
-                    tmpl.for_,
-                    "page" if tmpl.kind == "page" else "ticket",
-                )
-            )
-        return _with_suppression(tiers)
+        return _default_tiers(period, a.page, a.ticket)
     ok = True
     names = []
     for i, t in enumerate(a.tiers):
@@ -285,6 +271,24 @@ def _tiers(
         ok = False
     unique(names, "tier", ctx.errs)
     return _with_suppression(tiers) if ok else None
+
+
+@lru_cache(maxsize=256)  # SLOs of one period and severities share them (the tiers are frozen)
+def _default_tiers(period: int, page: str, ticket: str) -> tuple[M.BurnTier, ...]:
+    tiers = [
+        M.BurnTier(
+            tmpl.name,
+            tmpl.long,
+            tmpl.short,
+            tmpl.budget_percent,
+            burn_factor(tmpl.budget_percent, period, tmpl.long),
+            page if tmpl.kind == "page" else ticket,
+            tmpl.for_,
+            "page" if tmpl.kind == "page" else "ticket",
+        )
+        for tmpl in default_tiers(period)
+    ]
+    return _with_suppression(tiers)
 
 
 def _with_suppression(tiers: list[M.BurnTier]) -> tuple[M.BurnTier, ...]:

@@ -24,7 +24,7 @@ from grafana_foundation_sdk.models import dashboard as dashboard_models
 
 from bzzzmon import conventions as C
 from bzzzmon.model import Plan
-from bzzzmon.render.output import sdk_data
+from bzzzmon.render.output import sdk_data, sdk_json
 
 # Every panel and query reads the dashboard's datasource variable.
 DATASOURCE = dashboard_models.DataSourceRef(type_val="prometheus", uid=f"${{{C.VAR_DATASOURCE}}}")
@@ -88,6 +88,8 @@ def _ref_id(index: int) -> str:
 def _float(value: Number) -> float | int:
     # JSON has only binary floats; thresholds are drawn, the exact value stays in the queries.
     # Whole numbers stay integers, so a byte threshold reads 3221225472, not 3221225472.0.
+    if type(value) is int:
+        return value
     if Fraction(value).denominator == 1:
         return int(value)
     return float(value)
@@ -219,6 +221,18 @@ def label_variable(name: str, label: str, metric_selector: str) -> dashboard_bui
 
 def build_dashboard(spec: DashboardSpec) -> dict[str, Any]:
     """The dashboard as plain JSON data, ids numbered in order."""
+    data: dict[str, Any] = sdk_data(dashboard_model(spec))
+    return data
+
+
+def dashboard_json(spec: DashboardSpec) -> str:
+    """The dashboard's file text: ``dump_json(build_dashboard(spec))``, encoded once from the
+    SDK's model instead of decoded into data and encoded again."""
+    return sdk_json(dashboard_model(spec), indent=True).decode("utf-8") + "\n"
+
+
+def dashboard_model(spec: DashboardSpec) -> dashboard_models.Dashboard:
+    """The SDK's dashboard model, ids numbered in order."""
     board = (
         dashboard_builders.Dashboard(spec.title)
         .uid(spec.uid)
@@ -258,5 +272,4 @@ def build_dashboard(spec: DashboardSpec) -> dict[str, Any]:
             board = board.with_row(dashboard_builders.Row(item.title).id(number).collapsed(False))
         else:
             board = board.with_panel(build_panel(item, number))
-    data: dict[str, Any] = sdk_data(board.build())
-    return data
+    return board.build()

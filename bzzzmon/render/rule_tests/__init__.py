@@ -128,7 +128,8 @@ def render(plan: Plan) -> Files:
         rules_path = slo_rules_file(slo)
         parts = SLO_GROUP_ORDER if slo_alert_rules(plan, slo) else SLO_GROUP_ORDER[:-1]
         order = [C.slo_group(plan.service.name, slo.name, part) for part in parts]
-        text = dump_yaml(_document(rules_path, interval, groups, order), [slo.origin.file])
+        document = _document(rules_path, interval, groups, order)
+        text = dump_yaml(document, [slo.origin.file], remember=False)  # no check reads tests
         files[test_file_for(rules_path)] = _with_notes(text, notes)
     by_component: dict[str, list[Alert]] = {}
     for alert in plan.alerts:
@@ -147,7 +148,8 @@ def render(plan: Plan) -> Files:
         if not groups:
             continue
         rules_path = alerts_file(component)
-        text = dump_yaml(_document(rules_path, interval, groups), [a.origin.file for a in alerts])
+        document = _document(rules_path, interval, groups)
+        text = dump_yaml(document, [a.origin.file for a in alerts], remember=False)
         files[test_file_for(rules_path)] = _with_notes(text, notes)
     files.update(_escalation(plan))
     _remember_notes(plan, slo_notes)
@@ -161,5 +163,5 @@ def _escalation(plan: Plan) -> Files:
     interval = ESCALATION_TEST_INTERVAL
     groups = escalation_test_groups(plan, rules, interval)
     sources = plan.files_of("routing", "severities")
-    text = dump_yaml(_document(C.ESCALATION_RULES, interval, groups), sources)
+    text = dump_yaml(_document(C.ESCALATION_RULES, interval, groups), sources, remember=False)
     return {test_file_for(C.ESCALATION_RULES): text}

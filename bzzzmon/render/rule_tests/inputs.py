@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any
 
 import promql_parser
@@ -58,7 +59,7 @@ class Series:
     labels: tuple[tuple[str, str], ...]
 
     def text(self) -> str:
-        return labels_text(self.name, self.label_map())
+        return _series_text(self)
 
     def label_map(self) -> dict[str, str]:
         return dict(self.labels)
@@ -72,6 +73,11 @@ class Series:
             else:
                 merged.setdefault(key, value)
         return Series(self.name, tuple(sorted(merged.items())))
+
+
+@lru_cache(maxsize=1 << 12)  # an SLO's series are the same in each of its test groups
+def _series_text(series: Series) -> str:
+    return labels_text(series.name, series.label_map())
 
 
 def matches(use: SelectorUse, series: Series) -> bool:

@@ -158,11 +158,11 @@ class _Phases:
         if self.feed.kind == "time":
             self.gauge.hold(self.feed.bad_value if bad else self.feed.good_value, samples)
         elif self.feed.kind == "ratio":
-            self.first.grow(Fraction(bad), samples)
-            self.second.grow(Fraction(events - bad if self.feed.bad_in_total else events), samples)
+            self.first.grow(bad, samples)
+            self.second.grow(events - bad if self.feed.bad_in_total else events, samples)
         else:  # latency: the fast bucket and the count
-            self.first.grow(Fraction(events - bad), samples)
-            self.second.grow(Fraction(events), samples)
+            self.first.grow(events - bad, samples)
+            self.second.grow(events, samples)
 
     def _events(self) -> tuple[tuple[Fraction, ...], tuple[Fraction, ...]]:
         """Bad and total events of every sample, for the replay: built only when an SLO of
@@ -449,7 +449,9 @@ def slo_test_groups(plan: Plan, slo: SLO, interval: int) -> tuple[list[dict[str,
     """The test groups, and a note for every tier no scenario makes fire. Raises Underivable
     when the SLI cannot be driven by generated series."""
     tests = SLOTests(plan, slo, interval)
-    groups = [g.data() for g in tests.groups()]
+    found = tests.groups()
+    texts: dict[int, str] = {}  # the tiers' firing labels, one set per SLO, kept alive by found
+    groups = [g.data(texts) for g in found]
     notes = [
         f"{slo.alert_name} tier {t.name}: no generated input fires it without a more urgent "
         f"tier covering it (a time SLI's bad sample weighs 1/n of a short window)"

@@ -39,11 +39,15 @@ def pick_interval(windows: list[int]) -> int:
 
 def steps_for(seconds: int | Fraction, interval: int) -> int:
     """Whole intervals covering ``seconds``."""
+    if type(seconds) is int:
+        return max(0, -(-seconds // interval))  # the same ceiling in integers
     return max(0, math.ceil(Fraction(seconds) / interval))
 
 
 def number(value: Fraction | Decimal | int) -> str:
     """Series values: exact when the decimal terminates, else 12 significant digits."""
+    if type(value) is int:
+        return str(value)  # what format_fraction prints for a whole number
     frac = value if isinstance(value, Fraction) else Fraction(value)
     if frac.denominator == 1 or to_decimal(frac) is not None:
         return format_fraction(frac)
@@ -58,9 +62,9 @@ class Track:
     counter: bool
     parts: list[str] = field(default_factory=list)
     samples: int = 0
-    last: Fraction = Fraction(0)
+    last: Fraction | int = 0  # an int while the counter moves by whole events
 
-    def grow(self, per_step: Fraction, samples: int) -> None:
+    def grow(self, per_step: Fraction | int, samples: int) -> None:
         """``samples`` more samples, each ``per_step`` above the one before (a counter)."""
         if samples <= 0:
             return
@@ -75,7 +79,7 @@ class Track:
             # Whole events (nearly every counter): integer arithmetic, printed as number() does.
             step, begin = per_step.numerator, self.last.numerator + per_step.numerator
             self.parts.append(f"{begin}+{step}x{samples - 1}")
-            self.last = Fraction(begin + step * (samples - 1))
+            self.last = begin + step * (samples - 1)
             return
         start = self.last + per_step
         self.parts.append(f"{number(start)}+{number(per_step)}x{samples - 1}")
@@ -118,7 +122,7 @@ class Group:
 
     def track(self, series: Series, counter: bool, start: int = 0) -> Track:
         """A new input series; a counter's first sample is ``start``."""
-        t = Track(series, counter, last=Fraction(start))
+        t = Track(series, counter, last=start)
         self.tracks.append(t)
         return t
 
@@ -126,9 +130,11 @@ class Group:
         """At sample ``step``, ``query`` over ALERTS returns exactly ``firing`` (label sets)."""
         self.checks.append((max(step, 0), query, firing))
 
-    def data(self) -> dict[str, Any]:
+    def data(self, texts: dict[int, str] | None = None) -> dict[str, Any]:
+        """``texts``: label sets' texts by id, shared by groups whose checks share the label
+        sets (they must stay alive as long as it)."""
         tests = []
-        texts: dict[int, str] = {}  # by id: the checks of a group share their label sets
+        texts = {} if texts is None else texts
         for step, query, firing in sorted(self.checks, key=lambda c: (c[0], c[1])):
             if len(firing) > 1:
                 firing = sorted(firing, key=lambda x: sorted(x.items()))
