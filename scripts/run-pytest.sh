@@ -20,7 +20,7 @@ BIN=${BIN:-.venv/bin}
 WAITING=(tests/e2e tests/runbook)
 VM=(tests/versions/test_vm_e2e.py)
 VERSIONS=(tests/versions)
-# Seconds per lane: about 1.5x the lanes of the last CI run on a loaded machine (rest 2,218 s,
+# Seconds per lane: 1.5-2x the lanes of the 3 Dec CI run on a loaded machine (rest 2,218 s,
 # tests/versions 2,612 s, live 1,163 s, bookworm 991 s, VictoriaMetrics 633 s; BENCHMARKS.md).
 REST_BUDGET=${REST_BUDGET:-3300}
 VERSIONS_BUDGET=${VERSIONS_BUDGET:-4200}
