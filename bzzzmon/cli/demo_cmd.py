@@ -137,6 +137,7 @@ def _play_all(stack: Stack, chosen: Sequence[Scenario], timeout: float) -> int:
     current: list[Scenario] = []
     started = [0.0]
     stopped: list[float | None] = [None]
+    faulted = [False]
     quiet = background(stack.plan)
 
     def notified(batch: list[Notification]) -> None:
@@ -151,9 +152,12 @@ def _play_all(stack: Stack, chosen: Sequence[Scenario], timeout: float) -> int:
     for number, s in enumerate(chosen, 1):
         click.echo(f"\n[{number}/{len(chosen)}] {s.incident} (runbook {s.runbook})")
         current[:] = [s]
-        started[0], stopped[0] = time.time(), None
+        started[0], stopped[0], faulted[0] = time.time(), None, False
 
         def step(text: str) -> None:
+            # Delays count from the fault, not from the quiet wait before it (play's fault_on).
+            if text.startswith("fault on") and stopped[0] is None and not faulted[0]:
+                started[0], faulted[0] = time.time(), True
             if text.startswith("fault off") and stopped[0] is None:
                 stopped[0] = time.time()
             progress.say(f"    {text}")
