@@ -1,5 +1,5 @@
 # Two entry points for a fresh machine:
-#   make build   install bzzzmon into .venv and compile specs/ into generated/
+#   make build   install bzzzmon into .venv and compile specs/ (bzzz/, monitoring/) into generated/
 #   make test    install everything the tests need (incl. promtool/amtool) and run them all
 PYTHON ?= python3
 VENV := .venv

@@ -78,10 +78,12 @@ def source_cpu(data: Path) -> float:
 
 
 def specs_with_copies(copies: int, into: Path) -> Path:
-    """The shipped specs plus ``copies`` copies of dht-operations, in ``into``."""
-    shutil.copytree(ROOT / "specs", into)
+    """The shipped BZZZ service alone (its files and the shared ones) plus ``copies`` copies of
+    dht-operations, in ``into``."""
+    shutil.copytree(ROOT / "specs" / "bzzz", into)
+    shutil.copy(ROOT / "specs" / "shared.yaml", into / "shared.yaml")
     if copies:
-        slos = yaml.safe_load((ROOT / "specs" / "slos.yaml").read_text())["slos"]
+        slos = yaml.safe_load((into / "slos.yaml").read_text())["slos"]
         dht = next(s for s in slos if s["name"] == "dht-operations")
         extra = [
             dht

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, run_cli, tree
+from tests.shipped import BZZZ, GENERATED, MONITORING
 
 MINIMAL = ROOT / "tests" / "golden" / "minimal" / "specs"
 
@@ -119,7 +120,11 @@ def test_shipped_generated_tree_is_up_to_date() -> None:
 
 
 def test_shipped_rules_pass_promtool() -> None:
-    rules = sorted((ROOT / "generated" / "prometheus" / "rules").glob("*.yml"))
+    rules = [
+        path
+        for service in (BZZZ, MONITORING)
+        for path in sorted((GENERATED / service.rules_dir).glob("*.yml"))
+    ]
     assert rules
     promtool = shutil.which("promtool")
     assert promtool, "promtool must be installed (scripts/install-tools.sh)"

@@ -9,7 +9,8 @@ import jsonschema
 import pytest
 import yaml
 
-from tests.conftest import ROOT, run_cli
+from tests.conftest import run_cli
+from tests.shipped import SHIPPED_SPECS
 
 
 @pytest.fixture(scope="module")
@@ -25,7 +26,11 @@ def test_schema_is_valid(schema: dict[str, Any]) -> None:
     assert schema["properties"]["apiVersion"]["const"] == "bzzzmon/v1"
 
 
-@pytest.mark.parametrize("path", sorted((ROOT / "specs").glob("*.yaml")), ids=lambda p: p.name)
+@pytest.mark.parametrize(
+    "path",
+    sorted(SHIPPED_SPECS.rglob("*.yaml")),
+    ids=lambda p: p.relative_to(SHIPPED_SPECS).as_posix(),
+)
 def test_shipped_spec_validates(schema: dict[str, Any], path: Any) -> None:
     jsonschema.validate(yaml.safe_load(path.read_text()), schema)
 

@@ -15,7 +15,8 @@ from bzzzmon.exporter.main import DEFAULT_LISTEN, run
     "config_path",
     required=True,
     type=click.Path(dir_okay=False),
-    help="Exporter config (generated/exporter/exporter.yml).",
+    help="Exporter config (generated/exporter/exporter.yml; of several services, "
+    "generated/exporter/<service>/exporter.yml).",
 )
 @click.option(
     "--listen",

@@ -17,6 +17,7 @@ that no hand-written test in ``specs/tests/`` shows firing either.
 from __future__ import annotations
 
 import difflib
+import posixpath
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -468,14 +469,16 @@ class _Lint:
             where = (str(source.origin), source.subject) if source else ("generated tests", "")
             if source and note.startswith(f"{source.subject}: "):
                 note = note[len(source.subject) + 2 :]  # the subject already names the alert
+            # The tests/ beside the spec file: specs/tests/, or specs/<service>/tests/.
+            folder = posixpath.dirname(source.origin.file) if source else "specs"
             self.add(
                 "warning",
                 where,
                 "untested",
                 note,
-                "specs/tests/",
-                "write a rule test for it by hand in specs/tests/*.test.yml (bzzzmon test runs "
-                "them)",
+                f"{folder}/tests/",
+                f"write a rule test for it by hand in {folder}/tests/*.test.yml (bzzzmon test "
+                "runs them)",
             )
 
 

@@ -19,16 +19,16 @@ from bzzzmon.render import alertmanager, escalation
 from bzzzmon.spec.plan import load_plan
 
 ROOT = Path(__file__).resolve().parents[2]
-SHIPPED_SPECS = ROOT / "specs"
 TEST_SPECS = Path(__file__).resolve().parent / "specs"
 
 # A spec's plan and the directory its Alertmanager outputs were rendered to (the fixtures').
 Rendered = tuple[Plan, Path]
 
 
-def render_alerting(spec_dir: Path, out: Path) -> Plan:
-    """Write the Alertmanager config, templates, routing tests and escalation rules of a spec."""
-    plan = load_plan(spec_dir)
+def render_alerting(spec: Path | Plan, out: Path) -> Plan:
+    """Write the Alertmanager config, templates, routing tests and escalation rules of a spec
+    (a one-service directory, or a plan already loaded)."""
+    plan = spec if isinstance(spec, Plan) else load_plan(spec)
     for module in (alertmanager, escalation):
         for rel, text in module.render(plan).items():
             target = out / rel

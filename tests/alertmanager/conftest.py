@@ -1,4 +1,4 @@
-"""Fixtures: the shipped spec's and the test specs' Alertmanager outputs, rendered once."""
+"""Fixtures: the shipped BZZZ service's and the test specs' Alertmanager outputs, rendered once."""
 
 from __future__ import annotations
 
@@ -6,12 +6,13 @@ import shutil
 from pathlib import Path
 
 import pytest
-from am_testkit import SHIPPED_SPECS, TEST_SPECS, Rendered, render_alerting
+from am_testkit import TEST_SPECS, Rendered, render_alerting
 
 from bzzzmon.build import render_and_check, write_tree
 from bzzzmon.model import Plan
 from bzzzmon.render.output import forget_rendered
 from bzzzmon.spec.services import load_services
+from tests.shipped import bzzz_plan
 
 GOLDEN_MULTI = Path(__file__).resolve().parents[1] / "golden" / "multi" / "specs"
 
@@ -19,7 +20,7 @@ GOLDEN_MULTI = Path(__file__).resolve().parents[1] / "golden" / "multi" / "specs
 @pytest.fixture(scope="session")
 def shipped(tmp_path_factory: pytest.TempPathFactory) -> Rendered:
     out = tmp_path_factory.mktemp("shipped")
-    return render_alerting(SHIPPED_SPECS, out), out
+    return render_alerting(bzzz_plan(), out), out
 
 
 @pytest.fixture(scope="session")

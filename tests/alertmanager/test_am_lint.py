@@ -7,11 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from am_testkit import SHIPPED_SPECS, TEST_SPECS, Rendered
+from am_testkit import TEST_SPECS, Rendered
 
 from bzzzmon.lint import Finding, routing
 from bzzzmon.render.alertmanager.alerts import identity_of
 from bzzzmon.spec.plan import load_plan
+from tests.shipped import copy_bzzz_alone
 
 
 def _findings(rendered: Rendered) -> list[Finding]:
@@ -41,6 +42,10 @@ def test_a_per_agent_source_without_the_agent_in_equal_is_flagged(teams: Rendere
 def _edited(tmp_path: Path, source: Path, old: str, new: str) -> Path:
     copy = tmp_path / source.name
     shutil.copytree(source, copy)
+    return _edit(copy, old, new)
+
+
+def _edit(copy: Path, old: str, new: str) -> Path:
     service = copy / "service.yaml"
     text = service.read_text()
     assert old in text
@@ -73,7 +78,7 @@ def test_the_shipped_partition_inhibition_without_instance_is_flagged(tmp_path: 
         "slos: [dht-operations, dht-latency]}\n"
         "      equal: [service, instance]"
     )
-    spec = _edited(tmp_path, SHIPPED_SPECS, old, old.replace(", instance]", "]"))
+    spec = _edit(copy_bzzz_alone(tmp_path), old, old.replace(", instance]", "]"))
     (finding,) = routing.check(load_plan(spec), {})
     assert finding.rule == "inhibition-identity"
     assert finding.subject == "inhibition partition-explains-dht"
@@ -95,7 +100,7 @@ def test_unrouted_severities_and_no_catch_all_are_flagged(minimal: Rendered) -> 
 
 
 def test_a_catch_all_clears_the_warning(tmp_path: Path) -> None:
-    spec = _edited(tmp_path, SHIPPED_SPECS, "  catch_all: [slack-bzzz-alerts]\n", "")
+    spec = _edit(copy_bzzz_alone(tmp_path), "  catch_all: [slack-bzzz-alerts]\n", "")
     assert [f.rule for f in routing.check(load_plan(spec), {})] == ["no-catch-all"]
 
 

@@ -17,10 +17,9 @@ from bzzzmon.backtest.run import replay
 from bzzzmon.build import render_all
 from bzzzmon.model import Plan
 from bzzzmon.render.output import Files
-from bzzzmon.spec.plan import load_plan
 from tests.backtest.history import STEP, Failing, History
 from tests.backtest.source import history_prometheus
-from tests.conftest import ROOT
+from tests.shipped import bzzz_plan
 
 HOUR = 3600 // STEP
 START = 1794960000  # 2026-11-18T00:00:00Z
@@ -40,7 +39,7 @@ END = START + (HISTORY.steps - 1) * STEP
 
 @pytest.fixture(scope="session")
 def plan() -> Plan:
-    return load_plan(ROOT / "specs")
+    return bzzz_plan()
 
 
 @pytest.fixture(scope="session")

@@ -8,14 +8,14 @@ incident) on each receiver of its route, and no other alert may page differently
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from bzzzmon.conventions import NULL_RECEIVER
 from bzzzmon.model import Plan
 from bzzzmon.render.alertmanager import receivers_for
 from tests.backtest.conftest import START
-from tests.conftest import ROOT, run_cli
+from tests.conftest import run_cli
+from tests.shipped import copy_bzzz_alone
 
 THRESHOLD = "    threshold: 1\n    for: 10m\n"
 
@@ -24,8 +24,8 @@ def test_lowering_a_threshold_adds_the_expected_pages(
     tmp_path: Path, source: str, plan: Plan
 ) -> None:
     base, head = tmp_path / "base", tmp_path / "head"
-    shutil.copytree(ROOT / "specs", base)
-    shutil.copytree(ROOT / "specs", head)
+    copy_bzzz_alone(tmp_path, "base")
+    copy_bzzz_alone(tmp_path, "head")
     alerts = head / "alerts.yaml"
     text = alerts.read_text()
     block = text.index("  - name: BZZZHighErrorRate")

@@ -4,7 +4,6 @@ prometheus.yml (the spec's ``exporter_web`` files pointed at this test's files).
 
 from __future__ import annotations
 
-import shutil
 import ssl
 import sys
 import urllib.request
@@ -22,6 +21,7 @@ from bzzzmon.spec.plan import load_plan
 from bzzzmon.stack.client import PrometheusAPI, get_json
 from bzzzmon.stack.processes import ChildProcess, find_binary, free_port
 from tests.runbook.parts import wait_for
+from tests.shipped import copy_bzzz_alone
 from tests.tls_certs import self_signed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -54,8 +54,7 @@ def generated(tmp_path: Path) -> Iterator[tuple[Path, int]]:
         f"basic_auth_users:\n  prometheus: '{hashed}'\n",
         encoding="utf-8",
     )
-    specs = tmp_path / "specs"
-    shutil.copytree(REPO / "specs", specs)
+    specs = copy_bzzz_alone(tmp_path)
     service = specs / "service.yaml"
     text = service.read_text(encoding="utf-8")
     for shipped, here in (

@@ -20,6 +20,7 @@ from bzzzmon.model import Plan
 from bzzzmon.promql.duration import parse_duration
 from bzzzmon.render.output import Files
 from bzzzmon.spec.plan import load_plan
+from tests.shipped import SHIPPED_SPECS, bzzz_plan, copy_bzzz_alone
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMA = REPO / "vendor" / "compose-spec" / "compose-spec.json"
@@ -27,7 +28,7 @@ SCHEMA = REPO / "vendor" / "compose-spec" / "compose-spec.json"
 
 @pytest.fixture(scope="module")
 def plan() -> Plan:
-    return load_plan(REPO / "specs")
+    return bzzz_plan()
 
 
 @pytest.fixture(scope="module")
@@ -181,10 +182,9 @@ def test_the_dead_man_receiver_is_the_heartbeat_receivers_host(
     assert watchdog
 
 
-def _variant(tmp_path: Path, edit: Any) -> Plan:
-    specs = tmp_path / "specs"
-    shutil.copytree(REPO / "specs", specs)
-    service = specs / "service.yaml"
+def _variant(tmp_path: Path, edit: Any, file: str = "service.yaml") -> Plan:
+    specs = copy_bzzz_alone(tmp_path)
+    service = specs / file
     service.write_text(edit(service.read_text(encoding="utf-8")), encoding="utf-8")
     return load_plan(specs)
 
@@ -206,6 +206,7 @@ def test_a_heartbeat_outside_the_stack_runs_no_dead_man(tmp_path: Path) -> None:
         lambda text: text.replace(
             "http://bzzz-deadman:8080/ping", "https://deadman.example.test/ping"
         ),
+        "shared.yaml",  # the receivers
     )
     stack = yaml.safe_load(render_all(plan)[C.SWARM_STACK])
     assert "bzzz-deadman" not in stack["services"]
@@ -238,12 +239,13 @@ slos:
 
 @pytest.fixture(scope="module")
 def composed(tmp_path_factory: pytest.TempPathFactory) -> Files:
-    """The shipped BZZZ spec as specs/bzzz/ beside a service without Swarm (specs/api/)."""
+    """The shipped specs (bzzz/, monitoring/ and shared.yaml) beside a service without Swarm
+    (specs/api/)."""
     from bzzzmon.build import render_and_check
     from bzzzmon.spec.services import load_services
 
     specs = tmp_path_factory.mktemp("multi") / "specs"
-    shutil.copytree(REPO / "specs", specs / "bzzz")
+    shutil.copytree(SHIPPED_SPECS, specs)
     (specs / "api").mkdir()
     (specs / "api" / "service.yaml").write_text(API, encoding="utf-8")
     result = render_and_check(load_services(specs))
@@ -269,8 +271,12 @@ def test_the_swarm_service_of_several_names_the_one_stack(composed: Files) -> No
     for pattern in prometheus["rule_files"]:
         folder = f"prometheus/{pattern.rsplit('/', 1)[0]}/"
         assert any(p.startswith(folder) for p in composed), pattern
-    assert prometheus["rule_files"] == ["api/rules/*.yml", "bzzz/rules/*.yml"]
-    # Retention: the longest SLO period of either service (api's 90d), twice.
+    assert prometheus["rule_files"] == [
+        "api/rules/*.yml",
+        "bzzz/rules/*.yml",
+        "monitoring/rules/*.yml",
+    ]
+    # Retention: the longest SLO period of any service (api's 90d), twice.
     (flag,) = [c for c in services["prometheus"]["command"] if "retention.time=" in c]
     assert parse_duration(flag.split("=", 1)[1]) == 2 * 90 * 86400
 
@@ -281,7 +287,9 @@ def test_grafana_mounts_every_services_dashboards(composed: Files) -> None:
     mount = next(v for v in grafana["volumes"] if v["source"] == "../grafana/dashboards")
     providers = yaml.safe_load(composed["grafana/provisioning/dashboards/bzzzmon.yml"])
     paths = sorted(p["options"]["path"] for p in providers["providers"])
-    assert paths == [f"{C.GRAFANA_DASHBOARDS_ROOT}/api", f"{C.GRAFANA_DASHBOARDS_ROOT}/bzzz"]
+    assert paths == [
+        f"{C.GRAFANA_DASHBOARDS_ROOT}/{service}" for service in ("api", "bzzz", "monitoring")
+    ]
     for path in paths:  # each provider's folder is in the mount and holds dashboards
         inside = path.removeprefix(mount["target"] + "/")
         assert inside != path

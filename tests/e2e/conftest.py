@@ -1,5 +1,6 @@
 """One real stack for the whole e2e session: simulator, `bzzzmon exporter`, Prometheus 2.42 and
-Alertmanager 0.25 on 127.0.0.1, loading what `bzzzmon build` renders from specs/.
+Alertmanager 0.25 on 127.0.0.1, loading what `bzzzmon build` renders of the BZZZ service of
+specs/ (specs/bzzz/ with specs/shared.yaml).
 
 The rules run time-scaled (bzzzmon/stack/timescale.py: 1 min of rule time = 1 s); the P0
 resolution target is shortened in the plan (to ESCALATION_TARGET of rule time, forgiving
@@ -22,10 +23,12 @@ from bzzzmon.model import Plan
 from bzzzmon.stack import Stack, StackError, StackOptions
 from bzzzmon.stack.prepare import build_plan
 from bzzzmon.stack.processes import INSTALL_COMMAND, find_binary
+from tests.shipped import SHIPPED_SPECS
 
-ROOT = Path(__file__).resolve().parents[2]
-# BZZZMON_E2E_SPECS runs the suite against another spec directory.
-SPECS = Path(os.environ.get("BZZZMON_E2E_SPECS") or ROOT / "specs")
+# BZZZMON_E2E_SPECS runs the suite against another spec directory (its only, or its Swarm
+# service); the shipped one runs its BZZZ service.
+SPECS = Path(os.environ.get("BZZZMON_E2E_SPECS") or SHIPPED_SPECS)
+SERVICE = None if os.environ.get("BZZZMON_E2E_SPECS") else "bzzz"
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -55,6 +58,7 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Path]:
         out,
         resolution_targets={ESCALATED_SEVERITY: ESCALATION_TARGET},
         escalation_tolerance=ESCALATION_TOLERANCE,
+        service=SERVICE,
     )
     return plan, out
 

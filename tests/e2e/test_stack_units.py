@@ -11,12 +11,12 @@ import yaml
 
 from bzzzmon.promql.parse import PromQLError
 from bzzzmon.sim.backups import Backups
-from bzzzmon.spec.plan import load_plan
 from bzzzmon.stack import Notification, StackError, TimeScale, Timing
 from bzzzmon.stack.configs import alertmanager_config, exporter_config, file_patterns, sink_url
 from bzzzmon.stack.processes import find_binary
 from bzzzmon.stack.production import production_delay
 from bzzzmon.stack.timescale import format_ms
+from tests.shipped import bzzz_plan
 
 SCALE = TimeScale(factor=60, min_range_ms=3000)
 
@@ -254,7 +254,7 @@ def _note(status: str, starts_at: str, ends_at: str, severity: str) -> Notificat
 
 
 def test_production_delay_scales_the_rule_part_and_adds_the_routes_wait() -> None:
-    plan = load_plan(Path(__file__).resolve().parents[2] / "specs")
+    plan = bzzz_plan()
     on = datetime(2026, 12, 1, 12, 0, 0, tzinfo=UTC).timestamp()
     # Fired 5 s after the fault at 60x: 5 min of rule time, plus P1's 2 min group_wait.
     fired = _note("firing", "2026-12-01T12:00:05.000Z", "2026-12-01T12:00:13.000Z", "P1")

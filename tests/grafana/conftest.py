@@ -1,4 +1,5 @@
-"""Fixtures: the plan of the shipped spec and the files the dashboard-related renderers produce."""
+"""Fixtures: the plan of the shipped BZZZ service and the files the dashboard-related renderers
+produce."""
 
 from __future__ import annotations
 
@@ -9,10 +10,9 @@ import pytest
 from bzzzmon.model import Plan
 from bzzzmon.render import grafana, prometheus_config, rules
 from bzzzmon.render.output import Files
-from bzzzmon.spec.plan import load_plan
+from tests.shipped import bzzz_plan
 
 REPO = Path(__file__).resolve().parents[2]
-SPECS = REPO / "specs"
 # Grafana's own JSON Schemas, vendored with their license (vendor/grafana-jsonschema/README.md).
 SCHEMA_DIR = REPO / "vendor" / "grafana-jsonschema"
 
@@ -27,7 +27,7 @@ def render_files(plan: Plan) -> Files:
 
 @pytest.fixture(scope="session")
 def plan() -> Plan:
-    return load_plan(SPECS)
+    return bzzz_plan()
 
 
 @pytest.fixture(scope="session")

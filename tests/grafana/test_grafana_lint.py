@@ -17,7 +17,7 @@ from bzzzmon.lint import dashboards as lint
 from bzzzmon.model import Plan
 from bzzzmon.render import grafana
 from bzzzmon.render.output import Files, dump_json
-from tests.grafana.conftest import SPECS
+from tests.shipped import copy_bzzz_alone
 
 OVERVIEW = f"{C.GRAFANA_DASHBOARDS_DIR}/bzzz-overview.json"
 PANEL = "Connected peers per agent"
@@ -145,7 +145,7 @@ def test_a_dashboard_an_alert_links_to_is_missing(plan: Plan, files: Files) -> N
     missing = {p: t for p, t in files.items() if not p.endswith("/bzzz-exporter.json")}
     found = findings(plan, missing, "dashboard-link")
     (down,) = [f for f in found if f.subject == "alert BZZZExporterDown"]
-    assert re.fullmatch(r"specs/alerts\.yaml:\d+:\d+", down.where), down.where
+    assert re.fullmatch(r"specs/bzzz/alerts\.yaml:\d+:\d+", down.where), down.where
     assert down.key == "alerts[].dashboard" and "slo:<name" in down.hint
 
 
@@ -159,7 +159,7 @@ def test_the_build_reports_a_broken_panel_and_writes_nothing(
     renderers = tuple(broken_grafana if r is grafana.render else r for r in build_module.RENDERERS)
     monkeypatch.setattr(build_module, "RENDERERS", renderers)
     out = tmp_path / "generated"
-    result = build_module.build(SPECS, out, verify=False)
+    result = build_module.build(copy_bzzz_alone(tmp_path), out, verify=False)
     assert not result.ok
     errors = [f for f in result.errors if f.rule == "panel-metric"]
     assert_names_panel(errors)

@@ -10,9 +10,8 @@ import pytest
 from bzzzmon.build import render_all, write_tree
 from bzzzmon.model import Plan
 from bzzzmon.spec.plan import load_plan
-from tests.conftest import ROOT
+from tests.shipped import BZZZ_SPECS, bzzz_plan, copy_bzzz_alone
 
-SHIPPED = ROOT / "specs"
 SMALL = Path(__file__).parent / "specs"
 
 needs_promtool = pytest.mark.skipif(
@@ -26,6 +25,12 @@ def copy_spec(source: Path, tmp_path: Path, name: str = "specs") -> Path:
     return target
 
 
+def plan_of(specs: Path) -> Plan:
+    """The plan of a spec directory; of the shipped BZZZ service's files, as `bzzzmon build`
+    reads them (with the shared files)."""
+    return bzzz_plan() if specs == BZZZ_SPECS else load_plan(specs)
+
+
 def build_tree(specs: Path, out: Path) -> Plan:
     """Render a spec into ``out`` without verification (the tests run the tools themselves)."""
     plan = load_plan(specs)
@@ -35,7 +40,7 @@ def build_tree(specs: Path, out: Path) -> Plan:
 
 @pytest.fixture
 def shipped(tmp_path: Path) -> Path:
-    return copy_spec(SHIPPED, tmp_path)
+    return copy_bzzz_alone(tmp_path, tests=False)
 
 
 @pytest.fixture

@@ -7,13 +7,13 @@ from bzzzmon.build import render_all
 from bzzzmon.lint.rules_lint import rule_refs
 from bzzzmon.render.catalog import exact_duration
 from bzzzmon.spec.names import explanation_hold_alert_name
-from bzzzmon.spec.plan import load_plan
-from tests.review.conftest import SHIPPED, SMALL
+from tests.review.conftest import SMALL, plan_of
+from tests.shipped import BZZZ_SPECS, bzzz_plan
 
 
 def test_lists_every_alert_and_slo() -> None:
-    for spec in (SHIPPED, SMALL):
-        plan = load_plan(spec)
+    for spec in (BZZZ_SPECS, SMALL):
+        plan = plan_of(spec)
         files = render_all(plan)
         doc = files[C.ALERT_CATALOG]
         hold = explanation_hold_alert_name(plan)  # routing plumbing, notifies nobody
@@ -26,7 +26,7 @@ def test_lists_every_alert_and_slo() -> None:
 
 
 def test_exact_numbers() -> None:
-    doc = render_all(load_plan(SHIPPED))[C.ALERT_CATALOG]
+    doc = render_all(bzzz_plan())[C.ALERT_CATALOG]
     # dht-operations: 99% over 30d; page-fast 14.4 x 1% = 14.4%, detection 0.144 h + 2m.
     assert "- **Error budget:** 1% of events, 7 h 12 min of total outage per 30d" in doc
     assert "| page-fast | P1 | 1h / 5m | 2% | 14.4 | 14.4% | 2m | 10 min 38.4 s | 2 d 2 h |" in doc
@@ -50,8 +50,8 @@ def test_catalog_alerts_are_exactly_the_rendered_alerts() -> None:
 
     from bzzzmon.render.catalog import alerting_rules
 
-    for spec in (SHIPPED, SMALL):
-        plan = load_plan(spec)
+    for spec in (BZZZ_SPECS, SMALL):
+        plan = plan_of(spec)
         files = render_all(plan)
         rendered = [
             rule

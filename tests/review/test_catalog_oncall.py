@@ -14,7 +14,8 @@ from bzzzmon.build import render_all
 from bzzzmon.render.catalog import alert_entries
 from bzzzmon.spec.plan import load_plan
 from tests.conftest import run_cli
-from tests.review.conftest import SHIPPED, SMALL, copy_spec
+from tests.review.conftest import SMALL, copy_spec
+from tests.shipped import bzzz_plan
 
 
 def _section(doc: str, name: str) -> str:
@@ -24,7 +25,7 @@ def _section(doc: str, name: str) -> str:
 
 
 def test_every_shipped_alert_has_first_steps_and_no_template_text() -> None:
-    plan = load_plan(SHIPPED)
+    plan = bzzz_plan()
     doc = render_all(plan)[C.ALERT_CATALOG]
     assert [e.name for e in alert_entries(plan) if not e.first_steps] == []
     assert "{{" not in doc and "{%" not in doc and "$labels" not in doc
@@ -40,7 +41,7 @@ def test_every_shipped_alert_has_first_steps_and_no_template_text() -> None:
 
 
 def test_inhibitions_are_the_rendered_configs() -> None:
-    plan = load_plan(SHIPPED)
+    plan = bzzz_plan()
     files = render_all(plan)
     doc = files[C.ALERT_CATALOG]
     one = _section(doc, "BZZZDHTBootstrapNodeDown")
@@ -68,7 +69,7 @@ def test_inhibitions_are_the_rendered_configs() -> None:
 
 
 def test_maintenance_windows_that_mute_each_alert() -> None:
-    doc = render_all(load_plan(SHIPPED))[C.ALERT_CATALOG]
+    doc = render_all(bzzz_plan())[C.ALERT_CATALOG]
     window = "- **Muted during:** weekly-maintenance (sunday 02:00-04:00 UTC)"
     assert window in _section(doc, "BZZZAgentDown")  # P2
     assert window in _section(doc, "BZZZHostDiskCapacity")  # P3

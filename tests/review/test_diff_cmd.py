@@ -9,7 +9,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from bzzzmon.cli import main
-from tests.review.conftest import SHIPPED, copy_spec
+from tests.shipped import SHIPPED_SPECS, copy_bzzz_alone
 
 
 def _diff(*args: str) -> tuple[int, str]:
@@ -35,9 +35,9 @@ def _mutate(specs: Path) -> None:
 
 
 def test_reports_exactly_the_mutations(tmp_path: Path) -> None:
-    specs = copy_spec(SHIPPED, tmp_path)
+    specs = copy_bzzz_alone(tmp_path, tests=False)
     _mutate(specs)
-    code, output = _diff("--base", str(SHIPPED), "--specs", str(specs), "--format", "json")
+    code, output = _diff("--base", str(SHIPPED_SPECS), "--specs", str(specs), "--format", "json")
     assert code == 0, output
     changes = {
         (c["subject"], c["field"], c["old"], c["new"]) for c in json.loads(output)["changes"]
@@ -60,20 +60,22 @@ def test_reports_exactly_the_mutations(tmp_path: Path) -> None:
 
 
 def test_text_and_markdown(tmp_path: Path) -> None:
-    specs = copy_spec(SHIPPED, tmp_path)
+    specs = copy_bzzz_alone(tmp_path, tests=False)
     _mutate(specs)
-    code, text = _diff("--base", str(SHIPPED), "--specs", str(specs))
+    code, text = _diff("--base", str(SHIPPED_SPECS), "--specs", str(specs))
     assert code == 0
     assert "~ BZZZInsufficientPeers: threshold < 3 -> < 2" in text
-    code, markdown = _diff("--base", str(SHIPPED), "--specs", str(specs), "--format", "markdown")
+    code, markdown = _diff(
+        "--base", str(SHIPPED_SPECS), "--specs", str(specs), "--format", "markdown"
+    )
     assert code == 0
     assert markdown.startswith("### bzzzmon diff")
     assert "| ✏️ | `BZZZHighMemoryUsage` | for: `15m` → `30m` |" in markdown
 
 
 def test_no_change_and_added_alert(tmp_path: Path) -> None:
-    specs = copy_spec(SHIPPED, tmp_path)
-    code, text = _diff("--base", str(SHIPPED), "--specs", str(specs))
+    specs = copy_bzzz_alone(tmp_path, tests=False)
+    code, text = _diff("--base", str(SHIPPED_SPECS), "--specs", str(specs))
     assert code == 0
     assert "no changes" in text
     alerts = (specs / "alerts.yaml").read_text()
@@ -91,7 +93,7 @@ def test_no_change_and_added_alert(tmp_path: Path) -> None:
     dashboard: overview
 """
     (specs / "alerts.yaml").write_text(alerts)
-    code, output = _diff("--base", str(SHIPPED), "--specs", str(specs), "--format", "json")
+    code, output = _diff("--base", str(SHIPPED_SPECS), "--specs", str(specs), "--format", "json")
     added = [c for c in json.loads(output)["changes"] if c["action"] == "added"]
     assert [c["subject"] for c in added] == ["BZZZNewThing"]
     assert "notifies digest" in added[0]["meaning"]
@@ -99,7 +101,7 @@ def test_no_change_and_added_alert(tmp_path: Path) -> None:
 
 def test_git_ref_base_and_bad_ref(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
-    specs = copy_spec(SHIPPED, repo)
+    specs = copy_bzzz_alone(repo, tests=False)
 
     def git(*args: str) -> None:
         subprocess.run(["git", *args], cwd=repo, check=True, capture_output=True)
@@ -120,7 +122,7 @@ def test_git_ref_base_and_bad_ref(tmp_path: Path) -> None:
 
 
 def test_removed_slo_removes_its_alerts_and_dashboard(tmp_path: Path) -> None:
-    specs = copy_spec(SHIPPED, tmp_path)
+    specs = copy_bzzz_alone(tmp_path, tests=False)
     slos = (specs / "slos.yaml").read_text()
     start = slos.index("  - name: dht-latency")
     end = slos.index("  - name: admin-elected")
@@ -130,7 +132,7 @@ def test_removed_slo_removes_its_alerts_and_dashboard(tmp_path: Path) -> None:
     start = service.index("    - name: dht-errors-explain-dht-latency")
     end = service.index("    # DHT failures are logged as agent errors")
     (specs / "service.yaml").write_text(service[:start] + service[end:])
-    code, output = _diff("--base", str(SHIPPED), "--specs", str(specs), "--format", "json")
+    code, output = _diff("--base", str(SHIPPED_SPECS), "--specs", str(specs), "--format", "json")
     assert code == 0, output
     changes = json.loads(output)["changes"]
     removed = {(c["section"], c["subject"]) for c in changes if c["action"] == "removed"}

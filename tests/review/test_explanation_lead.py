@@ -10,9 +10,9 @@ import yaml
 
 from bzzzmon import conventions as C
 from bzzzmon.render import escalation
-from bzzzmon.spec.plan import load_plan
 from bzzzmon.verify.tools import run
-from tests.review.conftest import SHIPPED, needs_promtool
+from tests.review.conftest import needs_promtool
+from tests.shipped import bzzz_plan
 
 R1H = 'bzzzmon_slo:sli_error:ratio_rate1h{slo="slurp-events"}'
 R5M = 'bzzzmon_slo:sli_error:ratio_rate5m{slo="slurp-events"}'
@@ -23,7 +23,7 @@ E6H = 'bzzzmon_slo:sli_total_events:rate6h{slo="slurp-events"}'
 
 
 def _explanation(name: str) -> escalation.Inhibition:
-    plan = load_plan(SHIPPED)
+    plan = bzzz_plan()
     return next(i for i in plan.routing.inhibitions if i.name == name)
 
 
@@ -31,7 +31,7 @@ def test_the_lead_half_of_the_slurp_hold() -> None:
     """Per named tier: the long window a lead of 15m ahead at the short window's burn (1h: a
     quarter of the way, 6h: a 24th) above the threshold, the short window above it now, the page
     tier's low-traffic guard; on the SLO's groups, with the service label equal compares."""
-    plan = load_plan(SHIPPED)
+    plan = bzzz_plan()
     inh = _explanation("slurp-burn-explains-error-rate")
     fast = (
         f"({R1H} + ({R5M} - {R1H}) * 0.25) > (14.4 * 0.01) and {R5M} > (14.4 * 0.01) "
@@ -47,7 +47,7 @@ def test_the_lead_half_of_the_slurp_hold() -> None:
 
 
 def test_a_hold_without_a_lead_predicts_nothing() -> None:
-    plan = load_plan(SHIPPED)
+    plan = bzzz_plan()
     for inh in plan.routing.inhibitions:
         if inh.hold and not inh.lead:
             assert "sli_error" not in escalation.hold_expr(plan, inh), inh.name
@@ -85,7 +85,7 @@ def test_the_hold_leads_a_burn_and_ends_with_a_blip(tmp_path: Path) -> None:
     firing then notifies."""
     rules = tmp_path / C.ESCALATION_RULES
     rules.parent.mkdir(parents=True)
-    rules.write_text(escalation.render(load_plan(SHIPPED))[C.ESCALATION_RULES])
+    rules.write_text(escalation.render(bzzz_plan())[C.ESCALATION_RULES])
     events = {E1H: "10+0x20", E6H: "10+0x20"}
     burning = _story(
         {R1H: "0+0.01x20", R5M: "0 0.12 0.24 0.36 0.48 0.6+0x15"} | events,

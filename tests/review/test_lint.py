@@ -211,10 +211,12 @@ def test_runbook_anchors(plan: Plan) -> None:
 
 @pytest.mark.skipif(not RUNBOOK_TXT.exists(), reason="the reference runbook is not here")
 def test_cli_with_the_plain_text_runbook(tmp_path: Path) -> None:
-    from tests.review.conftest import SHIPPED
+    from tests.shipped import copy_bzzz_alone
 
+    # The BZZZ service's runbook (the monitoring service's is docs/monitoring.md).
+    bzzz = str(copy_bzzz_alone(tmp_path))
     runner = CliRunner()
-    ok = runner.invoke(main, ["lint", "--specs", str(SHIPPED), "--runbook", str(RUNBOOK_TXT)])
+    ok = runner.invoke(main, ["lint", "--specs", bzzz, "--runbook", str(RUNBOOK_TXT)])
     assert ok.exit_code == 0, ok.output
     assert "0 error(s)" in ok.output
     bad = runner.invoke(main, ["lint", "--specs", str(SMALL), "--runbook", str(RUNBOOK_TXT)])
@@ -277,3 +279,20 @@ def test_a_hand_written_test_that_fires_the_alert_silences_untested(
     findings = check(plan, render_all(plan))
     untested = [f for f in findings if f.rule == "untested" and f.subject == "alert BZZZPutErrors"]
     assert len(untested) == (1 if warned else 0)
+
+
+def test_an_untested_alert_points_at_the_tests_beside_its_spec_file() -> None:
+    """A service of several has its hand-written tests in specs/<service>/tests/, not specs/tests/
+    (which `bzzzmon test` does not read there)."""
+    from tests.shipped import bzzz_plan
+
+    plan = bzzz_plan()
+    untested = [f for f in check(plan, render_all(plan)) if f.rule == "untested"]
+    assert [f.subject for f in untested] == ["slo admin-elected"] * 3
+    assert {(f.key, f.hint) for f in untested} == {
+        (
+            "specs/bzzz/tests/",
+            "write a rule test for it by hand in specs/bzzz/tests/*.test.yml (bzzzmon test runs "
+            "them)",
+        )
+    }

@@ -11,8 +11,7 @@ from bzzzmon import conventions as C
 from bzzzmon.build import render_all
 from bzzzmon.lint.dashboards import recorded_names
 from bzzzmon.render.output import Files
-from bzzzmon.spec.plan import load_plan
-from tests.review.conftest import SHIPPED
+from tests.shipped import bzzz_plan
 
 # What the peers record (bench/peers.py builds their real rule shapes): Sloth's level is
 # ``slo:`` (``slo:sli_error:ratio_rate5m``, ``slo:objective:ratio``, ...), Pyrra's names are
@@ -23,7 +22,7 @@ PYRRA = re.compile(r"^(pyrra_|[a-zA-Z_][a-zA-Z0-9_]*:burnrate)")
 
 @pytest.fixture(scope="module")
 def files() -> Files:
-    return render_all(load_plan(SHIPPED))
+    return render_all(bzzz_plan())
 
 
 def test_every_recording_rule_is_in_bzzzmons_namespace(files: Files) -> None:

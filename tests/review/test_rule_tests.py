@@ -18,15 +18,15 @@ from bzzzmon import conventions as C
 from bzzzmon.lint.rules_lint import rule_refs
 from bzzzmon.render import escalation, rule_tests, rules
 from bzzzmon.render.output import Files
-from bzzzmon.spec.plan import load_plan
 from bzzzmon.verify.rule_testing import collect, run_tests, seconds
 from bzzzmon.verify.tools import ToolResult, require, run, workers
-from tests.review.conftest import SHIPPED, SMALL, copy_spec, needs_promtool
+from tests.review.conftest import SMALL, copy_spec, needs_promtool, plan_of
+from tests.shipped import BZZZ_SPECS, bzzz_plan
 
 
 def _render(specs: Path, out: Path) -> Files:
     """Rules and their tests only (no dashboards): what promtool needs."""
-    plan = load_plan(specs)
+    plan = plan_of(specs)
     files: Files = {}
     for renderer in (rules.render, escalation.render, rule_tests.render):
         files.update(renderer(plan))
@@ -124,7 +124,7 @@ def _tested_alerts(files: Files) -> set[str]:
 
 def _hand_tested_alerts(specs: Path) -> set[str]:
     """Alerts the generator cannot drive (an offset, predict_linear) are pinned by the spec's own
-    promtool tests in specs/tests/, which `bzzzmon test` runs beside the generated ones."""
+    promtool tests in specs/bzzz/tests/, which `bzzzmon test` runs beside the generated ones."""
     names: set[str] = set()
     for test in sorted((specs / "tests").glob("*.yml")):
         names |= _alertnames(test.read_text(encoding="utf-8"))
@@ -140,7 +140,7 @@ def _alert_keys(files: Files) -> set[tuple[str, str]]:
 
 
 @needs_promtool
-@pytest.mark.parametrize("spec", [SHIPPED, SMALL], ids=["shipped", "small"])
+@pytest.mark.parametrize("spec", [BZZZ_SPECS, SMALL], ids=["shipped", "small"])
 def test_generated_tests_pass_and_cover_every_alert(spec: Path, tmp_path: Path) -> None:
     files = _render(spec, tmp_path)
     result = _promtool(tmp_path)
@@ -157,19 +157,19 @@ def test_generated_tests_pass_and_cover_every_alert(spec: Path, tmp_path: Path) 
 
 
 def test_test_files_name_rules_relative_to_themselves() -> None:
-    files = rule_tests.render(load_plan(SHIPPED))
+    files = rule_tests.render(bzzz_plan())
     for path, text in files.items():
         doc = yaml.safe_load(text)
         for rule_file in doc["rule_files"]:
             assert rule_file.startswith("../rules/")
             assert (Path(path).parent / rule_file).as_posix().replace(
                 "prometheus/tests/../", "prometheus/"
-            ) in set(rules.render(load_plan(SHIPPED))) | {C.ESCALATION_RULES}
+            ) in set(rules.render(bzzz_plan())) | {C.ESCALATION_RULES}
 
 
 def test_no_sample_sits_on_a_window_boundary() -> None:
     """Prometheus 2.x and 3.x only agree when no sample is on a range's left edge."""
-    plan = load_plan(SHIPPED)
+    plan = bzzz_plan()
     windows = {w for s in plan.slos for w in s.windows} | {300, 900}
     for path, text in rule_tests.render(plan).items():
         doc = yaml.safe_load(text)
@@ -252,7 +252,7 @@ def test_a_good_events_ratio_sli_is_tested_too(tmp_path: Path) -> None:
 def test_generated_tests_catch_a_broken_rule(
     tmp_path: Path, rule_file: str, old: str, new: str
 ) -> None:
-    _render(SHIPPED, tmp_path)
+    _render(BZZZ_SPECS, tmp_path)
     path = tmp_path / C.RULES_DIR / rule_file
     text = path.read_text()
     assert old in text

@@ -17,9 +17,8 @@ from bzzzmon.verify.discovery import Tool, version_key
 from bzzzmon.verify.rule_testing import collect, run_rule_tests, run_tests
 from bzzzmon.verify.tools import parallel_map, run, workers
 from tests.conftest import ROOT, pinned_tools, run_cli
+from tests.shipped import BZZZ, GENERATED, SHIPPED_SPECS
 
-GENERATED = ROOT / "generated"
-SPECS = ROOT / "specs"
 TREES = [GENERATED, *sorted((ROOT / "tests" / "golden").glob("*/expected"))]
 HANDWRITTEN = sorted((ROOT / "tests" / "promtool").glob("*.test.yml"))
 SCRIPT = ROOT / "scripts" / "install-tools.sh"
@@ -88,8 +87,13 @@ def test_handwritten_rule_tests_pass(suite: dict[str, Tool]) -> None:
 
 
 def test_the_specs_own_rule_tests_pass(suite: dict[str, Tool], tmp_path: Path) -> None:
-    # specs/tests are the user's: a user on any supported version runs them with `bzzzmon test`.
-    tests = [t for t in collect(GENERATED, SPECS, tmp_path) if t.label.startswith(str(SPECS))]
+    # specs/<service>/tests are the user's: a user on any supported version runs them with
+    # `bzzzmon test`.
+    tests = [
+        t
+        for t in collect(GENERATED, SHIPPED_SPECS, tmp_path)
+        if t.label.startswith(str(SHIPPED_SPECS))
+    ]
     assert tests
     results = list(run_tests(tests, jobs=workers()))
     assert {r.label: r.result.output for r in results if not r.ok} == {}
@@ -113,7 +117,7 @@ def copy(tmp_path: Path) -> Path:
 
 
 def test_a_broken_rule_fails_check_rules(suite: dict[str, Tool], copy: Path) -> None:
-    path = copy / C.RULES_DIR / "alerts-dht.rules.yml"
+    path = copy / BZZZ.rules_dir / "alerts-dht.rules.yml"
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace("expr: ", "expr: sum(", 1), encoding="utf-8")
     result = promtool.check_rules(copy)
@@ -122,11 +126,11 @@ def test_a_broken_rule_fails_check_rules(suite: dict[str, Tool], copy: Path) -> 
 
 
 def test_a_wrong_expectation_fails_test_rules(suite: dict[str, Tool], copy: Path) -> None:
-    path = copy / C.TESTS_DIR / "alerts-dht.test.yml"
+    path = copy / BZZZ.tests_dir / "alerts-dht.test.yml"
     text = path.read_text(encoding="utf-8")
     assert 'severity="P1"' in text
     path.write_text(text.replace('severity="P1"', 'severity="P3"'), encoding="utf-8")
-    for other in (copy / C.TESTS_DIR).glob("*.yml"):
+    for other in copy.glob("prometheus/*/tests/*.yml"):  # every service's
         if other != path:
             other.unlink()
     (result,) = run_rule_tests(copy, None)

@@ -14,7 +14,8 @@ from bzzzmon.stack.player import play
 from bzzzmon.stack.prepare import build_plan
 from bzzzmon.stack.routing import notified_receivers
 from bzzzmon.stack.scenarios import SCENARIOS, Scenario
-from tests.conftest import ROOT, pinned_tools
+from tests.conftest import pinned_tools
+from tests.shipped import SHIPPED_SPECS
 from tests.versions.vm_stack import VictoriaMetricsStack
 
 # Labels vmalert adds to every alert (docs/compatibility.md); routing does not read them.
@@ -27,7 +28,7 @@ def vm_stack(
 ) -> Iterator[tuple[Plan, VictoriaMetricsStack]]:
     pinned_tools("sid")
     out = tmp_path_factory.mktemp("vm-e2e") / "generated"
-    plan = build_plan(ROOT / "specs", out)
+    plan = build_plan(SHIPPED_SPECS, out, service="bzzz")
     stack = VictoriaMetricsStack(plan, out, StackOptions())
     try:
         stack.start()

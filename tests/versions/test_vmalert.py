@@ -14,15 +14,15 @@ from bzzzmon import conventions as C
 from bzzzmon.verify import discovery, vmalert
 from bzzzmon.verify.rule_testing import parse_failures
 from bzzzmon.verify.tools import ToolResult
-from tests.conftest import ROOT, pinned_tools
+from tests.conftest import pinned_tools
+from tests.shipped import BZZZ, GENERATED
 
-GENERATED = ROOT / "generated"
 # vmalert-tool takes 1-2 minutes per SLO test file (it runs a storage and queries it step by
 # step), so the SLO files run one per SLI kind: ratio, latency, time; every alerts file runs.
 SLO_FILES = ("slo-health-checks", "slo-dht-latency", "slo-p2p-connectivity")
 FILES = sorted(
     p
-    for p in (GENERATED / C.TESTS_DIR).glob("*.yml")
+    for p in (GENERATED / BZZZ.tests_dir).glob("*.yml")
     if not p.name.startswith("slo-") or p.name.removesuffix(".test.yml") in SLO_FILES
 )
 # Where the query result has a label the rule also sets, with another value, Prometheus keeps the
@@ -120,7 +120,10 @@ def _victoria_metrics() -> None:
 @pytest.fixture(scope="module")
 def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, ToolResult]:
     into = tmp_path_factory.mktemp("vmalert-tests")
-    return {p.name: r for p, r in zip(FILES, vmalert.unittest(GENERATED, into, FILES), strict=True)}
+    return {
+        p.name: r
+        for p, r in zip(FILES, vmalert.unittest(GENERATED, into, FILES, BZZZ), strict=True)
+    }
 
 
 def test_vmalert_dry_runs_the_generated_rules() -> None:
@@ -132,7 +135,7 @@ def test_vmalert_dry_runs_the_generated_rules() -> None:
 def test_vmalert_rejects_a_broken_rule(tmp_path: Path) -> None:
     out = tmp_path / "generated"
     shutil.copytree(GENERATED, out)
-    path = out / C.RULES_DIR / "alerts-dht.rules.yml"
+    path = out / BZZZ.rules_dir / "alerts-dht.rules.yml"
     path.write_text(path.read_text().replace("expr: ", "expr: sum(", 1), encoding="utf-8")
     result = vmalert.dry_run(out)
     assert result is not None and not result.ok
@@ -141,9 +144,11 @@ def test_vmalert_rejects_a_broken_rule(tmp_path: Path) -> None:
 
 def test_the_tests_in_vmalert_tool_s_format_expect_the_group_label(tmp_path: Path) -> None:
     doc = vmalert.vmalert_test(
-        GENERATED / C.TESTS_DIR / "alerts-dht.test.yml", GENERATED / C.RULES_DIR
+        GENERATED / BZZZ.tests_dir / "alerts-dht.test.yml", GENERATED / BZZZ.rules_dir
     )
-    assert doc["rule_files"] == [str((GENERATED / C.RULES_DIR / "alerts-dht.rules.yml").resolve())]
+    assert doc["rule_files"] == [
+        str((GENERATED / BZZZ.rules_dir / "alerts-dht.rules.yml").resolve())
+    ]
     (case, *_) = doc["tests"]
     assert "promql_expr_test" not in case
     labels = [s["labels"] for t in case["metricsql_expr_test"] for s in t["exp_samples"]]
@@ -170,7 +175,7 @@ def test_vmalert_fires_at_other_times_only_where_documented(
     found = sorted((c.alert, c.time, _tiers(c.expected), _tiers(c.got)) for c in cases)
     assert found == TIMING[name]
     rules = name.replace(".test.yml", ".rules.yml")
-    groups = vmalert.alert_groups(GENERATED / C.RULES_DIR, [rules])
+    groups = vmalert.alert_groups(GENERATED / BZZZ.rules_dir, [rules])
     for case in cases:  # what fires is the alert, with vmalert's group label and no other
         for got in case.got:
             assert got["alertname"] == case.alert

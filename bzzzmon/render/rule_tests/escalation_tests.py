@@ -49,7 +49,7 @@ def _sample_alert(plan: Plan, severity: str) -> tuple[str, str]:
         for tier in slo.tiers:
             if tier.severity == severity:
                 return slo.alert_name, slo.component
-    return "BZZZTestAlert", "test"
+    return f"{plan.service.alert_prefix}TestAlert", "test"  # the service's name, not another's
 
 
 def _alerts_series(labels: Labels, state: str = "firing") -> Series:
