@@ -169,11 +169,11 @@ def test_alertmanager_config_keeps_routing_and_replaces_integrations() -> None:
     }
     assert receivers["a b"]["webhook_configs"][0]["url"] == sink_url(sink, "a b") == f"{sink}/a%20b"
     route = config["route"]
-    assert (route["group_wait"], route["group_interval"]) == ("3000ms", "2000ms")
+    assert (route["group_wait"], route["group_interval"]) == ("4000ms", "2000ms")
     child = route["routes"][0]
     assert child["matchers"] == ['severity="P0"']
     assert (child["group_wait"], child["group_interval"], child["repeat_interval"]) == (
-        "3000ms",
+        "4000ms",
         "2000ms",
         "15m",
     )
