@@ -156,7 +156,7 @@ def _play_all(stack: Stack, chosen: Sequence[Scenario], timeout: float) -> int:
 
         def step(text: str) -> None:
             # Delays count from the fault, not from the quiet wait before it (play's fault_on).
-            if text.startswith("fault on") and stopped[0] is None and not faulted[0]:
+            if text.startswith("fault on") and not faulted[0]:
                 started[0], faulted[0] = time.time(), True
             if text.startswith("fault off") and stopped[0] is None:
                 stopped[0] = time.time()

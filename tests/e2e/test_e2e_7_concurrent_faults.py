@@ -162,4 +162,5 @@ def test_concurrent_faults_notify_each_receiver_once_and_nothing_else(
         page = next(n for n in mine if n.labels.get(C.LABEL_TIER) == "page-fast")
         assert calls == {r: 1 for r in notified_receivers(plan, page.labels)}, alertname
     assert played.unsettled == ()
-    assert not [n for n in played.firing if dict(n.labels) in [dict(a) for a in played.standing]]
+    standing = [dict(a) for a in played.standing]
+    assert not [n for n in played.firing if dict(n.labels) in standing]
